@@ -1,0 +1,79 @@
+"""`llmcli models`: the trained models in the data directory."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def describe(run) -> dict:
+    """One model's listing entry, from its JSON files only (no torch)."""
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    summary_path = run / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
+    data = config.get("data", {})
+    return {
+        "name": run.name,
+        "path": str(run),
+        "preset": config.get("preset"),
+        "params": config.get("params"),
+        "data": data.get("path"),
+        "val_bpb": summary.get("val_bpb"),
+        "steps": summary.get("steps"),
+        "created": config.get("created"),
+        "finished": bool(summary),
+    }
+
+
+def list_runs() -> list[dict]:
+    from llmcli.paths import is_run_dir, models_dir
+
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    entries = []
+    for run in sorted(root.iterdir()):
+        if not is_run_dir(run):
+            continue
+        try:
+            entries.append(describe(run))
+        except (OSError, ValueError) as exc:
+            entries.append({"name": run.name, "path": str(run), "error": f"unreadable: {exc}"})
+    return entries
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def models(as_json):
+    """List trained models: name, path, preset, parameters, data, validation bits per byte, date."""
+    from llmcli.paths import models_dir
+
+    entries = list_runs()
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    from rich.table import Table
+
+    from llmcli.cli.console import err_console, out_console
+
+    if not entries:
+        err_console().print(f"No models in {models_dir()} yet: try `llmcli demo` or `llmcli train FILE --time 2m`.")
+        return
+    table = Table()
+    for column in ("name", "preset", "params", "data", "val bpb", "created", "path"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        if "error" in e:
+            table.add_row(e["name"], "-", "-", "-", "-", "-", e["error"])
+            continue
+        table.add_row(
+            e["name"],
+            e["preset"] or "-",
+            f"{e['params'] / 1e6:.2f}M" if e["params"] else "-",
+            (e["data"] or "-").rsplit("/", 1)[-1],
+            f"{e['val_bpb']:.3f}" if e["val_bpb"] is not None else ("unfinished" if not e["finished"] else "-"),
+            (e["created"] or "-")[:16].replace("T", " "),
+            e["path"],
+        )
+    out_console().print(table)

@@ -1,0 +1,36 @@
+"""Option types shared by several commands."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smh]?)")
+
+
+def parse_duration(text: str) -> float:
+    """'90', '90s', '2m', '1h30m', '1.5m' -> seconds."""
+    text = text.strip().lower()
+    pos, total = 0, 0.0
+    for match in _PART.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2) or "s"]
+        pos = match.end()
+    if pos != len(text) or not text or total <= 0:
+        raise ValueError(f"{text!r} is not a duration: use e.g. 90s, 2m or 1h30m")
+    return total
+
+
+class Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)

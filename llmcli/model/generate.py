@@ -1,0 +1,356 @@
+"""Text generation: greedy and sampled decoding over the KV cache, beam search, streamed text.
+
+The hot loop is one single-token forward per new token; everything else per token is a
+handful of small tensor ops, and the optional logit processors cost nothing when off.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+
+
+@dataclass
+class GenerationConfig:
+    max_new_tokens: int = 256
+    temperature: float = 0.8  # 0 means greedy
+    top_k: int | None = None
+    top_p: float | None = None
+    repetition_penalty: float = 1.0  # CTRL-style; 1 is off
+    no_repeat_ngram: int = 0  # ban repeating any n-gram of this size; 0 is off
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    num_beams: int = 1
+    length_penalty: float = 1.0  # beam search ranks hypotheses by score / len**length_penalty
+    use_cache: bool = True  # False recomputes the whole window every step (the reference path)
+
+    def validate(self) -> "GenerationConfig":
+        def number(x):
+            return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+        def integer(x):
+            return isinstance(x, int) and not isinstance(x, bool)
+
+        checks = [
+            (integer(self.max_new_tokens) and self.max_new_tokens >= 0, "max_new_tokens must be an integer >= 0"),
+            (number(self.temperature) and self.temperature >= 0, "temperature must be >= 0 (0 means greedy)"),
+            (self.top_k is None or (integer(self.top_k) and self.top_k >= 1), "top_k must be an integer >= 1"),
+            (self.top_p is None or (number(self.top_p) and 0 < self.top_p <= 1), "top_p must be in (0, 1]"),
+            (number(self.repetition_penalty) and self.repetition_penalty > 0, "repetition_penalty must be > 0"),
+            (integer(self.no_repeat_ngram) and self.no_repeat_ngram >= 0, "no_repeat_ngram must be an integer >= 0"),
+            (
+                isinstance(self.stop, (tuple, list)) and all(isinstance(s, str) and s for s in self.stop),
+                "stop must be a tuple of non-empty strings",
+            ),
+            (self.seed is None or integer(self.seed), "seed must be an integer or None"),
+            (integer(self.num_beams) and self.num_beams >= 1, "num_beams must be an integer >= 1"),
+            (number(self.length_penalty), "length_penalty must be a finite number"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        return self
+
+
+def _device(model) -> torch.device:
+    param = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    return param.device if param is not None else torch.device("cpu")
+
+
+def _last_logits(model, idx: torch.Tensor, cache) -> torch.Tensor:
+    """fp32 logits (B, vocab) at the last position. Projecting only that position onto the
+    vocabulary spares a prefill a (T, vocab) matmul."""
+    if hasattr(model, "hidden_states") and hasattr(model, "logits"):
+        return model.logits(model.hidden_states(idx, cache)[:, -1]).float()
+    return model(idx, cache=cache)[0][:, -1].float()
+
+
+def _penalize(logits, seen, penalty: float):
+    """CTRL repetition penalty: make every token already seen less likely, whatever its sign."""
+    return torch.where(seen, torch.where(logits > 0, logits / penalty, logits * penalty), logits)
+
+
+def _banned(seq: list[int], n: int) -> set[int]:
+    """Tokens that would complete an n-gram already in seq (a scan: fine for beam search)."""
+    if len(seq) < n:
+        return set()
+    prefix = seq[len(seq) - n + 1 :]
+    return {seq[i + n - 1] for i in range(len(seq) - n + 1) if seq[i : i + n - 1] == prefix}
+
+
+class _Sampler:
+    """Picks each next token; keeps its bookkeeping incremental so a step costs O(vocab) tensor work."""
+
+    def __init__(self, config: GenerationConfig, vocab: int, device, history: list[int]):
+        self.config = config
+        self.history = history  # the whole sequence, shared with the caller, appended by observe()
+        self.seen = None
+        if config.repetition_penalty != 1.0:
+            self.seen = torch.zeros(vocab, dtype=torch.bool, device=device)
+            self.seen[torch.tensor(history, device=device)] = True
+        self.n = config.no_repeat_ngram
+        self.followers: dict[tuple[int, ...], set[int]] = {}  # (n-1)-gram -> tokens seen after it
+        if self.n:
+            for end in range(self.n, len(history) + 1):
+                self._record(end)
+        self.generator = None
+        if config.temperature > 0:  # a local generator: the global RNG stays untouched
+            self.generator = torch.Generator(device=device)
+            if config.seed is None:
+                self.generator.seed()
+            else:
+                self.generator.manual_seed(config.seed)
+
+    def _record(self, end: int):
+        gram = self.history[end - self.n : end]
+        self.followers.setdefault(tuple(gram[:-1]), set()).add(gram[-1])
+
+    def observe(self, token: int):
+        self.history.append(token)
+        if self.seen is not None:
+            self.seen[token] = True
+        if self.n and len(self.history) >= self.n:
+            self._record(len(self.history))
+
+    def pick(self, logits: torch.Tensor) -> int | None:
+        """The next token for 1-D logits, or None when the n-gram ban leaves nothing to pick."""
+        cfg = self.config
+        if self.seen is not None:
+            logits = _penalize(logits, self.seen, cfg.repetition_penalty)
+        if self.n:
+            banned = self.followers.get(tuple(self.history[len(self.history) - self.n + 1 :]))
+            if banned:
+                if len(banned) >= logits.numel():
+                    return None
+                logits = logits.index_fill(0, torch.tensor(list(banned), device=logits.device), -math.inf)
+        if cfg.temperature == 0:
+            return int(logits.argmax())
+        if cfg.temperature != 1:
+            logits = logits / cfg.temperature
+        ids = None
+        if cfg.top_k is not None and cfg.top_k < logits.numel():
+            logits, ids = torch.topk(logits, cfg.top_k)  # sorted, which top-p relies on
+        probs = torch.softmax(logits, dim=-1)
+        if cfg.top_p is not None and cfg.top_p < 1:
+            if ids is None:
+                probs, ids = torch.sort(probs, descending=True)
+            # the smallest prefix whose mass reaches top_p: keep a token if the mass before it falls short
+            keep = int((probs.cumsum(0) - probs < cfg.top_p).sum())
+            probs = probs[: max(keep, 1)]
+        choice = int(torch.multinomial(probs, 1, generator=self.generator))
+        return choice if ids is None else int(ids[choice])
+
+
+def generate_ids(model, prompt_ids: list[int], config: GenerationConfig | None = None, eos_id=None) -> Iterator[int]:
+    """Yield new token ids as they are produced (eos ends generation and is not yielded).
+
+    Runs past the context window by sliding: when the window is full, its last context//2
+    tokens are re-prefilled into a fresh cache. With num_beams > 1, yields beam search's result.
+    """
+    config = (config or GenerationConfig()).validate()
+    if not prompt_ids:
+        raise ValueError("the prompt must contain at least one token")
+    if config.num_beams > 1:
+        return iter(beam_search(model, prompt_ids, config, eos_id))
+    return _generate(model, list(prompt_ids), config, eos_id)
+
+
+def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterator[int]:
+    context = model.config.context
+    keep = max(1, context // 2)
+    start = max(0, len(seq) - context)  # the model sees seq[start:]
+    device = _device(model)
+    was_training = model.training
+    model.eval()
+    # inference_mode wraps each step, never a yield, so the caller's code runs outside it
+    try:
+        with torch.inference_mode():
+            sampler = _Sampler(config, model.config.vocab_size, device, seq)
+            cache = model.new_cache(1) if config.use_cache else None
+            logits = _last_logits(model, torch.tensor([seq[start:]], device=device), cache)[0]
+        for produced in range(config.max_new_tokens):
+            with torch.inference_mode():
+                if produced:
+                    sampler.observe(token)  # appends to seq
+                    if len(seq) - start > context:  # the window is full: slide it
+                        start = len(seq) - keep
+                        cache = model.new_cache(1) if cache is not None else None
+                        logits = _last_logits(model, torch.tensor([seq[start:]], device=device), cache)[0]
+                    elif cache is not None:
+                        logits = _last_logits(model, torch.tensor([[token]], device=device), cache)[0]
+                    else:
+                        logits = _last_logits(model, torch.tensor([seq[start:]], device=device), None)[0]
+                token = sampler.pick(logits)
+            if token is None or token == eos_id:
+                return
+            yield token
+    finally:
+        model.train(was_training)
+
+
+def beam_search(model, prompt_ids: list[int], config: GenerationConfig | None = None, eos_id=None) -> list[int]:
+    """The best continuation found by beam search (eos not included); stops when the context is full."""
+    config = (config or GenerationConfig(num_beams=4)).validate()
+    if not prompt_ids:
+        raise ValueError("the prompt must contain at least one token")
+    context, vocab = model.config.context, model.config.vocab_size
+    prompt = list(prompt_ids)[-context:]
+    steps = min(config.max_new_tokens, context - len(prompt) + 1)  # all but the last token get fed
+    nb, lp, device = config.num_beams, config.length_penalty, _device(model)
+    finished: list[tuple[float, list[int]]] = []  # (normalized score, tokens), best first, at most nb
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            cache = model.new_cache(1)
+            logits = _last_logits(model, torch.tensor([prompt], device=device), cache)
+            beams: list[list[int]] = [[]]
+            scores = [0.0]  # summed log-probs of each live beam
+            seen = None
+            if config.repetition_penalty != 1.0:
+                seen = torch.zeros(1, vocab, dtype=torch.bool, device=device)
+                seen[0, torch.tensor(prompt, device=device)] = True
+            for step in range(steps):
+                if seen is not None:
+                    logits = _penalize(logits, seen, config.repetition_penalty)
+                if config.no_repeat_ngram:
+                    for row, beam in enumerate(beams):
+                        banned = _banned(prompt + beam, config.no_repeat_ngram)
+                        if banned:
+                            logits[row, list(banned)] = -math.inf
+                logp = torch.log_softmax(logits, dim=-1) + torch.tensor(scores, device=device)[:, None]
+                top, flat = logp.view(-1).topk(min(2 * nb, logp.numel()))
+                rows, tokens, next_scores = [], [], []
+                for rank, (score, index) in enumerate(zip(top.tolist(), flat.tolist())):
+                    if score == -math.inf:
+                        break
+                    row, token = divmod(index, vocab)
+                    if token == eos_id:
+                        if rank < nb:  # as in HF: an eos outside the top nb does not end a hypothesis
+                            finished.append((score / (step + 1) ** lp, beams[row]))
+                        continue
+                    rows.append(row)
+                    tokens.append(token)
+                    next_scores.append(score)
+                    if len(rows) == nb:
+                        break
+                finished = sorted(finished, key=lambda f: f[0], reverse=True)[:nb]
+                beams = [beams[r] + [t] for r, t in zip(rows, tokens)]
+                scores = next_scores
+                # done when no live beam, at its current length, beats the worst kept hypothesis
+                if not beams or step == steps - 1:
+                    break
+                if len(finished) == nb and max(scores) / (step + 1) ** lp <= finished[-1][0]:
+                    break
+                index = torch.tensor(rows, device=device)
+                cache.reorder(index)
+                if seen is not None:
+                    seen = seen[index]
+                    seen[torch.arange(len(rows), device=device), torch.tensor(tokens, device=device)] = True
+                logits = _last_logits(model, torch.tensor(tokens, device=device)[:, None], cache)
+    finally:
+        model.train(was_training)
+    finished += [(s / len(b) ** lp, b) for s, b in zip(scores, beams) if b]
+    return max(finished, key=lambda f: f[0])[1] if finished else []
+
+
+class _Detokenizer:
+    """Incremental decoding: re-decodes only the ids since the last complete piece (no O(n^2)),
+    and holds back text that ends in half a UTF-8 character (byte-fallback tokens)."""
+
+    def __init__(self, tokenizer, prompt_ids: list[int]):
+        self.tokenizer = tokenizer
+        # a little prompt context, so the first piece keeps its leading space (sentencepiece
+        # drops the space of a decoded text's first word)
+        self.ids = list(prompt_ids[-4:])
+        self.prefix = 0  # ids[prefix:read] were already emitted; decoding from prefix keeps spacing right
+        self.read = len(self.ids)
+
+    def add(self, ids: list[int], final: bool = False) -> str:
+        self.ids.extend(ids)
+        if self.read == len(self.ids):
+            return ""
+        before = self.tokenizer.decode(self.ids[self.prefix : self.read])
+        text = self.tokenizer.decode(self.ids[self.prefix :])
+        if text.endswith("\ufffd") and not final:
+            return ""  # wait for the rest of the character
+        self.prefix, self.read = self.read, len(self.ids)
+        if self.prefix > 64:  # drop what is no longer needed
+            del self.ids[: self.prefix]
+            self.read -= self.prefix
+            self.prefix = 0
+        return text[len(before) :]
+
+
+def _earliest_stop(text: str, stops) -> int | None:
+    found = [i for i in (text.find(s) for s in stops) if i >= 0]
+    return min(found) if found else None
+
+
+def _partial_stop(text: str, stops) -> int:
+    """Length of the longest tail of text that could still grow into a stop string."""
+    longest = 0
+    for s in stops:
+        for k in range(min(len(s) - 1, len(text)), longest, -1):
+            if text.endswith(s[:k]):
+                longest = k
+                break
+    return longest
+
+
+def stream_text(model, tokenizer, prompt: str, config: GenerationConfig | None = None, eos_id=None) -> Iterator[str]:
+    """Yield the continuation of prompt piece by piece, cut before the first stop string.
+
+    eos_id defaults to the tokenizer's. With num_beams > 1 the whole text comes at once.
+    """
+    config = (config or GenerationConfig()).validate()
+    if eos_id is None:
+        eos_id = getattr(tokenizer, "eos_id", None)
+        if eos_id is not None and eos_id < 0:  # sentencepiece's "no such token"
+            eos_id = None
+    prompt_ids = tokenizer.encode(prompt)
+    bos_id = getattr(tokenizer, "bos_id", None)
+    if not prompt_ids and bos_id is not None and bos_id >= 0:
+        prompt_ids = [bos_id]
+    ids = generate_ids(model, prompt_ids, config, eos_id)  # validates eagerly, before the first next()
+    return _stream(ids, _Detokenizer(tokenizer, prompt_ids), config.stop, config.num_beams > 1)
+
+
+def _stream(ids: Iterator[int], detok: _Detokenizer, stops, all_at_once: bool) -> Iterator[str]:
+    pending = ""  # decoded text not yet emitted: it might be the start of a stop string
+    try:
+        if all_at_once:
+            pending = detok.add(list(ids), final=True)
+        else:
+            for token in ids:
+                pending += detok.add([token])
+                if not stops:
+                    if pending:
+                        yield pending
+                        pending = ""
+                    continue
+                cut = _earliest_stop(pending, stops)
+                if cut is not None:
+                    if cut:
+                        yield pending[:cut]
+                    return
+                safe = len(pending) - _partial_stop(pending, stops)
+                if safe:
+                    yield pending[:safe]
+                    pending = pending[safe:]
+            pending += detok.add([], final=True)  # whatever is left, half characters included
+        cut = _earliest_stop(pending, stops)
+        pending = pending if cut is None else pending[:cut]
+        if pending:
+            yield pending
+    finally:
+        if hasattr(ids, "close"):
+            ids.close()  # stop the model at once, and restore its train/eval mode
+
+
+def generate_text(model, tokenizer, prompt: str, config: GenerationConfig | None = None, eos_id=None) -> str:
+    """The whole continuation of prompt as one string."""
+    return "".join(stream_text(model, tokenizer, prompt, config, eos_id))

@@ -1,0 +1,56 @@
+"""Loading a trained model from its run directory, with clear errors for damaged ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmcli.errors import UserError
+from llmcli.training import rundir
+
+
+@dataclass
+class LoadedModel:
+    path: Path
+    model: object  # Transformer
+    tokenizer: object  # Tokenizer
+    config: dict  # the run's config.json
+
+
+def build_model(config: dict):
+    from llmcli.model.transformer import ModelConfig, Transformer
+
+    try:
+        return Transformer(ModelConfig.from_dict(config["model"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"the model config is invalid ({exc}): retrain the model") from None
+
+
+def load_model(path: Path, device: str = "cpu") -> LoadedModel:
+    from llmcli.model.tokenizer import Tokenizer
+
+    config = rundir.read_json(path / rundir.CONFIG)
+    model = build_model(config)
+    weights = rundir.load_weights(path / rundir.WEIGHTS)
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[1].strip() if "\n" in str(exc) else str(exc)
+        raise UserError(
+            f"{path / rundir.WEIGHTS} does not match {path / rundir.CONFIG} ({first}): "
+            "the files come from different models; retrain or restore them"
+        ) from None
+    tokenizer_path = path / rundir.TOKENIZER
+    if not tokenizer_path.is_file():
+        raise UserError(f"{tokenizer_path} is missing: the model directory is incomplete")
+    try:
+        tokenizer = Tokenizer.load(tokenizer_path)
+    except Exception as exc:  # sentencepiece raises plain RuntimeError/OSError on a bad file
+        raise UserError(f"{tokenizer_path} is corrupt ({exc}): retrain the model") from None
+    if tokenizer.vocab_size != model.config.vocab_size:
+        raise UserError(
+            f"{tokenizer_path} has {tokenizer.vocab_size} tokens but the model expects "
+            f"{model.config.vocab_size}: the files come from different models"
+        )
+    model.to(device).eval()
+    return LoadedModel(path=path, model=model, tokenizer=tokenizer, config=config)

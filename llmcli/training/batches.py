@@ -1,0 +1,57 @@
+"""Batches of token windows for language modelling, with a resumable position."""
+
+from __future__ import annotations
+
+import torch
+
+
+def as_token_tensor(ids: list[int], vocab_size: int) -> torch.Tensor:
+    """Token ids compactly: 2 bytes a token where the vocabulary allows."""
+    dtype = torch.int16 if vocab_size <= 32767 else torch.int32
+    return torch.tensor(ids, dtype=dtype)
+
+
+class RandomWindows:
+    """Random windows of `context + 1` tokens, as nanoGPT samples them.
+
+    The sampling generator's state is the data position: saving and restoring it makes a
+    resumed run see exactly the batches an uninterrupted run would have seen.
+    """
+
+    def __init__(self, tokens: torch.Tensor, context: int, batch_size: int, seed: int):
+        if len(tokens) < 2:
+            raise ValueError("need at least two tokens to train on")
+        self.tokens = tokens
+        self.context = min(context, len(tokens) - 1)
+        self.batch_size = batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self._offsets = torch.arange(self.context + 1)
+
+    def next_batch(self):
+        starts = torch.randint(
+            len(self.tokens) - self.context, (self.batch_size,), generator=self.generator
+        )
+        windows = self.tokens[starts[:, None] + self._offsets].long()
+        return windows[:, :-1], windows[:, 1:], None
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+
+
+def eval_windows(tokens: torch.Tensor, context: int, max_windows: int | None = None):
+    """Consecutive non-overlapping windows covering the tokens, every target scored once.
+
+    Yields (inputs, targets) of shape (1, n). With `max_windows`, evenly spaced windows only
+    (a quick estimate for progress reports).
+    """
+    n = len(tokens) - 1
+    starts = list(range(0, n, context))
+    if max_windows is not None and len(starts) > max_windows:
+        step = len(starts) / max_windows
+        starts = [starts[int(i * step)] for i in range(max_windows)]
+    for s in starts:
+        window = tokens[s : min(s + context, n) + 1].long()
+        yield window[None, :-1], window[None, 1:]

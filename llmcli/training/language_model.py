@@ -1,0 +1,237 @@
+"""`llmcli train`: from a text file to a run directory holding a trained language model.
+
+text -> train/validation split -> tokenizer -> token ids -> model -> trainer -> run directory
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from llmcli import __version__
+from llmcli.errors import UserError
+from llmcli.files import atomic_write_json
+from llmcli.training import rundir
+from llmcli.training.corpus import read_corpus, split_train_val
+
+# Share of a time budget the tokenizer may take, and seconds kept back for saving.
+TOKENIZER_SHARE = 0.15
+SAVE_RESERVE_S = 2.0
+
+
+@dataclass
+class TrainRequest:
+    corpus: Path
+    run_dir: Path
+    name: str
+    preset: str = "auto"
+    steps: int | None = None
+    seconds: float | None = None  # the whole command's budget
+    seed: int = 0
+    vocab_size: int | None = None
+    tokenizer_type: str = "bpe"
+    precision: str = "auto"
+    device: str = "auto"
+    batch_size: int | None = None
+    grad_accum: int = 1
+    lr: float | None = None
+    context: int | None = None
+    dropout: float = 0.0
+    val_fraction: float = 0.1
+    resume: bool = False
+    started: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class TrainOutcome:
+    run_dir: Path
+    summary: dict
+    model: object
+    tokenizer: object
+
+
+def remaining(request: TrainRequest) -> float | None:
+    if request.seconds is None:
+        return None
+    return request.seconds - (time.perf_counter() - request.started)
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def train_tokenizer(request: TrainRequest, train_text: str, emit):
+    from llmcli.model.tokenizer import Tokenizer, TokenizerError, default_vocab_size
+
+    vocab = request.vocab_size or default_vocab_size(len(train_text.encode("utf-8")))
+    budget = remaining(request)
+    emit({"event": "phase", "phase": "tokenizer", "detail": f"{request.tokenizer_type}, {vocab} tokens"})
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = Path(tmp) / "train.txt"
+        sample.write_text(train_text, encoding="utf-8")
+        try:
+            return Tokenizer.train(
+                sample,
+                request.run_dir / rundir.TOKENIZER,
+                vocab_size=vocab,
+                model_type=request.tokenizer_type,
+                max_seconds=budget * TOKENIZER_SHARE if budget else None,
+            )
+        except TokenizerError as exc:
+            raise UserError(str(exc)) from None
+
+
+def model_config_for(request: TrainRequest, vocab_size: int, corpus_tokens: int, device, precision, emit):
+    """The model shape and batch: from the preset, or planned from the budget (auto)."""
+    from llmcli.model.transformer import PRESETS, preset_config
+    from llmcli.training.autoconfig import lr_for, plan_auto
+
+    if request.preset == "auto":
+        budget = remaining(request)
+        plan = plan_auto(
+            vocab_size,
+            corpus_tokens,
+            device,
+            precision,
+            seconds=budget if budget is not None else None,
+            steps=request.steps if budget is None else None,
+        )
+        preset, batch_size, lr = plan.preset, plan.batch_size, plan.lr
+        emit({"event": "phase", "phase": "plan", "detail": f"preset {preset}: {plan.reason}"})
+    elif request.preset in PRESETS:
+        preset = request.preset
+        batch_size = max(1, 8192 // PRESETS[preset]["context"])
+        lr = lr_for(PRESETS[preset]["n_embd"])
+    else:
+        raise UserError(f"unknown preset {request.preset!r}: choose auto or one of {', '.join(PRESETS)}")
+    overrides = {"vocab_size": vocab_size, "dropout": request.dropout}
+    if request.context:
+        overrides["context"] = request.context
+    config = preset_config(preset, **overrides)
+    return preset, config, request.batch_size or batch_size, request.lr or lr
+
+
+def train_language_model(request: TrainRequest, on_event: Callable[[dict], None] | None = None) -> TrainOutcome:
+    import torch
+
+    from llmcli.model.loading import build_model
+    from llmcli.model.tokenizer import Tokenizer
+    from llmcli.training.batches import RandomWindows, as_token_tensor
+    from llmcli.training.devices import pick_device, pick_precision
+    from llmcli.training.evaluation import LanguageModelEvaluator
+    from llmcli.training.trainer import Trainer, TrainSettings
+
+    emit = on_event or (lambda event: None)
+    text = read_corpus(request.corpus)
+    digest = file_digest(text.encode("utf-8"))
+    train_text, val_text = split_train_val(text, request.val_fraction)
+    device = pick_device(request.device)
+    torch.manual_seed(request.seed)
+    run = request.run_dir
+    previous = rundir.read_json(run / rundir.CONFIG) if request.resume else None
+
+    if previous is not None:
+        if previous.get("data", {}).get("sha256") != digest:
+            raise UserError(
+                f"{request.corpus} is not the file {run.name} was trained on (its contents differ): "
+                "resume with the original file, or train a new model"
+            )
+        tokenizer = Tokenizer.load(run / rundir.TOKENIZER)
+        config = previous
+        model = build_model(config)
+        settings = TrainSettings(**previous["train"])
+    else:
+        run.mkdir(parents=True, exist_ok=True)
+        tokenizer = train_tokenizer(request, train_text, emit)
+        precision = pick_precision(request.precision, device)
+        emit({"event": "phase", "phase": "encode", "detail": f"{len(text):,} characters"})
+        corpus_tokens = len(train_text) // 3  # a rough guess until we have encoded it
+        preset, model_config, batch_size, lr = model_config_for(
+            request, tokenizer.vocab_size, corpus_tokens, device, precision, emit
+        )
+        model = build_model({"model": model_config.to_dict()})
+        settings = TrainSettings(
+            batch_size=batch_size,
+            grad_accum=request.grad_accum,
+            lr=lr,
+            precision=precision,
+            seed=request.seed,
+        )
+        config = {
+            "name": request.name,
+            "preset": preset if request.preset != "auto" else f"auto:{preset}",
+            "model": model_config.to_dict(),
+            "train": settings.to_dict(),
+            "data": {
+                "path": str(Path(request.corpus).resolve()),
+                "bytes": len(text.encode("utf-8")),
+                "sha256": digest,
+                "val_fraction": request.val_fraction,
+            },
+            "tokenizer": {"file": rundir.TOKENIZER, "type": request.tokenizer_type, "vocab_size": tokenizer.vocab_size},
+            "params": model.num_params(),
+            "llmcli_version": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    train_ids = tokenizer.encode_file_text(train_text)
+    val_ids = train_ids[-1:] + tokenizer.encode_file_text(val_text)
+    context = model.config.context
+    if len(train_ids) < context + 1:
+        raise UserError(
+            f"{request.corpus} is too small: {len(train_ids)} training tokens, fewer than the "
+            f"context of {context}: use a larger file, or --context {max(8, len(train_ids) // 4)}"
+        )
+    vocab = tokenizer.vocab_size
+    batches = RandomWindows(as_token_tensor(train_ids, vocab), context, settings.batch_size, settings.seed)
+    evaluator = None
+    if len(val_ids) > 1:
+        evaluator = LanguageModelEvaluator(
+            as_token_tensor(val_ids, vocab), len(val_text.encode("utf-8")), context
+        )
+
+    # the budget: steps, or what is left of the command's time (the trainer keeps back
+    # enough of it for the final evaluation of the validation tokens)
+    if request.steps is not None:
+        settings.max_steps, settings.max_seconds = request.steps, None
+    elif request.seconds is not None:
+        settings.max_steps = None
+        settings.max_seconds = max(1.0, remaining(request) - SAVE_RESERVE_S)
+    elif previous is None:
+        raise UserError("give a budget: --steps N or --time DURATION")
+
+    trainer = Trainer(model, batches, settings, run, device, evaluate=evaluator, on_event=emit)
+    trainer.final_eval_tokens = len(val_ids) if evaluator else 0
+    if previous is not None:
+        trainer.restore_checkpoint()
+        if request.seconds is not None:
+            settings.max_seconds = trainer.state.elapsed + max(1.0, remaining(request) - SAVE_RESERVE_S)
+    else:
+        atomic_write_json(run / rundir.CONFIG, config)
+    config["train"] = settings.to_dict()
+    atomic_write_json(run / rundir.CONFIG, config)
+
+    emit({"event": "phase", "phase": "train", "detail": f"{model.num_params():,} parameters on {device}"})
+    state = trainer.run()
+    final = trainer.run_evaluation(final=True) if evaluator else {}
+    rundir.save_weights(run / rundir.WEIGHTS, model.state_dict())
+    trainer.save_checkpoint()
+    summary = {
+        "steps": state.step,
+        "tokens": state.tokens,
+        "train_seconds": round(state.elapsed, 2),
+        "command_seconds": round(time.perf_counter() - request.started, 2),
+        "train_tokens_per_epoch": len(train_ids),
+        **{k: v for k, v in final.items() if k != "final"},
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if "val_loss" in summary and not math.isfinite(summary["val_loss"]):
+        raise UserError("validation loss is not finite: lower --lr and train again")
+    atomic_write_json(run / rundir.SUMMARY, summary)
+    return TrainOutcome(run_dir=run, summary=summary, model=model, tokenizer=tokenizer)

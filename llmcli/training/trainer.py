@@ -1,0 +1,268 @@
+"""The training loop: AdamW, warmup then cosine decay, clipping, accumulation, bf16 autocast,
+a budget in steps or seconds, periodic evaluation, and checkpoints that resume exactly.
+
+The trainer knows nothing of terminals: it reports progress as events (plain dicts) to a
+callback, and the CLI draws them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from llmcli.errors import UserError
+from llmcli.files import append_jsonl
+from llmcli.training import rundir
+from llmcli.training.devices import autocast
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C during training, after a checkpoint was saved."""
+
+    def __init__(self, step: int):
+        super().__init__(f"interrupted at step {step}")
+        self.step = step
+
+
+@dataclass
+class TrainSettings:
+    max_steps: int | None = None  # a budget in optimizer steps...
+    max_seconds: float | None = None  # ...or in seconds of training loop
+    batch_size: int = 16
+    grad_accum: int = 1
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1
+    warmup: float = 0.03  # share of the budget spent warming up
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0
+    precision: str = "bf16"  # "bf16" or "fp32", already resolved from "auto"
+    seed: int = 0
+    eval_every_s: float = 20.0  # seconds between quick evaluations
+    checkpoint_every_s: float = 120.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    elapsed: float = 0.0  # seconds of training loop so far, across resumes
+    tokens: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def lr_at(progress: float, settings: TrainSettings) -> float:
+    """Linear warmup over the first `warmup` of the budget, then cosine down to min_lr_ratio."""
+    peak, floor = settings.lr, settings.lr * settings.min_lr_ratio
+    if progress < settings.warmup:
+        return peak * max(progress / settings.warmup, 0.01)
+    frac = min(1.0, (progress - settings.warmup) / max(1e-9, 1 - settings.warmup))
+    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * frac))
+
+
+def make_optimizer(model: torch.nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices and embeddings only, not on norm gains."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": settings.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=settings.lr, betas=(settings.beta1, settings.beta2))
+
+
+def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """The optimizer's per-parameter state as flat named tensors (for safetensors)."""
+    flat = {}
+    for index, state in optimizer.state_dict()["state"].items():
+        for key, value in state.items():
+            flat[f"state.{index}.{key}"] = torch.as_tensor(value)
+    return flat
+
+
+def load_optimizer_tensors(optimizer: torch.optim.Optimizer, flat: dict[str, torch.Tensor]) -> None:
+    state: dict[int, dict] = {}
+    for name, tensor in flat.items():
+        if not name.startswith("state."):
+            continue
+        _, index, key = name.split(".", 2)
+        state.setdefault(int(index), {})[key] = tensor
+    full = optimizer.state_dict()
+    full["state"] = state
+    optimizer.load_state_dict(full)
+
+
+class Trainer:
+    """Trains `model` on `batches` (an object with next_batch/state_dict/load_state_dict).
+
+    `evaluate(model) -> dict` gives validation figures; `on_event(dict)` receives progress.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        batches,
+        settings: TrainSettings,
+        run_dir: Path,
+        device: torch.device,
+        evaluate: Callable[[torch.nn.Module, bool], dict] | None = None,
+        on_event: Callable[[dict], None] | None = None,
+    ):
+        if settings.max_steps is None and settings.max_seconds is None:
+            raise ValueError("a budget is needed: max_steps or max_seconds")
+        self.model = model.to(device)
+        self.batches = batches
+        self.settings = settings
+        self.run_dir = run_dir
+        self.device = device
+        self.evaluate = evaluate
+        self.on_event = on_event or (lambda event: None)
+        self.optimizer = make_optimizer(self.model, settings)
+        self.state = TrainState()
+        self.last_eval: dict = {}
+        self.stop_at_step: int | None = None  # for tests: behave as if Ctrl-C came here
+        self.final_eval_tokens = 0  # a time budget keeps back time to score these at the end
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def save_checkpoint(self) -> None:
+        rng = {"rng.torch": torch.get_rng_state()}
+        rng.update({f"rng.batches.{k}": v for k, v in self.batches.state_dict().items()})
+        state = {
+            "step": self.state.step,
+            "elapsed": self.state.elapsed,
+            "tokens": self.state.tokens,
+            "settings": self.settings.to_dict(),
+            "last_eval": self.last_eval,
+        }
+        rundir.write_checkpoint(
+            self.run_dir,
+            self.model.state_dict(),
+            {**optimizer_tensors(self.optimizer), **rng},
+            state,
+        )
+
+    def restore_checkpoint(self) -> None:
+        weights, tensors, state = rundir.read_checkpoint(self.run_dir)
+        try:
+            self.model.load_state_dict(weights)
+            load_optimizer_tensors(self.optimizer, tensors)
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise UserError(
+                f"the checkpoint in {self.run_dir} does not match this model ({str(exc).splitlines()[0]}): "
+                "resume with the same settings, or train without --resume"
+            ) from None
+        torch.set_rng_state(tensors["rng.torch"])
+        prefix = "rng.batches."
+        self.batches.load_state_dict(
+            {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        )
+        self.state = TrainState(step=state["step"], elapsed=state["elapsed"], tokens=state["tokens"])
+        self.last_eval = state.get("last_eval", {})
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def progress(self) -> float:
+        s = self.settings
+        if s.max_steps is not None:
+            return self.state.step / s.max_steps
+        return self.state.elapsed / max(1e-9, s.max_seconds - self.eval_reserve())
+
+    def eval_reserve(self) -> float:
+        """Seconds the final evaluation will take: a forward pass runs about 3x faster per
+        token than a training step, at the rate seen so far."""
+        if not self.final_eval_tokens or not self.state.tokens:
+            return 0.0
+        rate = self.state.tokens / max(1e-9, self.state.elapsed)
+        return min(self.final_eval_tokens / (3 * rate), 0.25 * self.settings.max_seconds)
+
+    def done(self) -> bool:
+        return self.progress() >= 1.0
+
+    def train_step(self) -> float:
+        s = self.settings
+        lr = lr_at(self.progress(), s)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.model.train()
+        total = 0.0
+        for _ in range(s.grad_accum):
+            x, y, mask = self.batches.next_batch()
+            x, y = x.to(self.device), y.to(self.device)
+            mask = mask.to(self.device) if mask is not None else None
+            with autocast(self.device, s.precision):
+                _, loss = self.model(x, y, mask)
+            (loss / s.grad_accum).backward()
+            total += loss.item()
+            self.state.tokens += x.numel()
+        if s.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), s.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.state.step += 1
+        return total / s.grad_accum
+
+    def run_evaluation(self, final: bool) -> dict:
+        if self.evaluate is None:
+            return {}
+        self.model.eval()
+        with torch.no_grad(), autocast(self.device, self.settings.precision):
+            figures = self.evaluate(self.model, final)
+        self.last_eval = figures
+        event = {"event": "eval", "step": self.state.step, "final": final, **figures}
+        append_jsonl(self.run_dir / rundir.METRICS, event)
+        self.on_event(event)
+        return figures
+
+    def run(self) -> TrainState:
+        """Train until the budget is spent; on Ctrl-C, save and raise TrainingInterrupted."""
+        s = self.settings
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        loop_start = last_eval = last_ckpt = time.perf_counter()
+        base_elapsed = self.state.elapsed  # wall time counts, evaluations and saves included
+        tokens_per_s = 0.0
+        try:
+            while not self.done():
+                if self.stop_at_step is not None and self.state.step >= self.stop_at_step:
+                    raise KeyboardInterrupt
+                tokens_before, step_start = self.state.tokens, time.perf_counter()
+                loss = self.train_step()
+                now = time.perf_counter()
+                self.state.elapsed = base_elapsed + (now - loop_start)
+                rate = (self.state.tokens - tokens_before) / max(1e-9, now - step_start)
+                # a moving average, so that tokens/s follows the present
+                tokens_per_s = rate if not tokens_per_s else 0.9 * tokens_per_s + 0.1 * rate
+                if not math.isfinite(loss):
+                    raise UserError(
+                        f"the loss became {loss} at step {self.state.step}: lower --lr and train again"
+                    )
+                event = {
+                    "event": "step",
+                    "step": self.state.step,
+                    "loss": round(loss, 5),
+                    "lr": lr_at(self.progress(), s),
+                    "tokens_per_s": round(tokens_per_s, 1),
+                    "elapsed": round(self.state.elapsed, 3),
+                    "progress": min(1.0, self.progress()),
+                }
+                self.on_event(event)
+                if self.state.step % 10 == 0 or self.state.step == 1:
+                    append_jsonl(self.run_dir / rundir.METRICS, event)
+                if now - last_eval > s.eval_every_s and not self.done():
+                    self.run_evaluation(final=False)
+                    last_eval = time.perf_counter()
+                if now - last_ckpt > s.checkpoint_every_s:
+                    self.save_checkpoint()
+                    last_ckpt = time.perf_counter()
+        except KeyboardInterrupt:
+            self.save_checkpoint()
+            raise TrainingInterrupted(self.state.step) from None
+        return self.state
