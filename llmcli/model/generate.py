@@ -134,13 +134,15 @@ class _Sampler:
         if cfg.top_k is not None and cfg.top_k < logits.numel():
             logits, ids = torch.topk(logits, cfg.top_k)  # sorted, which top-p relies on
         probs = torch.softmax(logits, dim=-1)
-        if cfg.top_p is not None and cfg.top_p < 1:
-            if ids is None:
-                probs, ids = torch.sort(probs, descending=True)
-            # the smallest prefix whose mass reaches top_p: keep a token if the mass before it falls short
-            keep = int((probs.cumsum(0) - probs < cfg.top_p).sum())
-            probs = probs[: max(keep, 1)]
-        choice = int(torch.multinomial(probs, 1, generator=self.generator))
+        nucleus = cfg.top_p is not None and cfg.top_p < 1
+        if nucleus and ids is None:
+            probs, ids = torch.sort(probs, descending=True)
+        cdf = probs.cumsum(0)
+        if nucleus:  # the smallest prefix reaching top_p: keep a token while the mass before it falls short
+            cdf = cdf[: max(1, int((cdf - probs < cfg.top_p).sum()))]
+        # inverse-CDF sampling from one uniform draw (torch.multinomial costs ~100 us at this size)
+        u = torch.rand(1, generator=self.generator, device=cdf.device) * cdf[-1]
+        choice = int(torch.searchsorted(cdf, u, right=True).clamp_(max=cdf.numel() - 1))
         return choice if ids is None else int(ids[choice])
 
 
@@ -154,11 +156,17 @@ def generate_ids(model, prompt_ids: list[int], config: GenerationConfig | None =
     if not prompt_ids:
         raise ValueError("the prompt must contain at least one token")
     if config.num_beams > 1:
-        return iter(beam_search(model, prompt_ids, config, eos_id))
+        return _beam_ids(model, prompt_ids, config, eos_id)
     return _generate(model, list(prompt_ids), config, eos_id)
 
 
+def _beam_ids(model, prompt_ids, config, eos_id) -> Iterator[int]:
+    yield from beam_search(model, prompt_ids, config, eos_id)  # lazily, like the sampling path
+
+
 def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterator[int]:
+    if config.max_new_tokens == 0:
+        return
     context = model.config.context
     keep = max(1, context // 2)
     start = max(0, len(seq) - context)  # the model sees seq[start:]
@@ -240,9 +248,9 @@ def beam_search(model, prompt_ids: list[int], config: GenerationConfig | None = 
                 finished = sorted(finished, key=lambda f: f[0], reverse=True)[:nb]
                 beams = [beams[r] + [t] for r, t in zip(rows, tokens)]
                 scores = next_scores
-                # done when no live beam, at its current length, beats the worst kept hypothesis
                 if not beams or step == steps - 1:
                     break
+                # done when no live beam, at its current length, beats the worst kept hypothesis (HF's rule)
                 if len(finished) == nb and max(scores) / (step + 1) ** lp <= finished[-1][0]:
                     break
                 index = torch.tensor(rows, device=device)
@@ -277,12 +285,15 @@ class _Detokenizer:
         text = self.tokenizer.decode(self.ids[self.prefix :])
         if text.endswith("\ufffd") and not final:
             return ""  # wait for the rest of the character
-        self.prefix, self.read = self.read, len(self.ids)
+        piece = text[len(before) :]
+        if piece:  # a window must start at a token with visible text: after a control token
+            self.prefix = self.read  # (decoded as ""), sentencepiece would drop the next space
+        self.read = len(self.ids)
         if self.prefix > 64:  # drop what is no longer needed
             del self.ids[: self.prefix]
             self.read -= self.prefix
             self.prefix = 0
-        return text[len(before) :]
+        return piece
 
 
 def _earliest_stop(text: str, stops) -> int | None:

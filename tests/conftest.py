@@ -1,0 +1,55 @@
+"""Shared fixtures: an isolated data directory, and small corpora the project wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FABLES = REPO / "examples" / "corpus" / "fables.txt"
+
+
+@pytest.fixture(autouse=True)
+def llmcli_home(tmp_path, monkeypatch):
+    """Every test gets its own empty data directory."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("LLMCLI_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory) -> Path:
+    """About 60 KB of the bundled fables: enough to train a tokenizer and a nano model."""
+    text = FABLES.read_text(encoding="utf-8")[:60_000]
+    path = tmp_path_factory.mktemp("corpus") / "fables-small.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+TINY_TRAIN_ARGS = ["--preset", "nano", "--steps", "12", "--batch-size", "8", "--context", "64", "--no-sample"]
+
+
+@pytest.fixture(scope="session")
+def trained_template(tmp_path_factory, small_corpus) -> Path:
+    """A nano model trained once per session, in a data directory of its own."""
+    from click.testing import CliRunner
+
+    from llmcli.cli import main
+
+    home = tmp_path_factory.mktemp("template-home")
+    result = CliRunner().invoke(
+        main, ["train", str(small_corpus), "--name", "tiny", *TINY_TRAIN_ARGS], env={"LLMCLI_HOME": str(home)}
+    )
+    assert result.exit_code == 0, result.output
+    return home / "models" / "tiny"
+
+
+@pytest.fixture
+def trained_model(trained_template, llmcli_home) -> Path:
+    """A fresh copy of the session's nano model in this test's data directory."""
+    import shutil
+
+    target = llmcli_home / "models" / "tiny"
+    shutil.copytree(trained_template, target)
+    return target

@@ -1,0 +1,99 @@
+"""Train, list, inspect and generate from the command line, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from click.testing import CliRunner
+
+from llmcli.cli import main
+from conftest import TINY_TRAIN_ARGS
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_run_directory_holds_everything(trained_model):
+    names = {p.name for p in trained_model.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.model", "summary.json", "metrics.jsonl", "checkpoint"} <= names
+    summary = json.loads((trained_model / "summary.json").read_text())
+    assert summary["steps"] == 12
+    assert 0 < summary["val_bpb"] < 20
+    assert not list(trained_model.rglob("*.pt")) and not list(trained_model.rglob("*.pkl"))
+
+
+def test_models_lists_the_run(trained_model):
+    result = run("models", "--json")
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)
+    for key in ("name", "path", "preset", "params", "val_bpb"):
+        assert key in entry
+    assert entry["name"] == "tiny" and entry["preset"] == "nano" and entry["params"] > 0
+    table = run("models")
+    assert "tiny" in table.stdout
+
+
+def test_info_shows_config_and_curve(trained_model):
+    result = run("info", "tiny", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["config"]["model"]["n_layer"] == 2
+    assert len(data["loss_curve"]) >= 2
+    text = run("info", "tiny")
+    assert "training loss" in text.stdout and "•" in text.stdout
+
+
+def test_generate_streams_text(trained_model):
+    result = run("generate", "-m", "tiny", "Once upon a time", "-n", "20", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Once upon a time")
+    assert len(result.stdout) > len("Once upon a time") + 5
+    again = run("generate", "-m", str(trained_model), "Once upon a time", "-n", "20", "--seed", "1")
+    assert again.stdout == result.stdout  # a path works as well as a name, and the seed repeats
+
+
+def test_generate_greedy_and_beams(trained_model):
+    greedy = run("generate", "-m", "tiny", "The fox", "-n", "15", "--greedy", "--no-echo")
+    beams = run("generate", "-m", "tiny", "The fox", "-n", "15", "--beams", "3", "--no-echo")
+    assert greedy.exit_code == 0 and beams.exit_code == 0
+    assert greedy.stdout.strip() and beams.stdout.strip()
+
+
+def test_same_seed_same_model(small_corpus, llmcli_home):
+    for name in ("a", "b"):
+        result = run("train", str(small_corpus), "--name", name, *TINY_TRAIN_ARGS)
+        assert result.exit_code == 0, result.output
+    a = (llmcli_home / "models" / "a" / "model.safetensors").read_bytes()
+    b = (llmcli_home / "models" / "b" / "model.safetensors").read_bytes()
+    assert a == b
+
+
+def test_ctrl_c_saves_and_resume_continues(small_corpus, llmcli_home):
+    env = {**os.environ, "LLMCLI_HOME": str(llmcli_home)}
+    args = [sys.executable, "-m", "llmcli", "train", str(small_corpus), "--name", "long",
+            "--preset", "nano", "--steps", "100000", "--batch-size", "4", "--context", "32", "--no-sample"]
+    proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    run_dir = llmcli_home / "models" / "long"
+    deadline = time.time() + 60
+    while time.time() < deadline and not (run_dir / "metrics.jsonl").exists():
+        time.sleep(0.2)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Resume with: llmcli train" in stderr and "--resume" in stderr
+    assert "Traceback" not in stderr
+    state = json.loads((run_dir / "checkpoint" / "trainer_state.json").read_text())
+    stopped_at = state["step"]
+    assert stopped_at > 0
+
+    result = run("train", str(small_corpus), "--name", "long", "--resume", "--steps", str(stopped_at + 5), "--no-sample")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["steps"] == stopped_at + 5

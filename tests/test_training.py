@@ -1,0 +1,118 @@
+"""The trainer: loss falls, resume is exact, checkpoints survive crashes, the schedule is sane."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from llmcli.model.transformer import ModelConfig, Transformer
+from llmcli.training import rundir
+from llmcli.training.batches import RandomWindows
+from llmcli.training.trainer import Trainer, TrainingInterrupted, TrainSettings, lr_at
+
+CONFIG = ModelConfig(vocab_size=64, n_layer=2, n_head=2, n_embd=32, context=16)
+
+
+def patterned_tokens(n=4000, seed=0):
+    """A learnable sequence: a repeating pattern with some noise."""
+    g = torch.Generator().manual_seed(seed)
+    base = torch.arange(n) % 17 + (torch.arange(n) // 170) % 3
+    noise = torch.randint(0, 64, (n,), generator=g)
+    keep = torch.rand(n, generator=g) < 0.9
+    return torch.where(keep, base, noise).to(torch.int16)
+
+
+def make_trainer(run_dir, steps, precision="fp32", seed=0, seconds=None):
+    torch.manual_seed(seed)
+    model = Transformer(CONFIG)
+    batches = RandomWindows(patterned_tokens(), CONFIG.context, batch_size=8, seed=seed)
+    settings = TrainSettings(max_steps=steps, max_seconds=seconds, batch_size=8, lr=3e-3, precision=precision, seed=seed)
+    return Trainer(model, batches, settings, run_dir, torch.device("cpu"))
+
+
+def test_loss_falls(tmp_path):
+    trainer = make_trainer(tmp_path, steps=60)
+    losses = []
+    trainer.on_event = lambda e: losses.append(e["loss"]) if e["event"] == "step" else None
+    trainer.run()
+    assert sum(losses[-10:]) / 10 < 0.6 * sum(losses[:5]) / 5
+
+
+def test_resume_gives_the_same_weights_as_one_run(tmp_path):
+    straight = make_trainer(tmp_path / "a", steps=20)
+    straight.run()
+
+    first = make_trainer(tmp_path / "b", steps=20)
+    first.stop_at_step = 10
+    with pytest.raises(TrainingInterrupted):
+        first.run()
+    torch.manual_seed(123)  # a resumed process starts from other RNG state: the checkpoint restores it
+    second = make_trainer(tmp_path / "b", steps=20, seed=0)
+    second.restore_checkpoint()
+    assert second.state.step == 10
+    second.run()
+    for (name, a), (_, b) in zip(straight.model.state_dict().items(), second.model.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_crash_during_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
+    trainer = make_trainer(tmp_path, steps=4)
+    trainer.run()
+    trainer.save_checkpoint()
+    saved_step = trainer.state.step
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+
+    trainer.settings.max_steps = 8
+    trainer.run()
+    calls = {"n": 0}
+    real_save = rundir.save_weights
+
+    def crash_on_second_file(path, state):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        real_save(path, state)
+
+    monkeypatch.setattr(rundir, "save_weights", crash_on_second_file)
+    with pytest.raises(OSError):
+        trainer.save_checkpoint()
+    monkeypatch.setattr(rundir, "save_weights", real_save)
+
+    weights, _, state = rundir.read_checkpoint(tmp_path)
+    assert state["step"] == saved_step
+    assert all(torch.equal(weights[k], before[k]) for k in before)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".checkpoint-")]
+
+
+def test_crash_between_the_renames_keeps_a_checkpoint(tmp_path):
+    trainer = make_trainer(tmp_path, steps=2)
+    trainer.run()
+    trainer.save_checkpoint()
+    (tmp_path / "checkpoint").rename(tmp_path / "checkpoint.old")  # as if killed mid-swap
+    _, _, state = rundir.read_checkpoint(tmp_path)
+    assert state["step"] == 2
+
+
+def test_bf16_autocast_trains(tmp_path):
+    trainer = make_trainer(tmp_path, steps=30, precision="bf16")
+    losses = []
+    trainer.on_event = lambda e: losses.append(e["loss"]) if e["event"] == "step" else None
+    trainer.run()
+    assert losses[-1] < losses[0]
+
+
+def test_schedule_warms_up_then_decays():
+    s = TrainSettings(max_steps=100, lr=1e-3, warmup=0.1, min_lr_ratio=0.1)
+    assert lr_at(0.0, s) < lr_at(0.05, s) < lr_at(0.1, s) == pytest.approx(1e-3)
+    assert lr_at(0.5, s) < lr_at(0.2, s)
+    assert lr_at(1.0, s) == pytest.approx(1e-4)
+
+
+def test_time_budget_stops_in_time(tmp_path):
+    import time
+
+    start = time.perf_counter()
+    trainer = make_trainer(tmp_path, steps=None, seconds=1.5)
+    trainer.run()
+    assert time.perf_counter() - start < 3.0
+    assert trainer.state.step > 5
