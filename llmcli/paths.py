@@ -47,10 +47,10 @@ def is_run_dir(path: Path) -> bool:
 def resolve_model(name_or_path: str) -> Path:
     """A run directory from a name under the data directory, or from a path."""
     candidate = Path(name_or_path).expanduser()
+    if NAME_PATTERN.match(name_or_path) and is_run_dir(models_dir() / name_or_path):
+        return models_dir() / name_or_path  # a stored model's name wins over a folder here
     if is_run_dir(candidate):
         return candidate
-    if NAME_PATTERN.match(name_or_path) and is_run_dir(models_dir() / name_or_path):
-        return models_dir() / name_or_path
     if candidate.exists():
         raise UserError(f"{name_or_path} is not a model directory (no config.json in it)")
     raise UserError(

@@ -41,8 +41,10 @@ def demo(seconds, prompt, seed):
     run(DEMO_CORPUS, "demo", run_dir, started, False, False, dict(seconds=budget, seed=seed))
     from llmcli.model.generate import GenerationConfig, stream_text
     from llmcli.model.loading import load_model
+    from llmcli.model.quantize import prepare_for_generation
 
     loaded = load_model(run_dir)
+    prepare_for_generation(loaded.model)
     click.echo(f"\n{prompt}", nl=False)
     config = GenerationConfig(max_new_tokens=200, temperature=0.7, top_k=40, seed=seed, stop=("\n\n",))
     for piece in stream_text(loaded.model, loaded.tokenizer, prompt, config):

@@ -43,12 +43,16 @@ def positive(ctx, param, value):
               help="Micro-batches per optimizer step.")
 @click.option("--lr", type=float, callback=positive, help="Peak learning rate.")
 @click.option("--context", type=int, callback=positive, help="Context length in tokens (default: the preset's).")
+@click.option("--layers", "n_layer", type=int, callback=positive, help="Transformer blocks (default: the preset's).")
+@click.option("--width", "n_embd", type=int, callback=positive, help="Model width (default: the preset's).")
+@click.option("--heads", "n_head", type=int, callback=positive, help="Attention heads (default: the preset's).")
 @click.option("--dropout", type=float, default=0.0, show_default=True, help="Dropout rate.")
 @click.option("--val-fraction", type=float, default=0.1, show_default=True,
               help="Share of the file, at its end, kept for validation.")
 @click.option("--sample/--no-sample", default=True, show_default=True, help="Write a short sample at the end.")
 def train(file, name, preset, steps, seconds, seed, resume, force, vocab_size, tokenizer_type,
-          precision, device, batch_size, grad_accum, lr, context, dropout, val_fraction, sample):
+          precision, device, batch_size, grad_accum, lr, context, n_layer, n_embd, n_head, dropout, val_fraction,
+          sample):
     """Train a tokenizer and a language model on FILE (any UTF-8 text).
 
     \b
@@ -70,16 +74,19 @@ def train(file, name, preset, steps, seconds, seed, resume, force, vocab_size, t
     if resume and not (run_dir / "config.json").is_file():
         raise UserError(f"there is no run named {name!r} to resume: train it first without --resume")
     if run_dir.exists() and not resume:
-        if not force:
+        if not (run_dir / "config.json").is_file():
+            shutil.rmtree(run_dir)  # a start interrupted before training: nothing to keep
+        elif not force:
             raise UserError(
                 f"a model named {name!r} already exists: --resume continues it, --force replaces it, "
                 "--name picks another name"
             )
-        shutil.rmtree(run_dir)
+        else:
+            shutil.rmtree(run_dir)
     run(file, name, run_dir, started, resume, sample, dict(
         preset=preset, steps=steps, seconds=seconds, seed=seed, vocab_size=vocab_size,
         tokenizer_type=tokenizer_type, precision=precision, device=device, batch_size=batch_size,
-        grad_accum=grad_accum, lr=lr, context=context, dropout=dropout, val_fraction=val_fraction,
+        grad_accum=grad_accum, lr=lr, context=context, n_layer=n_layer, n_embd=n_embd, n_head=n_head, dropout=dropout, val_fraction=val_fraction,
     ))
 
 

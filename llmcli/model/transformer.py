@@ -148,12 +148,14 @@ class Attention(nn.Module):
             cache.k[layer, :, :, start:end] = k
             cache.v[layer, :, :, start:end] = v
             k, v = cache.k[layer, :, :, :end], cache.v[layer, :, :, :end]
+            q = q.to(k.dtype)
             if T == 1:
                 y = F.scaled_dot_product_attention(q, k, v)
             else:
                 # queries at positions start..end-1 see every key up to their own position
                 mask = torch.ones(T, end, dtype=torch.bool, device=x.device).tril(diagonal=start)
                 y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            y = y.to(x.dtype)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
 
@@ -192,6 +194,7 @@ class Transformer(nn.Module):
         cos, sin = rope_tables(config.head_dim, config.context, config.rope_theta)
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)
+        self.head = None  # tied by default; an int8 copy for generation (model/quantize.py)
         self.apply(self._init_weights)
         # GPT-2's scaled init for the projections that write into the residual stream
         for name, p in self.named_parameters():
@@ -219,6 +222,8 @@ class Transformer(nn.Module):
         return self.norm(x)
 
     def logits(self, hidden):
+        if self.head is not None:
+            return self.head(hidden)
         return F.linear(hidden, self.embed.weight)  # tied input/output embeddings
 
     def forward(self, idx, targets=None, loss_mask=None, cache: KVCache | None = None):
@@ -240,7 +245,10 @@ class Transformer(nn.Module):
         return logits, (loss * mask).sum() / mask.sum().clamp(min=1)
 
     def new_cache(self, batch: int = 1) -> KVCache:
-        return KVCache(self.config, batch, self.embed.weight.device, self.embed.weight.dtype)
+        device, dtype = self.embed.weight.device, self.embed.weight.dtype
+        if device.type == "cpu":
+            dtype = torch.float32  # PyTorch's CPU attention is far slower in bf16 at one query
+        return KVCache(self.config, batch, device, dtype)
 
     def num_params(self) -> int:
         """Parameter count; the tied embedding counts once."""

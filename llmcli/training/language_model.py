@@ -42,6 +42,9 @@ class TrainRequest:
     grad_accum: int = 1
     lr: float | None = None
     context: int | None = None
+    n_layer: int | None = None
+    n_embd: int | None = None
+    n_head: int | None = None
     dropout: float = 0.0
     val_fraction: float = 0.1
     resume: bool = False
@@ -69,9 +72,10 @@ def file_digest(data: bytes) -> str:
 def train_tokenizer(request: TrainRequest, train_text: str, emit):
     from llmcli.model.tokenizer import Tokenizer, TokenizerError, default_vocab_size
 
+    # with no size given, the tokenizer picks one and lowers it for a corpus too small for it
     vocab = request.vocab_size or default_vocab_size(len(train_text.encode("utf-8")))
     budget = remaining(request)
-    emit({"event": "phase", "phase": "tokenizer", "detail": f"{request.tokenizer_type}, {vocab} tokens"})
+    emit({"event": "phase", "phase": "tokenizer", "detail": f"{request.tokenizer_type}, about {vocab} tokens"})
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "train.txt"
         sample.write_text(train_text, encoding="utf-8")
@@ -79,12 +83,20 @@ def train_tokenizer(request: TrainRequest, train_text: str, emit):
             return Tokenizer.train(
                 sample,
                 request.run_dir / rundir.TOKENIZER,
-                vocab_size=vocab,
+                vocab_size=request.vocab_size,
                 model_type=request.tokenizer_type,
                 max_seconds=budget * TOKENIZER_SHARE if budget else None,
             )
         except TokenizerError as exc:
             raise UserError(str(exc)) from None
+
+
+def encode_split(tokenizer, train_text: str, val_text: str, emit):
+    """Token ids of both parts; validation starts from the last training token, so that
+    its first token has something to be predicted from and every byte of it is scored."""
+    emit({"event": "phase", "phase": "encode", "detail": f"{len(train_text) + len(val_text):,} characters"})
+    train_ids = tokenizer.encode_file_text(train_text)
+    return train_ids, train_ids[-1:] + tokenizer.encode_file_text(val_text)
 
 
 def model_config_for(request: TrainRequest, vocab_size: int, corpus_tokens: int, device, precision, emit):
@@ -111,9 +123,15 @@ def model_config_for(request: TrainRequest, vocab_size: int, corpus_tokens: int,
     else:
         raise UserError(f"unknown preset {request.preset!r}: choose auto or one of {', '.join(PRESETS)}")
     overrides = {"vocab_size": vocab_size, "dropout": request.dropout}
-    if request.context:
-        overrides["context"] = request.context
-    config = preset_config(preset, **overrides)
+    for key in ("context", "n_layer", "n_embd", "n_head"):
+        if getattr(request, key):
+            overrides[key] = getattr(request, key)
+    try:
+        config = preset_config(preset, **overrides)
+    except ValueError as exc:
+        raise UserError(f"{exc}: change --width or --heads") from None
+    if request.n_embd:
+        lr = lr_for(config.n_embd)
     return preset, config, request.batch_size or batch_size, request.lr or lr
 
 
@@ -125,16 +143,17 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
     from llmcli.training.batches import RandomWindows, as_token_tensor
     from llmcli.training.devices import pick_device, pick_precision
     from llmcli.training.evaluation import LanguageModelEvaluator
-    from llmcli.training.trainer import Trainer, TrainSettings
+    from llmcli.training.trainer import Trainer, TrainingInterrupted, TrainSettings
 
     emit = on_event or (lambda event: None)
     text = read_corpus(request.corpus)
     digest = file_digest(text.encode("utf-8"))
-    train_text, val_text = split_train_val(text, request.val_fraction)
     device = pick_device(request.device)
     torch.manual_seed(request.seed)
     run = request.run_dir
     previous = rundir.read_json(run / rundir.CONFIG) if request.resume else None
+    val_fraction = previous["data"]["val_fraction"] if previous else request.val_fraction
+    train_text, val_text = split_train_val(text, val_fraction)
 
     if previous is not None:
         if previous.get("data", {}).get("sha256") != digest:
@@ -143,17 +162,17 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
                 "resume with the original file, or train a new model"
             )
         tokenizer = Tokenizer.load(run / rundir.TOKENIZER)
+        train_ids, val_ids = encode_split(tokenizer, train_text, val_text, emit)
         config = previous
         model = build_model(config)
         settings = TrainSettings(**previous["train"])
     else:
         run.mkdir(parents=True, exist_ok=True)
         tokenizer = train_tokenizer(request, train_text, emit)
+        train_ids, val_ids = encode_split(tokenizer, train_text, val_text, emit)
         precision = pick_precision(request.precision, device)
-        emit({"event": "phase", "phase": "encode", "detail": f"{len(text):,} characters"})
-        corpus_tokens = len(train_text) // 3  # a rough guess until we have encoded it
         preset, model_config, batch_size, lr = model_config_for(
-            request, tokenizer.vocab_size, corpus_tokens, device, precision, emit
+            request, tokenizer.vocab_size, len(train_ids), device, precision, emit
         )
         model = build_model({"model": model_config.to_dict()})
         settings = TrainSettings(
@@ -172,7 +191,7 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
                 "path": str(Path(request.corpus).resolve()),
                 "bytes": len(text.encode("utf-8")),
                 "sha256": digest,
-                "val_fraction": request.val_fraction,
+                "val_fraction": val_fraction,
             },
             "tokenizer": {"file": rundir.TOKENIZER, "type": request.tokenizer_type, "vocab_size": tokenizer.vocab_size},
             "params": model.num_params(),
@@ -180,8 +199,6 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
 
-    train_ids = tokenizer.encode_file_text(train_text)
-    val_ids = train_ids[-1:] + tokenizer.encode_file_text(val_text)
     context = model.config.context
     if len(train_ids) < context + 1:
         raise UserError(
@@ -212,13 +229,16 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
         trainer.restore_checkpoint()
         if request.seconds is not None:
             settings.max_seconds = trainer.state.elapsed + max(1.0, remaining(request) - SAVE_RESERVE_S)
-    else:
-        atomic_write_json(run / rundir.CONFIG, config)
     config["train"] = settings.to_dict()
     atomic_write_json(run / rundir.CONFIG, config)
 
+    (run / rundir.SUMMARY).unlink(missing_ok=True)  # not finished until this run is
     emit({"event": "phase", "phase": "train", "detail": f"{model.num_params():,} parameters on {device}"})
-    state = trainer.run()
+    try:
+        state = trainer.run()
+    except TrainingInterrupted:
+        rundir.save_weights(run / rundir.WEIGHTS, model.state_dict())  # usable as it stands
+        raise
     final = trainer.run_evaluation(final=True) if evaluator else {}
     rundir.save_weights(run / rundir.WEIGHTS, model.state_dict())
     trainer.save_checkpoint()

@@ -89,7 +89,7 @@ def checkpoint_dir(run: Path) -> Path | None:
 def read_checkpoint(run: Path) -> tuple[dict, dict, dict]:
     folder = checkpoint_dir(run)
     if folder is None:
-        raise UserError(f"{run} has no checkpoint to resume from: train it without --resume")
+        raise UserError(f"{run} has no checkpoint to resume from: train it again with --force")
     return (
         load_weights(folder / WEIGHTS),
         load_weights(folder / OPTIMIZER),

@@ -8,6 +8,8 @@ callback, and the CLI draws them.
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -157,8 +159,8 @@ class Trainer:
             load_optimizer_tensors(self.optimizer, tensors)
         except (RuntimeError, ValueError, KeyError) as exc:
             raise UserError(
-                f"the checkpoint in {self.run_dir} does not match this model ({str(exc).splitlines()[0]}): "
-                "resume with the same settings, or train without --resume"
+                f"the checkpoint in {self.run_dir} does not match its model ({str(exc).splitlines()[0]}): "
+                "the files come from different runs; train again with --force"
             ) from None
         torch.set_rng_state(tensors["rng.torch"])
         prefix = "rng.batches."
@@ -223,46 +225,70 @@ class Trainer:
         return figures
 
     def run(self) -> TrainState:
-        """Train until the budget is spent; on Ctrl-C, save and raise TrainingInterrupted."""
+        """Train until the budget is spent.
+
+        Ctrl-C finishes the step under way, saves a checkpoint and raises TrainingInterrupted,
+        so that a resumed run continues exactly; a second Ctrl-C stops at once, unsaved.
+        """
+        with StopRequest() as stop:
+            return self._loop(stop)
+
+    def _loop(self, stop: "StopRequest") -> TrainState:
         s = self.settings
         self.run_dir.mkdir(parents=True, exist_ok=True)
         loop_start = last_eval = last_ckpt = time.perf_counter()
         base_elapsed = self.state.elapsed  # wall time counts, evaluations and saves included
         tokens_per_s = 0.0
-        try:
-            while not self.done():
-                if self.stop_at_step is not None and self.state.step >= self.stop_at_step:
-                    raise KeyboardInterrupt
-                tokens_before, step_start = self.state.tokens, time.perf_counter()
-                loss = self.train_step()
-                now = time.perf_counter()
-                self.state.elapsed = base_elapsed + (now - loop_start)
-                rate = (self.state.tokens - tokens_before) / max(1e-9, now - step_start)
-                # a moving average, so that tokens/s follows the present
-                tokens_per_s = rate if not tokens_per_s else 0.9 * tokens_per_s + 0.1 * rate
-                if not math.isfinite(loss):
-                    raise UserError(
-                        f"the loss became {loss} at step {self.state.step}: lower --lr and train again"
-                    )
-                event = {
-                    "event": "step",
-                    "step": self.state.step,
-                    "loss": round(loss, 5),
-                    "lr": lr_at(self.progress(), s),
-                    "tokens_per_s": round(tokens_per_s, 1),
-                    "elapsed": round(self.state.elapsed, 3),
-                    "progress": min(1.0, self.progress()),
-                }
-                self.on_event(event)
-                if self.state.step % 10 == 0 or self.state.step == 1:
-                    append_jsonl(self.run_dir / rundir.METRICS, event)
-                if now - last_eval > s.eval_every_s and not self.done():
-                    self.run_evaluation(final=False)
-                    last_eval = time.perf_counter()
-                if now - last_ckpt > s.checkpoint_every_s:
-                    self.save_checkpoint()
-                    last_ckpt = time.perf_counter()
-        except KeyboardInterrupt:
-            self.save_checkpoint()
-            raise TrainingInterrupted(self.state.step) from None
+        while not self.done():
+            if stop.requested or (self.stop_at_step is not None and self.state.step >= self.stop_at_step):
+                self.save_checkpoint()
+                raise TrainingInterrupted(self.state.step)
+            tokens_before, step_start = self.state.tokens, time.perf_counter()
+            loss = self.train_step()
+            now = time.perf_counter()
+            self.state.elapsed = base_elapsed + (now - loop_start)
+            rate = (self.state.tokens - tokens_before) / max(1e-9, now - step_start)
+            # a moving average, so that tokens/s follows the present
+            tokens_per_s = rate if not tokens_per_s else 0.9 * tokens_per_s + 0.1 * rate
+            if not math.isfinite(loss):
+                raise UserError(f"the loss became {loss} at step {self.state.step}: lower --lr and train again")
+            event = {
+                "event": "step",
+                "step": self.state.step,
+                "loss": round(loss, 5),
+                "lr": lr_at(self.progress(), s),
+                "tokens_per_s": round(tokens_per_s, 1),
+                "elapsed": round(self.state.elapsed, 3),
+                "progress": min(1.0, self.progress()),
+            }
+            self.on_event(event)
+            append_jsonl(self.run_dir / rundir.METRICS, event)
+            if now - last_eval > s.eval_every_s and not self.done():
+                self.run_evaluation(final=False)
+                last_eval = time.perf_counter()
+            if now - last_ckpt > s.checkpoint_every_s:
+                self.save_checkpoint()
+                last_ckpt = time.perf_counter()
         return self.state
+
+
+class StopRequest:
+    """Turns the first Ctrl-C into a request to stop between steps (main thread only)."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt  # a second Ctrl-C: the user does not want to wait
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)

@@ -1,0 +1,83 @@
+"""Generation speed of the `small` preset at batch 1: 256 new tokens after a short prompt.
+
+Target: at least 500 tokens/s, sampling or greedy. Measured for the default path (int8
+weights on a CPU, see llmcli/model/quantize.py) and for plain float32 weights. With
+--model NAME, it also reports what int8 costs in validation bits per byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+
+import torch
+
+from common import report
+from llmcli.model.generate import GenerationConfig, generate_ids
+from llmcli.model.quantize import quantize_for_generation
+from llmcli.model.transformer import Transformer, preset_config
+
+
+def tokens_per_second(model, config: GenerationConfig, prompt: list[int], repeats: int = 3) -> float:
+    list(generate_ids(model, prompt, GenerationConfig(max_new_tokens=8, temperature=0)))  # warm up
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        count = sum(1 for _ in generate_ids(model, prompt, config))
+        best = max(best, count / (time.perf_counter() - start))
+    return best
+
+
+def bpb_delta(name: str) -> tuple[float, float]:
+    """Validation bits per byte of a trained model, float32 and int8."""
+    from llmcli.model.loading import load_model
+    from llmcli.paths import resolve_model
+    from llmcli.training.corpus import read_corpus, split_train_val
+    from llmcli.training.evaluation import LanguageModelEvaluator
+    from llmcli.training.language_model import encode_split
+    from llmcli.training.batches import as_token_tensor
+
+    loaded = load_model(resolve_model(name))
+    data = loaded.config["data"]
+    train_text, val_text = split_train_val(read_corpus(data["path"]), data["val_fraction"])
+    _, val_ids = encode_split(loaded.tokenizer, train_text, val_text, lambda e: None)
+    evaluator = LanguageModelEvaluator(
+        as_token_tensor(val_ids, loaded.tokenizer.vocab_size), len(val_text.encode()), loaded.model.config.context
+    )
+    with torch.inference_mode():
+        fp32 = evaluator(loaded.model, final=True)["val_bpb"]
+        quantize_for_generation(loaded.model)
+        int8 = evaluator(loaded.model, final=True)["val_bpb"]
+    return fp32, int8
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--vocab", type=int, default=2048)
+    parser.add_argument("--new-tokens", type=int, default=256)
+    parser.add_argument("--model", help="a trained model, to report int8's cost in bits per byte")
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    fp32 = Transformer(preset_config("small", vocab_size=args.vocab)).eval()
+    int8 = copy.deepcopy(fp32)
+    quantize_for_generation(int8)
+    prompt = list(range(100, 110))
+    rows = []
+    for label, config in (
+        ("greedy", GenerationConfig(max_new_tokens=args.new_tokens, temperature=0)),
+        ("sampling (T=0.8, top-k 50)", GenerationConfig(max_new_tokens=args.new_tokens, temperature=0.8, top_k=50, seed=0)),
+        ("sampling (T=0.8, top-p 0.9)", GenerationConfig(max_new_tokens=args.new_tokens, temperature=0.8, top_p=0.9, seed=0)),
+    ):
+        rows.append((f"int8 (default), {label}", f"{tokens_per_second(int8, config, prompt):,.0f} tokens/s"))
+        rows.append((f"float32, {label}", f"{tokens_per_second(fp32, config, prompt):,.0f} tokens/s"))
+    if args.model:
+        a, b = bpb_delta(args.model)
+        rows.append((f"{args.model}: val bits per byte", f"float32 {a:.4f}, int8 {b:.4f} ({b - a:+.4f})"))
+    report(f"Generation, preset small, vocab {args.vocab}, batch 1, {args.new_tokens} new tokens, "
+           f"{torch.get_num_threads()} threads (target: >= 500 tokens/s)", rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Training throughput of the `small` preset against the bf16 matmul FLOP/s of this machine.
+
+Target: at least 80% of the bf16 matrix-multiply rate measured in the same process.
+FLOPs per token follow the PaLM appendix (6 per parameter plus attention), as nanoGPT's
+MFU estimate does, so the ratio compares with nanoGPT's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from common import matmul_flops, peak_rss_mib, report
+from llmcli.model.transformer import Transformer, preset_config
+from llmcli.training.devices import autocast
+from llmcli.training.trainer import TrainSettings, make_optimizer
+
+
+def measure(preset: str, vocab: int, batch: int, precision: str, steps: int) -> tuple[float, int]:
+    torch.manual_seed(0)
+    model = Transformer(preset_config(preset, vocab_size=vocab))
+    optimizer = make_optimizer(model, TrainSettings(max_steps=1))
+    T = model.config.context
+    x = torch.randint(0, vocab, (batch, T))
+    y = torch.randint(0, vocab, (batch, T))
+    device = torch.device("cpu")
+
+    def step():
+        with autocast(device, precision):
+            _, loss = model(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    for _ in range(2):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    tokens_per_s = steps * batch * T / (time.perf_counter() - start)
+    return tokens_per_s, model.flops_per_token()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--vocab", type=int, default=2048, help="2048: what llmcli picks for tinyshakespeare")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=8)
+    args = parser.parse_args()
+
+    peak = matmul_flops(torch.bfloat16)
+    rows = [("bf16 matmul 1024^3", f"{peak / 1e9:.0f} GFLOP/s"),
+            ("fp32 matmul 1024^3", f"{matmul_flops(torch.float32) / 1e9:.0f} GFLOP/s")]
+    for precision in ("bf16", "fp32"):
+        tps, fpt = measure(args.preset, args.vocab, args.batch, precision, args.steps)
+        rows.append((f"{args.preset} {precision}", f"{tps:,.0f} tokens/s = {tps * fpt / 1e9:.0f} GFLOP/s "
+                     f"= {tps * fpt / peak:.0%} of bf16 matmul"))
+    peak_after = matmul_flops(torch.bfloat16)
+    rows.append(("bf16 matmul again", f"{peak_after / 1e9:.0f} GFLOP/s (drift check)"))
+    rows.append(("peak memory (RSS)", f"{peak_rss_mib():.0f} MiB"))
+    report(f"Training throughput, preset {args.preset}, vocab {args.vocab}, batch {args.batch} "
+           f"(target: >= 80% of bf16 matmul)", rows)
+
+
+if __name__ == "__main__":
+    main()
