@@ -90,7 +90,7 @@ def test_unknown_model():
 
 
 def test_bad_generation_value(trained_model):
-    assert_one_line_error(run("generate", "-m", trained_model.name, "--top-p", "2", "x"), "top_p")
+    assert_one_line_error(run("generate", "-m", trained_model.name, "--top-p", "2", "x"), "--top-p must be in")
 
 
 def test_corrupt_weights(trained_model):

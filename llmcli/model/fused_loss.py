@@ -28,10 +28,14 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
             t = targets[start : start + chunk, None]
             w = token_weights[start : start + chunk, None]
             logits = (h @ weight.t()).float()
-            lse = torch.logsumexp(logits, dim=-1, keepdim=True)
-            loss += ((lse - logits.gather(1, t)) * w).sum()
+            target_logit = logits.gather(1, t)
+            # one exp pass serves both the log-sum-exp and the softmax of the gradient
+            peak = logits.amax(dim=-1, keepdim=True)
+            grad = logits.sub_(peak).exp_()
+            total = grad.sum(dim=-1, keepdim=True)
+            loss += ((peak + total.log() - target_logit) * w).sum()
             # d loss / d logits = w * (softmax - one_hot), built in place
-            grad = logits.sub_(lse).exp_()
+            grad.div_(total)
             grad.scatter_add_(1, t, torch.full_like(t, -1, dtype=grad.dtype))
             grad = grad.mul_(w).to(h.dtype)
             grad_hidden[start : start + chunk] = grad @ weight

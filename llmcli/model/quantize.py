@@ -37,11 +37,11 @@ class Int8Linear(nn.Module):
             y = torch._weight_int8pack_mm(flat, self.qweight, self.scale)
         else:  # elsewhere: dequantize (GPUs have the bandwidth this saves on a CPU)
             y = F.linear(flat, self.qweight.to(flat.dtype) * self.scale[:, None])
-        return y.view(*shape[:-1], y.shape[-1])
+        return y.view(*shape[:-1], y.shape[-1]).to(x.dtype)
 
 
 def quantize_for_generation(model) -> bool:
-    """Turn a float model into an int8-weight, bf16-activation one, in place.
+    """Give a float model int8 weights in its linear layers and output head, in place.
 
     Returns False (and leaves the model alone) where the int8 kernel is missing.
     """
@@ -53,7 +53,7 @@ def quantize_for_generation(model) -> bool:
         block.mlp.gate_up = Int8Linear(block.mlp.gate_up.weight)
         block.mlp.down = Int8Linear(block.mlp.down.weight)
     model.head = Int8Linear(model.embed.weight)
-    model.to(torch.bfloat16)
+    model.to(torch.bfloat16)  # the int8 kernel takes bf16 activations; the KV cache stays float32
     model.eval()
     return True
 

@@ -141,11 +141,13 @@ class Tokenizer:
 
     @classmethod
     def train(cls, text_path, out_path, vocab_size: int | None = None,
-              model_type: str = "bpe", max_seconds: float | None = None) -> "Tokenizer":
+              model_type: str = "bpe", max_seconds: float | None = None,
+              adjustable: bool = False) -> "Tokenizer":
         """Train on a UTF-8 text file, save the model to out_path, return the tokenizer.
 
-        vocab_size None picks default_vocab_size() of the sample, lowered or raised to
-        what the corpus supports. max_seconds shrinks the sample to train in about that time.
+        vocab_size None picks default_vocab_size() of the sample; that size, or a given one
+        with adjustable=True, is lowered or raised to what the corpus supports.
+        max_seconds shrinks the sample to train in about that time.
         """
         import sentencepiece as spm
 
@@ -163,8 +165,8 @@ class Tokenizer:
         size = os.path.getsize(path)
         if size == 0:
             raise TokenizerError(f"{path} is empty: there is no text to train on")
-        auto = vocab_size is None
-        if auto:
+        auto = vocab_size is None or adjustable
+        if vocab_size is None:
             vocab_size = default_vocab_size(min(size, max_bytes))
 
         spm.set_random_generator_seed(1234)  # same file, same model

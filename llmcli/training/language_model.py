@@ -69,13 +69,12 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def train_tokenizer(request: TrainRequest, train_text: str, emit):
-    from llmcli.model.tokenizer import Tokenizer, TokenizerError, default_vocab_size
+def train_tokenizer(request: TrainRequest, train_text: str, vocab_size: int, emit):
+    """A tokenizer of `vocab_size`; unless the user chose the size, it may shrink to fit."""
+    from llmcli.model.tokenizer import Tokenizer, TokenizerError
 
-    # with no size given, the tokenizer picks one and lowers it for a corpus too small for it
-    vocab = request.vocab_size or default_vocab_size(len(train_text.encode("utf-8")))
     budget = remaining(request)
-    emit({"event": "phase", "phase": "tokenizer", "detail": f"{request.tokenizer_type}, about {vocab} tokens"})
+    emit({"event": "phase", "phase": "tokenizer", "detail": f"{request.tokenizer_type}, {vocab_size} tokens"})
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "train.txt"
         sample.write_text(train_text, encoding="utf-8")
@@ -83,9 +82,10 @@ def train_tokenizer(request: TrainRequest, train_text: str, emit):
             return Tokenizer.train(
                 sample,
                 request.run_dir / rundir.TOKENIZER,
-                vocab_size=request.vocab_size,
+                vocab_size=vocab_size,
                 model_type=request.tokenizer_type,
                 max_seconds=budget * TOKENIZER_SHARE if budget else None,
+                adjustable=request.vocab_size is None,
             )
         except TokenizerError as exc:
             raise UserError(str(exc)) from None
@@ -99,46 +99,51 @@ def encode_split(tokenizer, train_text: str, val_text: str, emit):
     return train_ids, train_ids[-1:] + tokenizer.encode_file_text(val_text)
 
 
-def model_config_for(request: TrainRequest, vocab_size: int, corpus_tokens: int, device, precision, emit):
-    """The model shape and batch: from the preset, or planned from the budget (auto)."""
-    from llmcli.model.transformer import PRESETS, preset_config
-    from llmcli.training.autoconfig import lr_for, plan_auto
+def plan_model(request: TrainRequest, train_text: str, device, precision, emit):
+    """The model shape, vocabulary, batch and learning rate: from the preset, or planned
+    from the budget (auto); flags given by the user override either."""
+    from llmcli.model.tokenizer import default_vocab_size
+    from llmcli.model.transformer import PRESETS
+    from llmcli.training.autoconfig import lr_for, plan_auto, plan_preset, vocab_for
 
+    text_bytes = len(train_text.encode("utf-8"))
+    corpus_vocab = default_vocab_size(text_bytes)
     if request.preset == "auto":
         budget = remaining(request)
         plan = plan_auto(
-            vocab_size,
-            corpus_tokens,
-            device,
-            precision,
-            seconds=budget if budget is not None else None,
+            corpus_tokens=text_bytes // 4,  # a typical BPE token covers about 4 bytes
+            corpus_default_vocab=corpus_vocab,
+            device=device,
+            precision=precision,
+            seconds=budget * (1 - TOKENIZER_SHARE) if budget is not None else None,
             steps=request.steps if budget is None else None,
         )
-        preset, batch_size, lr = plan.preset, plan.batch_size, plan.lr
-        emit({"event": "phase", "phase": "plan", "detail": f"preset {preset}: {plan.reason}"})
     elif request.preset in PRESETS:
-        preset = request.preset
-        batch_size = max(1, 8192 // PRESETS[preset]["context"])
-        lr = lr_for(PRESETS[preset]["n_embd"])
+        plan = plan_preset(request.preset, corpus_vocab)
     else:
         raise UserError(f"unknown preset {request.preset!r}: choose auto or one of {', '.join(PRESETS)}")
-    overrides = {"vocab_size": vocab_size, "dropout": request.dropout}
+    shape = dict(plan.shape)
     for key in ("context", "n_layer", "n_embd", "n_head"):
         if getattr(request, key):
-            overrides[key] = getattr(request, key)
-    try:
-        config = preset_config(preset, **overrides)
-    except ValueError as exc:
-        raise UserError(f"{exc}: change --width or --heads") from None
+            shape[key] = getattr(request, key)
     if request.n_embd:
-        lr = lr_for(config.n_embd)
-    return preset, config, request.batch_size or batch_size, request.lr or lr
+        plan.lr = lr_for(shape["n_embd"])
+        plan.vocab_size = vocab_for(shape["n_embd"], corpus_vocab)
+    if request.context and not request.batch_size:
+        plan.batch_size = max(1, 8192 // shape["context"])
+    plan.shape = shape
+    plan.vocab_size = request.vocab_size or plan.vocab_size
+    plan.batch_size = request.batch_size or plan.batch_size
+    plan.lr = request.lr or plan.lr
+    emit({"event": "phase", "phase": "plan", "detail": plan.reason})
+    return plan
 
 
 def train_language_model(request: TrainRequest, on_event: Callable[[dict], None] | None = None) -> TrainOutcome:
     import torch
 
     from llmcli.model.loading import build_model
+    from llmcli.model.transformer import ModelConfig
     from llmcli.model.tokenizer import Tokenizer
     from llmcli.training.batches import RandomWindows, as_token_tensor
     from llmcli.training.devices import pick_device, pick_precision
@@ -168,23 +173,27 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
         settings = TrainSettings(**previous["train"])
     else:
         run.mkdir(parents=True, exist_ok=True)
-        tokenizer = train_tokenizer(request, train_text, emit)
-        train_ids, val_ids = encode_split(tokenizer, train_text, val_text, emit)
         precision = pick_precision(request.precision, device)
-        preset, model_config, batch_size, lr = model_config_for(
-            request, tokenizer.vocab_size, len(train_ids), device, precision, emit
-        )
+        plan = plan_model(request, train_text, device, precision, emit)
+        tokenizer = train_tokenizer(request, train_text, plan.vocab_size, emit)
+        train_ids, val_ids = encode_split(tokenizer, train_text, val_text, emit)
+        try:
+            model_config = ModelConfig(vocab_size=tokenizer.vocab_size, dropout=request.dropout, **plan.shape)
+        except ValueError as exc:
+            raise UserError(f"{exc}: change --width or --heads") from None
         model = build_model({"model": model_config.to_dict()})
         settings = TrainSettings(
-            batch_size=batch_size,
+            batch_size=plan.batch_size,
             grad_accum=request.grad_accum,
-            lr=lr,
+            lr=plan.lr,
             precision=precision,
             seed=request.seed,
         )
+        shape = f"{plan.shape['n_layer']}x{plan.shape['n_embd']}"
+        preset = request.preset if request.preset != "auto" else f"auto:{shape}"
         config = {
             "name": request.name,
-            "preset": preset if request.preset != "auto" else f"auto:{preset}",
+            "preset": preset,
             "model": model_config.to_dict(),
             "train": settings.to_dict(),
             "data": {
