@@ -99,6 +99,12 @@ def encode_split(tokenizer, train_text: str, val_text: str, emit):
     return train_ids, train_ids[-1:] + tokenizer.encode_file_text(val_text)
 
 
+def tokenizer_seconds(text_bytes: int, budget: float) -> float:
+    """About how long training the tokenizer takes (BPE learns ~2 MB/s here), capped by
+    its share of the budget."""
+    return min(TOKENIZER_SHARE * budget, 1.0 + text_bytes / 2e6)
+
+
 def plan_model(request: TrainRequest, train_text: str, device, precision, emit):
     """The model shape, vocabulary, batch and learning rate: from the preset, or planned
     from the budget (auto); flags given by the user override either."""
@@ -115,7 +121,7 @@ def plan_model(request: TrainRequest, train_text: str, device, precision, emit):
             corpus_default_vocab=corpus_vocab,
             device=device,
             precision=precision,
-            seconds=budget * (1 - TOKENIZER_SHARE) if budget is not None else None,
+            seconds=budget - tokenizer_seconds(text_bytes, budget) if budget is not None else None,
             steps=request.steps if budget is None else None,
         )
     elif request.preset in PRESETS:
