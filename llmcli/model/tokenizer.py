@@ -12,8 +12,9 @@ import io
 import math
 import os
 import re
-import tempfile
 from typing import Iterable, Iterator
+
+from llmcli.files import atomic_write_bytes
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SEP = "<sep>"
@@ -49,25 +50,6 @@ def default_vocab_size(num_bytes: int) -> int:
 
 def _threads() -> int:
     return max(1, min(8, os.cpu_count() or 1))
-
-
-def _write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temp file beside path, then rename: readers never see half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tokenizer-", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model file is not secret
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _training_lines(path: str, max_bytes: int) -> Iterator[str]:
@@ -221,7 +203,7 @@ class Tokenizer:
 
     def save(self, path) -> None:
         """Write the .model file atomically."""
-        _write_atomic(path, self.to_bytes())
+        atomic_write_bytes(path, self.to_bytes())
 
     def __reduce__(self):
         # Keep the model out of pickles (checkpoints, worker processes): use to_bytes().
