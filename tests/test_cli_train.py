@@ -97,3 +97,14 @@ def test_ctrl_c_saves_and_resume_continues(small_corpus, llmcli_home):
     assert result.exit_code == 0, result.output
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["steps"] == stopped_at + 5
+
+
+def test_time_budget_bounds_the_whole_command(small_corpus, llmcli_home):
+    start = time.perf_counter()
+    result = run("train", str(small_corpus), "--name", "timed", "--time", "6s", "--no-sample")
+    elapsed = time.perf_counter() - start
+    assert result.exit_code == 0, result.output
+    summary = json.loads((llmcli_home / "models" / "timed" / "summary.json").read_text())
+    assert summary["command_seconds"] <= 6.5
+    assert elapsed < 8  # in-process, so no interpreter start-up to add
+    assert summary["steps"] > 0 and summary["val_bpb"] > 0

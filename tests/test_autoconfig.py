@@ -1,0 +1,37 @@
+"""--preset auto: bigger budgets get bigger models; the vocabulary follows the width."""
+
+from __future__ import annotations
+
+import torch
+
+from llmcli.training import autoconfig
+from llmcli.training.autoconfig import AUTO_SHAPES, plan_auto, vocab_for
+
+
+def params_of(plan):
+    return autoconfig.shape_cost(plan.shape, plan.vocab_size)[1]
+
+
+def test_larger_step_budgets_choose_larger_models():
+    sizes = [params_of(plan_auto(10**7, 2048, torch.device("cpu"), "bf16", steps=s)) for s in (10, 1000, 100_000)]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+
+
+def test_larger_time_budgets_choose_larger_models(monkeypatch):
+    monkeypatch.setattr(autoconfig, "matmul_flops", lambda device, precision: 4e11)
+    small = plan_auto(10**8, 2048, torch.device("cpu"), "bf16", seconds=10)
+    large = plan_auto(10**8, 2048, torch.device("cpu"), "bf16", seconds=36000)
+    assert small.shape == AUTO_SHAPES[0]
+    assert params_of(large) > 10 * params_of(small)
+
+
+def test_a_small_corpus_caps_the_model(monkeypatch):
+    monkeypatch.setattr(autoconfig, "matmul_flops", lambda device, precision: 4e11)
+    tiny_text = plan_auto(20_000, 448, torch.device("cpu"), "bf16", seconds=36000)
+    assert tiny_text.shape == AUTO_SHAPES[0]
+
+
+def test_vocabulary_is_capped_by_width():
+    assert vocab_for(128, 2048) == 1024
+    assert vocab_for(512, 2048) == 2048
+    assert vocab_for(64, 300) == 384
