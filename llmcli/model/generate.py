@@ -179,6 +179,7 @@ def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterat
             sampler = _Sampler(config, model.config.vocab_size, device, seq)
             cache = model.new_cache(1) if config.use_cache else None
             logits = _last_logits(model, torch.tensor([seq[start:]], device=device), cache)[0]
+        token = None  # the last token picked: fed to the model at the next step
         for produced in range(config.max_new_tokens):
             with torch.inference_mode():
                 if produced:
