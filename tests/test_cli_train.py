@@ -108,3 +108,13 @@ def test_time_budget_bounds_the_whole_command(small_corpus, llmcli_home):
     assert summary["command_seconds"] <= 7.5  # the reserve for the final steps is an estimate
     assert elapsed < 10  # in-process, so no interpreter start-up to add
     assert summary["steps"] > 0 and summary["val_bpb"] > 0
+
+
+def test_shape_flags_bring_their_batch_and_lr(small_corpus, llmcli_home):
+    result = run("train", str(small_corpus), "--name", "shaped", "--preset", "nano", "--context", "64",
+                 "--width", "128", "--heads", "4", "--steps", "2", "--no-sample")
+    assert result.exit_code == 0, result.output
+    config = json.loads((llmcli_home / "models" / "shaped" / "config.json").read_text())
+    assert config["model"]["context"] == 64 and config["model"]["n_embd"] == 128
+    assert config["train"]["batch_size"] == 4096 // 64  # the batch follows the context
+    assert config["train"]["lr"] == 2e-3  # the learning rate follows the width

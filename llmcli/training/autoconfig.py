@@ -96,6 +96,18 @@ def batch_for(context: int) -> int:
     return max(1, BATCH_TOKENS // context)
 
 
+def plan_for(shape: dict, corpus_default_vocab: int, reason: str, estimated_tokens: int | None = None) -> Plan:
+    """A shape with the batch, learning rate and vocabulary that go with it."""
+    return Plan(
+        shape=dict(shape),
+        batch_size=batch_for(shape["context"]),
+        lr=lr_for(shape["n_embd"]),
+        vocab_size=vocab_for(shape["n_embd"], corpus_default_vocab),
+        estimated_tokens=estimated_tokens,
+        reason=reason,
+    )
+
+
 def plan_auto(
     corpus_tokens: int,
     corpus_default_vocab: int,
@@ -115,27 +127,12 @@ def plan_auto(
         else:
             tokens = steps * batch_for(shape["context"]) * shape["context"]
         useful = min(tokens, MAX_EPOCHS * max(corpus_tokens, 1))
-        candidate = Plan(
-            shape=shape,
-            batch_size=batch_for(shape["context"]),
-            lr=lr_for(shape["n_embd"]),
-            vocab_size=vocab,
-            estimated_tokens=tokens,
-            reason=(f"{shape['n_layer']} layers x {shape['n_embd']} wide, {params / 1e6:.2f}M parameters, "
-                    f"about {tokens / 1e6:.1f}M tokens in the budget"),
-        )
+        reason = (f"{shape['n_layer']} layers x {shape['n_embd']} wide, {params / 1e6:.2f}M parameters, "
+                  f"about {tokens / 1e6:.1f}M tokens in the budget")
         if chosen is None or useful >= TOKENS_PER_PARAM * params:
-            chosen = candidate
+            chosen = plan_for(shape, corpus_default_vocab, reason, tokens)
     return chosen
 
 
 def plan_preset(name: str, corpus_default_vocab: int) -> Plan:
-    shape = dict(PRESETS[name])
-    return Plan(
-        shape=shape,
-        batch_size=batch_for(shape["context"]),
-        lr=lr_for(shape["n_embd"]),
-        vocab_size=vocab_for(shape["n_embd"], corpus_default_vocab),
-        estimated_tokens=None,
-        reason=f"preset {name}",
-    )
+    return plan_for(PRESETS[name], corpus_default_vocab, f"preset {name}")

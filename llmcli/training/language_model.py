@@ -110,7 +110,7 @@ def plan_model(request: TrainRequest, train_text: str, device, precision, emit):
     from the budget (auto); flags given by the user override either."""
     from llmcli.model.tokenizer import default_vocab_size
     from llmcli.model.transformer import PRESETS
-    from llmcli.training.autoconfig import lr_for, plan_auto, plan_preset, vocab_for
+    from llmcli.training.autoconfig import plan_auto, plan_for, plan_preset
 
     text_bytes = len(train_text.encode("utf-8"))
     corpus_vocab = default_vocab_size(text_bytes)
@@ -128,16 +128,12 @@ def plan_model(request: TrainRequest, train_text: str, device, precision, emit):
         plan = plan_preset(request.preset, corpus_vocab)
     else:
         raise UserError(f"unknown preset {request.preset!r}: choose auto or one of {', '.join(PRESETS)}")
+    # shape flags change the shape; its batch, lr and vocabulary then follow the new shape
     shape = dict(plan.shape)
     for key in ("context", "n_layer", "n_embd", "n_head"):
         if getattr(request, key):
             shape[key] = getattr(request, key)
-    if request.n_embd:
-        plan.lr = lr_for(shape["n_embd"])
-        plan.vocab_size = vocab_for(shape["n_embd"], corpus_vocab)
-    if request.context and not request.batch_size:
-        plan.batch_size = max(1, 8192 // shape["context"])
-    plan.shape = shape
+    plan = plan_for(shape, corpus_vocab, plan.reason, plan.estimated_tokens)
     plan.vocab_size = request.vocab_size or plan.vocab_size
     plan.batch_size = request.batch_size or plan.batch_size
     plan.lr = request.lr or plan.lr
