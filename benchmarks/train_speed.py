@@ -12,10 +12,13 @@ import time
 
 import torch
 
-from common import matmul_flops, peak_rss_mib, report
+from common import peak_rss_mib, report
 from llmcli.model.transformer import Transformer, preset_config
+from llmcli.training.autoconfig import matmul_flops
 from llmcli.training.devices import autocast
 from llmcli.training.trainer import TrainSettings, make_optimizer
+
+CPU = torch.device("cpu")
 
 
 def measure(preset: str, vocab: int, batch: int, precision: str, steps: int) -> tuple[float, int]:
@@ -53,10 +56,11 @@ def main():
     args = parser.parse_args()
 
     # the peak is measured before and after, and the higher taken: the ratio errs low
-    peaks = [matmul_flops(torch.bfloat16)]
-    rows = [("fp32 matmul 1024^3", f"{matmul_flops(torch.float32) / 1e9:.0f} GFLOP/s")]
+    peaks = [matmul_flops(CPU, "bf16", seconds=1.0)]
+    fp32_rate = matmul_flops(CPU, "fp32", seconds=1.0)
+    rows = [("fp32 matmul 1024^3", f"{fp32_rate / 1e9:.0f} GFLOP/s")]
     measured = {p: measure(args.preset, args.vocab, args.batch, p, args.steps) for p in ("bf16", "fp32")}
-    peaks.append(matmul_flops(torch.bfloat16))
+    peaks.append(matmul_flops(CPU, "bf16", seconds=1.0))
     peak = max(peaks)
     rows.insert(0, ("bf16 matmul 1024^3", " / ".join(f"{p / 1e9:.0f}" for p in peaks) + " GFLOP/s (before / after)"))
     for precision, (tps, fpt) in measured.items():

@@ -74,19 +74,18 @@ def train(file, name, preset, steps, seconds, seed, resume, force, vocab_size, t
     if resume and not (run_dir / "config.json").is_file():
         raise UserError(f"there is no run named {name!r} to resume: train it first without --resume")
     if run_dir.exists() and not resume:
-        if not (run_dir / "config.json").is_file():
-            shutil.rmtree(run_dir)  # a start interrupted before training: nothing to keep
-        elif not force:
+        # a folder without config.json is a start interrupted before training: nothing to keep
+        if (run_dir / "config.json").is_file() and not force:
             raise UserError(
                 f"a model named {name!r} already exists: --resume continues it, --force replaces it, "
                 "--name picks another name"
             )
-        else:
-            shutil.rmtree(run_dir)
+        shutil.rmtree(run_dir)
     run(file, name, run_dir, started, resume, sample, dict(
         preset=preset, steps=steps, seconds=seconds, seed=seed, vocab_size=vocab_size,
         tokenizer_type=tokenizer_type, precision=precision, device=device, batch_size=batch_size,
-        grad_accum=grad_accum, lr=lr, context=context, n_layer=n_layer, n_embd=n_embd, n_head=n_head, dropout=dropout, val_fraction=val_fraction,
+        grad_accum=grad_accum, lr=lr, context=context, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
+        dropout=dropout, val_fraction=val_fraction,
     ))
 
 

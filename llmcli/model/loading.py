@@ -32,8 +32,9 @@ def load_model(path: Path, device: str = "cpu") -> LoadedModel:
     config = rundir.read_json(path / rundir.CONFIG)
     model = build_model(config)
     weights_file = path / rundir.WEIGHTS
-    if not weights_file.is_file() and rundir.checkpoint_dir(path) is not None:
-        weights_file = rundir.checkpoint_dir(path) / rundir.WEIGHTS  # an unfinished run
+    checkpoint = rundir.checkpoint_dir(path)
+    if not weights_file.is_file() and checkpoint is not None:
+        weights_file = checkpoint / rundir.WEIGHTS  # an unfinished run
     weights = rundir.load_weights(weights_file)
     try:
         model.load_state_dict(weights)

@@ -154,7 +154,8 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
 
     emit = on_event or (lambda event: None)
     text = read_corpus(request.corpus)
-    digest = file_digest(text.encode("utf-8"))
+    text_bytes = text.encode("utf-8")
+    digest = file_digest(text_bytes)
     device = pick_device(request.device)
     torch.manual_seed(request.seed)
     run = request.run_dir
@@ -200,7 +201,7 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
             "train": settings.to_dict(),
             "data": {
                 "path": str(Path(request.corpus).resolve()),
-                "bytes": len(text.encode("utf-8")),
+                "bytes": len(text_bytes),
                 "sha256": digest,
                 "val_fraction": val_fraction,
             },
