@@ -18,6 +18,15 @@ COMMANDS = {
     "models": "llmcli.cli.models:models",
     "info": "llmcli.cli.info:info",
     "demo": "llmcli.cli.demo:demo",
+    "tasks": "llmcli.cli.tasks:tasks",
+    "plugins": "llmcli.cli.plugins:plugins",
+    "install": "llmcli.cli.plugins:install",
+    "uninstall": "llmcli.cli.plugins:uninstall",
+    "plugin": "llmcli.cli.plugin_new:plugin",
+    "data": "llmcli.cli.data:data",
+    "finetune": "llmcli.cli.finetune:finetune",
+    "eval": "llmcli.cli.eval:eval_command",
+    "run": "llmcli.cli.run:run",
 }
 
 
@@ -26,14 +35,32 @@ def debug_from_env() -> bool:
 
 
 class LazyGroup(click.Group):
+    """Built-in commands are imported when run; plugins' commands (the register_commands
+    hook) are looked up only for a name that is not built in, or to list them all."""
+
+    plugin_group: click.Group | None = None
+
+    def plugin_commands(self) -> dict[str, click.Command]:
+        if self.plugin_group is None:
+            from llmcli.plugins import get_plugins
+
+            plugins = get_plugins()
+            self.plugin_group = click.Group()
+            plugins.call("register_commands", cli=self.plugin_group)
+            for name in list(self.plugin_group.commands):
+                if name in COMMANDS:  # a plugin may not replace a built-in command
+                    del self.plugin_group.commands[name]
+                    plugins.warn(f"a plugin's command {name!r} has the name of a built-in command and was skipped")
+        return self.plugin_group.commands
+
     def list_commands(self, ctx):
-        return sorted([*COMMANDS, *super().list_commands(ctx)])
+        return sorted({*COMMANDS, *self.plugin_commands()})
 
     def get_command(self, ctx, name):
         if name in COMMANDS:
             module, attr = COMMANDS[name].split(":")
             return getattr(importlib.import_module(module), attr)
-        return super().get_command(ctx, name)
+        return self.plugin_commands().get(name)
 
     def invoke(self, ctx):
         from llmcli.cli.errors import run_guarded

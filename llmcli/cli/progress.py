@@ -74,7 +74,7 @@ class TrainingDisplay:
             f"{s.get('step', 0):,}",
             f"{s.get('loss', float('nan')):.4f}",
             f"{e['val_loss']:.4f}" if e else "-",
-            f"{e['val_bpb']:.3f}" if e else "-",
+            f"{e['val_bpb']:.3f}" if "val_bpb" in e else "-",
             f"{s.get('tokens_per_s', 0):,.0f}",
             f"{s.get('lr', 0):.2e}",
             format_seconds(eta) if eta is not None else "-",
@@ -92,7 +92,9 @@ class TrainingDisplay:
             f"loss {s.get('loss', float('nan')):.4f}",
         ]
         if e:
-            parts += [f"val loss {e['val_loss']:.4f}", f"val bpb {e['val_bpb']:.3f}"]
+            parts.append(f"val loss {e['val_loss']:.4f}")
+        if "val_bpb" in e:
+            parts.append(f"val bpb {e['val_bpb']:.3f}")
         parts += [f"{s.get('tokens_per_s', 0):,.0f} tok/s", f"lr {s.get('lr', 0):.2e}"]
         eta = self.eta()
         if eta is not None:

@@ -70,7 +70,18 @@ def train(file, name, preset, steps, seconds, seed, resume, force, vocab_size, t
     if not 0 <= dropout < 1:
         raise UserError(f"--dropout must be in [0, 1), not {dropout}")
     name = check_name(name or name_from_file(file))
-    run_dir = models_dir() / name
+    run_dir = prepare_run_dir(models_dir() / name, resume, force)
+    run(file, name, run_dir, started, resume, sample, dict(
+        preset=preset, steps=steps, seconds=seconds, seed=seed, vocab_size=vocab_size,
+        tokenizer_type=tokenizer_type, precision=precision, device=device, batch_size=batch_size,
+        grad_accum=grad_accum, lr=lr, context=context, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
+        dropout=dropout, val_fraction=val_fraction,
+    ))
+
+
+def prepare_run_dir(run_dir: Path, resume: bool, force: bool) -> Path:
+    """Check that a run may be started (or resumed) in run_dir, clearing it with --force."""
+    name = run_dir.name
     if resume and not (run_dir / "config.json").is_file():
         raise UserError(f"there is no run named {name!r} to resume: train it first without --resume")
     if run_dir.exists() and not resume:
@@ -81,49 +92,54 @@ def train(file, name, preset, steps, seconds, seed, resume, force, vocab_size, t
                 "--name picks another name"
             )
         shutil.rmtree(run_dir)
-    run(file, name, run_dir, started, resume, sample, dict(
-        preset=preset, steps=steps, seconds=seconds, seed=seed, vocab_size=vocab_size,
-        tokenizer_type=tokenizer_type, precision=precision, device=device, batch_size=batch_size,
-        grad_accum=grad_accum, lr=lr, context=context, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
-        dropout=dropout, val_fraction=val_fraction,
-    ))
+    return run_dir
+
+
+def with_display(title: str, train_fn, resume_command: str, run_dir: Path):
+    """Run train_fn(on_event) under a progress display; Ctrl-C prints how to resume."""
+    from llmcli.cli.progress import TrainingDisplay
+    from llmcli.training.trainer import TrainingInterrupted
+
+    try:
+        with TrainingDisplay(title) as display:
+            return train_fn(display)
+    except TrainingInterrupted as exc:
+        click.echo(f"\nInterrupted at step {exc.step}; checkpoint saved in {run_dir}.\n"
+                   f"Resume with: {resume_command}", err=True)
+        sys.exit(130)
 
 
 def run(file, name, run_dir, started, resume, sample, options):
     """Train with a progress display, then show a summary and a sample."""
-    from llmcli.cli.progress import TrainingDisplay
     from llmcli.training.language_model import TrainRequest, train_language_model
-    from llmcli.training.trainer import TrainingInterrupted
 
     request = TrainRequest(corpus=Path(file), run_dir=run_dir, name=name, resume=resume,
                            started=started, **options)
-    try:
-        with TrainingDisplay(f"training {name}") as display:
-            outcome = train_language_model(request, on_event=display)
-    except TrainingInterrupted as exc:
-        command = f"llmcli train {shlex.quote(str(file))} --name {shlex.quote(name)} --resume"
-        click.echo(f"\nInterrupted at step {exc.step}; checkpoint saved in {run_dir}.\n"
-                   f"Resume with: {command}", err=True)
-        sys.exit(130)
+    command = f"llmcli train {shlex.quote(str(file))} --name {shlex.quote(name)} --resume"
+    outcome = with_display(f"training {name}", lambda display: train_language_model(request, on_event=display),
+                           command, run_dir)
     show_summary(name, outcome)
     if sample:
         show_sample(outcome)
 
 
-def show_summary(name, outcome):
+def show_summary(name, outcome, extra_rows: dict | None = None):
     from rich.table import Table
 
     from llmcli.cli.console import err_console
 
-    s = outcome.summary
+    s, extra_rows = outcome.summary, extra_rows or {}
     table = Table(title=f"{name}", show_header=False, title_justify="left")
     table.add_row("parameters", f"{outcome.model.num_params():,}")
     table.add_row("steps", f"{s['steps']:,}")
     table.add_row("tokens seen", f"{s['tokens']:,}")
     table.add_row("training time", f"{s['train_seconds']:.1f} s (command: {s['command_seconds']:.1f} s)")
     if "val_loss" in s:
-        table.add_row("validation loss", f"{s['val_loss']:.4f} nats/token")
+        table.add_row("validation loss", f"{s['val_loss']:.4f}" + (" nats/token" if "val_bpb" in s else ""))
+    if "val_bpb" in s:
         table.add_row("validation bits per byte", f"{s['val_bpb']:.4f}")
+    for key, value in extra_rows.items():
+        table.add_row(key, value)
     table.add_row("saved in", str(outcome.run_dir))
     err_console().print(table)
 

@@ -327,6 +327,11 @@ def stream_text(model, tokenizer, prompt: str, config: GenerationConfig | None =
     bos_id = getattr(tokenizer, "bos_id", None)
     if not prompt_ids and bos_id is not None and bos_id >= 0:
         prompt_ids = [bos_id]
+    return stream_from_ids(model, tokenizer, prompt_ids, config, eos_id)
+
+
+def stream_from_ids(model, tokenizer, prompt_ids: list[int], config: GenerationConfig, eos_id=None) -> Iterator[str]:
+    """stream_text for a prompt already encoded (a task's prompt starts with bos, say)."""
     ids = generate_ids(model, prompt_ids, config, eos_id)  # validates eagerly, before the first next()
     return _stream(ids, _Detokenizer(tokenizer, prompt_ids), config.stop, config.num_beams > 1)
 

@@ -26,11 +26,32 @@ def build_model(config: dict):
         raise UserError(f"the model config is invalid ({exc}): retrain the model") from None
 
 
+def attach_head(model, head, settings: dict) -> None:
+    """Give the core model a task head's own layers (saved and trained with it)."""
+    layer = head.build(model.config, settings)
+    model.task_head = layer
+    if layer is not None:
+        layer.to(model.embed.weight.device)
+
+
+def head_of(config: dict):
+    """The head a fine-tuned model was trained with (None for a plain language model)."""
+    task = config.get("task")
+    if not task:
+        return None
+    from llmcli import registry
+
+    return registry.get().heads.get(task["head"])
+
+
 def load_model(path: Path, device: str = "cpu") -> LoadedModel:
     from llmcli.model.tokenizer import Tokenizer
 
     config = rundir.read_json(path / rundir.CONFIG)
     model = build_model(config)
+    head = head_of(config)
+    if head is not None:
+        attach_head(model, head, config["task"].get("settings", {}))
     weights_file = path / rundir.WEIGHTS
     checkpoint = rundir.checkpoint_dir(path)
     if not weights_file.is_file() and checkpoint is not None:

@@ -244,6 +244,32 @@ class Tokenizer:
             ids.extend(line_ids)
         return ids
 
+    def token_bytes(self, i: int) -> int:
+        """How many bytes of text token i stands for (0 for control tokens)."""
+        if self._sp.is_control(int(i)):
+            return 0
+        piece = self._sp.id_to_piece(int(i))
+        if self._sp.is_byte(int(i)):
+            return 1
+        return len(piece.replace(_META, " ").encode("utf-8"))
+
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Ids for text and, for each, the (start, end) characters of text it covers; a
+        character split over several byte tokens belongs to each of them."""
+        ids = self.encode_file_text(text)
+        char_at = []  # the character index of every byte of text
+        for index, char in enumerate(text):
+            char_at.extend([index] * len(char.encode("utf-8")))
+        offsets, byte = [], 0
+        for i in ids:
+            width = self.token_bytes(i)
+            if width == 0:
+                offsets.append((char_at[byte] if byte < len(char_at) else len(text),) * 2)
+                continue
+            offsets.append((char_at[byte], char_at[byte + width - 1] + 1))
+            byte += width
+        return ids, offsets
+
     def decode(self, ids: Iterable[int]) -> str:
         """Text for ids; control tokens (pad, bos, eos, <sep>, spares) decode to ''."""
         return self._sp.decode([int(i) for i in ids])

@@ -150,7 +150,7 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
     from llmcli.training.batches import RandomWindows, as_token_tensor
     from llmcli.training.devices import pick_device, pick_precision
     from llmcli.training.evaluation import LanguageModelEvaluator
-    from llmcli.training.trainer import Trainer, TrainingInterrupted, TrainSettings
+    from llmcli.training.trainer import TrainSettings
 
     emit = on_event or (lambda event: None)
     text = read_corpus(request.corpus)
@@ -225,6 +225,22 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
             as_token_tensor(val_ids, vocab), len(val_text.encode("utf-8")), context
         )
 
+    final_tokens = len(val_ids) if evaluator else 0
+    summary = train_and_save(request, model, batches, settings, config, device, evaluator, emit,
+                             resumed=previous is not None, final_eval_tokens=final_tokens,
+                             extra={"train_tokens_per_epoch": len(train_ids)})
+    return TrainOutcome(run_dir=run, summary=summary, model=model, tokenizer=tokenizer)
+
+
+def train_and_save(request, model, batches, settings, config: dict, device, evaluator, emit, resumed: bool,
+                   final_eval_tokens: int = 0, loss=None, extra: dict | None = None) -> dict:
+    """Train within the request's budget, then save the weights, the checkpoint and the
+    summary (which it returns) in the run directory; config.json is written first.
+
+    `request` gives the budget (steps, seconds, started) and the run directory."""
+    from llmcli.training.trainer import Trainer, TrainingInterrupted
+
+    run = request.run_dir
     # the budget: steps, or what is left of the command's time (the trainer keeps back
     # enough of it for the final evaluation of the validation tokens)
     if request.steps is not None:
@@ -232,12 +248,12 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
     elif request.seconds is not None:
         settings.max_steps = None
         settings.max_seconds = max(1.0, remaining(request) - SAVE_RESERVE_S)
-    elif previous is None:
+    elif not resumed:
         raise UserError("give a budget: --steps N or --time DURATION")
 
-    trainer = Trainer(model, batches, settings, run, device, evaluate=evaluator, on_event=emit)
-    trainer.final_eval_tokens = len(val_ids) if evaluator else 0
-    if previous is not None:
+    trainer = Trainer(model, batches, settings, run, device, evaluate=evaluator, on_event=emit, loss=loss)
+    trainer.final_eval_tokens = final_eval_tokens
+    if resumed:
         trainer.restore_checkpoint()
         if request.seconds is not None:
             settings.max_seconds = trainer.state.elapsed + max(1.0, remaining(request) - SAVE_RESERVE_S)
@@ -259,11 +275,11 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
         "tokens": state.tokens,
         "train_seconds": round(state.elapsed, 2),
         "command_seconds": round(time.perf_counter() - request.started, 2),
-        "train_tokens_per_epoch": len(train_ids),
+        **(extra or {}),
         **{k: v for k, v in final.items() if k != "final"},
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     if "val_loss" in summary and not math.isfinite(summary["val_loss"]):
         raise UserError("validation loss is not finite: lower --lr and train again")
     atomic_write_json(run / rundir.SUMMARY, summary)
-    return TrainOutcome(run_dir=run, summary=summary, model=model, tokenizer=tokenizer)
+    return summary

@@ -105,7 +105,9 @@ def load_optimizer_tensors(optimizer: torch.optim.Optimizer, flat: dict[str, tor
 class Trainer:
     """Trains `model` on `batches` (an object with next_batch/state_dict/load_state_dict).
 
-    `evaluate(model) -> dict` gives validation figures; `on_event(dict)` receives progress.
+    `loss(model, batch)` gives a batch's loss (by default the model's own, for language
+    modelling); `evaluate(model, final) -> dict` gives validation figures; `on_event(dict)`
+    receives progress.
     """
 
     def __init__(
@@ -117,6 +119,7 @@ class Trainer:
         device: torch.device,
         evaluate: Callable[[torch.nn.Module, bool], dict] | None = None,
         on_event: Callable[[dict], None] | None = None,
+        loss: Callable[[torch.nn.Module, tuple], torch.Tensor] | None = None,
     ):
         if settings.max_steps is None and settings.max_seconds is None:
             raise ValueError("a budget is needed: max_steps or max_seconds")
@@ -127,6 +130,8 @@ class Trainer:
         self.device = device
         self.evaluate = evaluate
         self.on_event = on_event or (lambda event: None)
+        # a batch is a tuple of tensors, token ids first; a language model's is (x, y, mask)
+        self.loss = loss or (lambda model, batch: model(*batch)[1])
         self.optimizer = make_optimizer(self.model, settings)
         self.state = TrainState()
         self.last_eval: dict = {}
@@ -197,14 +202,12 @@ class Trainer:
         self.model.train()
         total = 0.0
         for _ in range(s.grad_accum):
-            x, y, mask = self.batches.next_batch()
-            x, y = x.to(self.device), y.to(self.device)
-            mask = mask.to(self.device) if mask is not None else None
+            batch = tuple(t.to(self.device) if t is not None else None for t in self.batches.next_batch())
             with autocast(self.device, s.precision):
-                _, loss = self.model(x, y, mask)
+                loss = self.loss(self.model, batch)
             (loss / s.grad_accum).backward()
             total += loss.item()
-            self.state.tokens += x.numel()
+            self.state.tokens += batch[0].numel()
         if s.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), s.grad_clip)
         self.optimizer.step()

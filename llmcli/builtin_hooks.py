@@ -1,0 +1,22 @@
+"""llmcli's own plugin: the heads and shared metrics every task can use. (The built-in
+tasks live in plugins/ and register through entry points, as third-party tasks do.)"""
+
+from llmcli import hookimpl
+
+
+@hookimpl
+def register_heads(register):
+    from llmcli.heads.classification import ClassificationHead
+    from llmcli.heads.language_model import LanguageModelHead
+    from llmcli.heads.span import SpanHead
+
+    for head in (LanguageModelHead(), ClassificationHead(), SpanHead()):
+        register(head)
+
+
+@hookimpl
+def register_metrics(register):
+    from llmcli.metrics.basic import BASIC_METRICS
+
+    for metric in BASIC_METRICS:
+        register(metric)

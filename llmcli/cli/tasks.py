@@ -1,0 +1,59 @@
+"""`llmcli tasks`: every installed task with its plugin, head, metrics and datasets."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def task_entries() -> list[dict]:
+    from llmcli import registry
+
+    reg = registry.get()
+    datasets: dict[str, list[str]] = {}
+    for name, entry in reg.datasets.entries.items():
+        datasets.setdefault(entry.item.task, []).append(name)
+    out = []
+    for name in reg.tasks.names():
+        entry = reg.tasks.entries[name]
+        task = entry.item
+        out.append({
+            "name": name,
+            "description": task.description,
+            "plugin": entry.plugin,
+            "head": task.head,
+            "metrics": list(task.metrics),
+            "datasets": sorted(datasets.get(name, [])),
+            "default_dataset": task.default_dataset,
+        })
+    return out
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def tasks(as_json):
+    """List the tasks the installed plugins provide."""
+    from llmcli import registry
+    from llmcli.cli.console import err_console, out_console
+    from llmcli.registry import conflict_message
+
+    entries = task_entries()
+    for name, plugins in registry.get().tasks.conflicts.items():
+        err_console().print(f"Warning: {conflict_message('task', name, plugins)}", markup=False)
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    if not entries:
+        err_console().print("No tasks installed: `llmcli plugins` shows what loaded.")
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in ("task", "description", "plugin", "head", "metrics", "datasets"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        names = [f"{d}*" if d == e["default_dataset"] else d for d in e["datasets"]]
+        table.add_row(e["name"], e["description"], e["plugin"], e["head"], ", ".join(e["metrics"]), ", ".join(names))
+    out_console().print(table)
+    err_console().print("* the default dataset. Next: `llmcli run TASK`, `llmcli finetune TASK`, `llmcli data show NAME`.")

@@ -1,0 +1,54 @@
+"""Fine-tuning heads: how a task's examples become training batches, a loss and predictions.
+
+A head is a light object (torch is imported inside its methods). Its extra layers, if any,
+are built by `build` and attached to the core model as `model.task_head`, so they are
+saved, loaded and trained with it. The built-in heads: "lm" (generation, loss on the
+target tokens only), "classify" (sequence classification) and "span" (span extraction).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+
+class Head:
+    name: str = ""
+    description: str = ""
+
+    def settings(self, task, train_examples: list[dict]) -> dict:
+        """JSON-able settings learnt from the training data (a classifier's labels), stored
+        with the model and passed back to every other method."""
+        return {}
+
+    def build(self, model_config, settings: dict):
+        """The head's own layers (a torch.nn.Module), or None when the core model suffices."""
+        return None
+
+    def encode(self, task, examples: list[dict], tokenizer, context: int, settings: dict,
+               prompt: str | None = None) -> list[dict]:
+        """Training items: one or more per example, each a dict with at least "ids"."""
+        raise NotImplementedError
+
+    def collate(self, items: list[dict], pad_id: int) -> tuple:
+        """A batch (tuple of tensors, token ids first) from items."""
+        raise NotImplementedError
+
+    def loss(self, model, batch: tuple):
+        """The mean loss of a batch (a scalar tensor)."""
+        raise NotImplementedError
+
+    def predict(self, model, tokenizer, task, examples: list[dict], settings: dict,
+                prompt: str | None = None, decoding: dict | None = None) -> list:
+        """A llmcli.tasks.Prediction for each example."""
+        raise NotImplementedError
+
+    def stream(self, model, tokenizer, task, example: dict, settings: dict,
+               prompt: str | None = None, decoding: dict | None = None) -> Iterator[str]:
+        """The output for one example piece by piece (interactive use); by default all at once."""
+        yield self.predict(model, tokenizer, task, [example], settings, prompt, decoding)[0].text
+
+
+def prompt_ids(tokenizer, text: str, room: int) -> list[int]:
+    """bos and the prompt's ids, cut from the left to fit `room` tokens."""
+    ids = [tokenizer.bos_id] + tokenizer.encode(text)
+    return ids if len(ids) <= room else [tokenizer.bos_id] + ids[len(ids) - room + 1 :]

@@ -1,0 +1,84 @@
+"""The sequence-classification head: a linear layer on the hidden state of the last token
+(the core model is causal, so that token has seen the whole text), marked by <sep>."""
+
+from __future__ import annotations
+
+from llmcli.errors import UserError
+from llmcli.heads import Head
+from llmcli.tasks import Prediction
+
+PREDICT_BATCH = 32
+
+
+class ClassificationHead(Head):
+    name = "classify"
+    description = "sequence classification: a label and its probability for each text"
+
+    def settings(self, task, train_examples):
+        labels = list(task.labels) or sorted({task.label_of(example) for example in train_examples})
+        if len(labels) < 2:
+            raise UserError(f"the training data of task {task.name} has only the label(s) {labels}: "
+                            "a classifier needs at least two")
+        return {"labels": labels}
+
+    def build(self, model_config, settings):
+        import torch
+
+        layer = torch.nn.Linear(model_config.n_embd, len(settings["labels"]))
+        torch.nn.init.normal_(layer.weight, std=0.02)
+        torch.nn.init.zeros_(layer.bias)
+        return layer
+
+    def text_ids(self, task, example, tokenizer, context, prompt):
+        body = tokenizer.encode(task.render_prompt(example, prompt))[: context - 2]
+        return [tokenizer.bos_id] + body + [tokenizer.sep_id]
+
+    def encode(self, task, examples, tokenizer, context, settings, prompt=None):
+        index = {label: i for i, label in enumerate(settings["labels"])}
+        items = []
+        for example in examples:
+            label = task.label_of(example)
+            if label not in index:
+                raise UserError(f"label {label!r} is not one of the model's labels ({', '.join(index)})")
+            items.append({"ids": self.text_ids(task, example, tokenizer, context, prompt), "label": index[label]})
+        return items
+
+    def collate(self, items, pad_id):
+        import torch
+
+        from llmcli.training.example_batches import padded
+
+        ids = padded([item["ids"] for item in items], pad_id)
+        last = torch.tensor([len(item["ids"]) - 1 for item in items])
+        labels = torch.tensor([item.get("label", -1) for item in items])
+        return ids, last, labels
+
+    def logits(self, model, ids, last):
+        import torch
+
+        hidden = model.hidden_states(ids)
+        return model.task_head(hidden[torch.arange(len(last)), last]).float()
+
+    def loss(self, model, batch):
+        import torch.nn.functional as F
+
+        ids, last, labels = batch
+        return F.cross_entropy(self.logits(model, ids, last), labels)
+
+    def predict(self, model, tokenizer, task, examples, settings, prompt=None, decoding=None):
+        import torch
+
+        labels = settings["labels"]
+        device = next(model.parameters()).device
+        context = model.config.context
+        out = []
+        for start in range(0, len(examples), PREDICT_BATCH):
+            chunk = examples[start : start + PREDICT_BATCH]
+            items = [{"ids": self.text_ids(task, e, tokenizer, context, prompt)} for e in chunk]
+            ids, last, _ = self.collate(items, tokenizer.pad_id)
+            with torch.inference_mode():
+                probs = self.logits(model, ids.to(device), last.to(device)).softmax(-1).cpu()
+            for row in probs.tolist():
+                best = max(range(len(labels)), key=row.__getitem__)
+                out.append(Prediction(labels[best], {"probabilities": dict(zip(labels, row))}))
+        return out

@@ -1,0 +1,62 @@
+"""The language-modelling head: the core model writes the target after the prompt; the
+loss counts the target tokens only, so the model learns to answer, not to echo prompts."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from llmcli.heads import Head, prompt_ids
+from llmcli.tasks import Prediction
+
+MAX_NEW_TOKENS = 128
+
+
+class LanguageModelHead(Head):
+    name = "lm"
+    description = "generation: the target is written after the prompt; loss on target tokens only"
+
+    def encode(self, task, examples, tokenizer, context, settings, prompt=None):
+        items = []
+        for example in examples:
+            target = tokenizer.encode(task.render_target(example)) + [tokenizer.eos_id]
+            target = target[: context]  # an overlong target is cut; the prompt keeps one token
+            start = prompt_ids(tokenizer, task.render_prompt(example, prompt), context + 1 - len(target))
+            items.append({"ids": start + target, "prompt": len(start)})
+        return items
+
+    def collate(self, items, pad_id):
+        import torch
+
+        from llmcli.training.example_batches import padded
+
+        ids = padded([item["ids"] for item in items], pad_id)
+        x, y = ids[:, :-1], ids[:, 1:]
+        positions = torch.arange(y.shape[1])[None, :]
+        starts = torch.tensor([item["prompt"] - 1 for item in items])[:, None]
+        ends = torch.tensor([len(item["ids"]) - 1 for item in items])[:, None]
+        mask = (positions >= starts) & (positions < ends)  # y[i] is a target token
+        return x, y, mask
+
+    def loss(self, model, batch):
+        return model(*batch)[1]
+
+    def generation_config(self, task, decoding: dict | None):
+        from llmcli.model.generate import GenerationConfig
+
+        options = {"max_new_tokens": MAX_NEW_TOKENS, "temperature": 0.0, **task.decoding, **(decoding or {})}
+        options["stop"] = tuple(options.get("stop", ()))
+        return GenerationConfig(**options).validate()
+
+    def stream(self, model, tokenizer, task, example, settings, prompt=None, decoding=None) -> Iterator[str]:
+        from llmcli.model.generate import stream_from_ids
+
+        config = self.generation_config(task, decoding)
+        room = max(1, model.config.context - min(config.max_new_tokens, model.config.context // 2))
+        ids = prompt_ids(tokenizer, task.render_prompt(example, prompt), room)
+        return stream_from_ids(model, tokenizer, ids, config, tokenizer.eos_id)
+
+    def predict(self, model, tokenizer, task, examples, settings, prompt=None, decoding=None):
+        return [
+            Prediction("".join(self.stream(model, tokenizer, task, example, settings, prompt, decoding)).strip())
+            for example in examples
+        ]

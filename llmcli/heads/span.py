@@ -1,0 +1,126 @@
+"""The span-extraction head: start and end scores for every context token, after the
+question; answers map back to the exact characters of the context. A context longer than
+the window is read in overlapping windows, and the best span of any window wins."""
+
+from __future__ import annotations
+
+from llmcli.heads import Head
+from llmcli.tasks import Prediction
+
+MAX_QUESTION_TOKENS = 64
+MAX_ANSWER_TOKENS = 30
+NO_ANSWER = 0  # a window without the answer points at its first token (bos)
+
+
+class SpanHead(Head):
+    name = "span"
+    description = "span extraction: the answer is a span of the context, found by start and end scores"
+
+    def build(self, model_config, settings):
+        import torch
+
+        layer = torch.nn.Linear(model_config.n_embd, 2)
+        torch.nn.init.normal_(layer.weight, std=0.02)
+        torch.nn.init.zeros_(layer.bias)
+        return layer
+
+    def windows(self, task, example, tokenizer, context, prompt):
+        """[(ids, first context position, offsets of the window's context tokens)]."""
+        question = tokenizer.encode(task.render_prompt(example, prompt))[:MAX_QUESTION_TOKENS]
+        head = [tokenizer.bos_id] + question + [tokenizer.sep_id]
+        ids, offsets = tokenizer.encode_with_offsets(task.context_of(example))
+        width = max(8, context - len(head))
+        step = max(1, width * 3 // 4)  # a quarter of each window overlaps the next
+        out, start = [], 0
+        while True:
+            out.append((head + ids[start : start + width], len(head), offsets[start : start + width]))
+            if start + width >= len(ids):
+                return out
+            start += step
+
+    def encode(self, task, examples, tokenizer, context, settings, prompt=None):
+        items = []
+        for example in examples:
+            answers = task.answers_of(example)
+            if not answers:
+                continue
+            text = task.context_of(example)
+            first = answers[0]
+            begin = first.get("start", -1)
+            if text[begin : begin + len(first["text"])] != first["text"]:
+                begin = text.find(first["text"])  # a wrong offset: use the first occurrence
+            if begin < 0:
+                continue  # the answer is not in the context: nothing to learn from
+            end = begin + len(first["text"])
+            for ids, offset, spans in self.windows(task, example, tokenizer, context, prompt):
+                inside = [i for i, (a, b) in enumerate(spans) if a < end and b > begin]
+                if inside and spans[0][0] <= begin and spans[-1][1] >= end:
+                    target = (offset + inside[0], offset + inside[-1])
+                else:
+                    target = (NO_ANSWER, NO_ANSWER)
+                items.append({"ids": ids, "start": target[0], "end": target[1]})
+        return items
+
+    def collate(self, items, pad_id):
+        import torch
+
+        from llmcli.training.example_batches import padded
+
+        ids = padded([item["ids"] for item in items], pad_id)
+        lengths = torch.tensor([len(item["ids"]) for item in items])
+        starts = torch.tensor([item.get("start", 0) for item in items])
+        ends = torch.tensor([item.get("end", 0) for item in items])
+        return ids, lengths, starts, ends
+
+    def scores(self, model, ids, lengths):
+        """(start, end) logits (B, T) each, with padding ruled out."""
+        import torch
+
+        logits = model.task_head(model.hidden_states(ids)).float()
+        pad = torch.arange(ids.shape[1], device=ids.device)[None, :] >= lengths[:, None]
+        logits = logits.masked_fill(pad[..., None], -1e4)
+        return logits[..., 0], logits[..., 1]
+
+    def loss(self, model, batch):
+        import torch.nn.functional as F
+
+        ids, lengths, starts, ends = batch
+        start_logits, end_logits = self.scores(model, ids, lengths)
+        return (F.cross_entropy(start_logits, starts) + F.cross_entropy(end_logits, ends)) / 2
+
+    def predict(self, model, tokenizer, task, examples, settings, prompt=None, decoding=None):
+        import torch
+
+        device = next(model.parameters()).device
+        out = []
+        for example in examples:
+            windows = self.windows(task, example, tokenizer, model.config.context, prompt)
+            ids, lengths, _, _ = self.collate([{"ids": w[0]} for w in windows], tokenizer.pad_id)
+            with torch.inference_mode():
+                starts, ends = self.scores(model, ids.to(device), lengths.to(device))
+            best = None
+            for row, (_, offset, spans) in enumerate(windows):
+                found = best_span(starts[row, offset : offset + len(spans)], ends[row, offset : offset + len(spans)])
+                if found and (best is None or found[0] > best[0]):
+                    best = (found[0], spans[found[1]][0], spans[found[2]][1])
+            text = task.context_of(example)
+            if best is None:
+                out.append(Prediction("", {"start": -1, "score": float("-inf")}))
+            else:
+                out.append(Prediction(text[best[1] : best[2]], {"start": best[1], "score": best[0]}))
+        return out
+
+
+def best_span(starts, ends):
+    """(score, first, last) of the best span with first <= last < first + MAX_ANSWER_TOKENS."""
+    import torch
+
+    n = starts.shape[0]
+    if n == 0:
+        return None
+    total = starts[:, None] + ends[None, :]
+    i = torch.arange(n)
+    allowed = (i[None, :] >= i[:, None]) & (i[None, :] < i[:, None] + MAX_ANSWER_TOKENS)
+    total = total.masked_fill(~allowed.to(total.device), float("-inf"))
+    flat = int(total.argmax())
+    return float(total.flatten()[flat]), flat // n, flat % n

@@ -1,0 +1,155 @@
+"""The Task: what a plugin declares to make llmcli fine-tune, evaluate and run a task.
+
+A task is a light object (no torch at import): its name and description, the head it
+trains, the metrics that score it, its datasets, a prompt format the user can override,
+decoding defaults, and how it reads interactive input and shows output. Examples are plain
+dicts whose fields the task names.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+
+from llmcli.errors import UserError
+
+
+@dataclass
+class Prediction:
+    """A head's output for one example: the text the metrics compare with the references,
+    and whatever else the head knows (class probabilities, a span's position, a score)."""
+
+    text: str
+    details: dict = field(default_factory=dict)
+
+
+class Task:
+    """Subclass and set the class attributes; override methods where the defaults don't fit.
+
+    The defaults describe a text-to-text task: examples {"input": ..., "output": ...}, the
+    prompt "{input}" and the target " {output}".
+    """
+
+    name: str = ""
+    description: str = ""  # one line, shown by `llmcli tasks`
+    head: str = "lm"  # "lm" (generation), "classify" or "span", or a plugin's head
+    metrics: tuple[str, ...] = ("exact_match",)
+    default_dataset: str | None = None  # the dataset `finetune` and `run` train on
+    fields: tuple[str, ...] = ("input", "output")  # every example must have these
+    prompt: str = "{input}"  # a format string over the example's fields (`--prompt`)
+    target: str = " {output}"  # lm head: the text the model learns to write after the prompt
+    label_field: str = "label"  # classify head: the field holding the class
+    labels: tuple[str, ...] = ()  # classify head: the classes, in order (default: from the data)
+    context_field: str = "context"  # span head: the passage answers are taken from
+    answers_field: str = "answers"  # span head: [{"text": ..., "start": char offset}, ...]
+    input_field: str = "input"  # what a line typed in `llmcli run` fills
+    decoding: dict = {}  # generation settings for the lm head (GenerationConfig fields)
+    default_time: str = "2m"  # training budget of the default model `llmcli run` offers to train
+    interactive_help: str = "Type an input and press Enter."
+
+    # -- prompts ---------------------------------------------------------------------
+
+    def render_prompt(self, example: dict, template: str | None = None) -> str:
+        """The prompt for one example: `template` (the user's) or the task's."""
+        return render(template or self.prompt, example)
+
+    def render_target(self, example: dict) -> str:
+        return render(self.target, example)
+
+    def label_of(self, example: dict) -> str:
+        return str(example[self.label_field])
+
+    def context_of(self, example: dict) -> str:
+        return example[self.context_field]
+
+    def answers_of(self, example: dict) -> list[dict]:
+        """Span head: gold answers as {"text", "start"} dicts (start: a character offset)."""
+        return example[self.answers_field]
+
+    def references(self, example: dict) -> list[str]:
+        """The acceptable outputs for one example, as metrics see them."""
+        if self.head == "classify":
+            return [self.label_of(example)]
+        if self.head == "span":
+            return [answer["text"] for answer in self.answers_of(example)]
+        return [self.render_target(example).strip()]
+
+    # -- data ------------------------------------------------------------------------
+
+    def check_example(self, example: dict, where: str) -> dict:
+        """Raise a UserError naming `where` (a file and line) when a field is missing."""
+        if not isinstance(example, dict):
+            raise UserError(f"{where}: expected an object with fields {', '.join(self.fields)}")
+        missing = [name for name in self.fields if name not in example]
+        if missing:
+            raise UserError(
+                f"{where}: missing field {', '.join(repr(m) for m in missing)} (task {self.name} "
+                f"needs {', '.join(self.fields)})"
+            )
+        return example
+
+    def splits_in(self, folder) -> dict[str, object]:
+        """A dataset folder's splits: {split: source} for `read_split`. By default the
+        files train.*, validation.* (or val, dev) and test.* in a standard format."""
+        from llmcli.datasets import split_files
+
+        return split_files(folder)
+
+    def read_split(self, source) -> list[dict]:
+        """Examples of one split from what `splits_in` found (by default, a file)."""
+        return self.read_file(source)
+
+    def read_file(self, path) -> list[dict]:
+        """Examples from a local file in a standard format (JSONL, JSON, TSV or CSV, maybe
+        gzipped). Override to read a task's own formats."""
+        from llmcli.datasets.formats import read_records
+
+        return [self.check_example(record, where) for where, record in read_records(path)]
+
+    # -- interactive use ---------------------------------------------------------------
+
+    def read_input(self, text: str) -> dict:
+        """An example from what the user typed (or one line of piped input)."""
+        return {self.input_field: text}
+
+    def show_output(self, console, example: dict, prediction: Prediction) -> None:
+        """Draw one prediction for a person (`llmcli run`)."""
+        probabilities = prediction.details.get("probabilities")
+        if probabilities:
+            from llmcli.cli.bars import probability_table
+
+            console.print(probability_table(probabilities))
+        else:
+            console.print(prediction.text, markup=False, highlight=False)
+
+
+class SafeFormatter(string.Formatter):
+    def get_value(self, key, args, kwargs):
+        if isinstance(key, str) and key not in kwargs:
+            raise UserError(f"the prompt names a field {{{key}}} the example lacks: it has "
+                            f"{', '.join('{' + k + '}' for k in kwargs)}")
+        return super().get_value(key, args, kwargs)
+
+
+def render(template: str, example: dict) -> str:
+    try:
+        return SafeFormatter().format(template, **example)
+    except (ValueError, IndexError) as exc:
+        raise UserError(f"the prompt format {template!r} is invalid ({exc}): use {{field}} "
+                        "for a field and {{ }} for a literal brace") from None
+
+
+def check_template(template: str, task: Task) -> str:
+    """A user's --prompt: a valid format string over the task's fields."""
+    names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    unknown = [n for n in names if n not in task.fields]
+    if unknown:
+        raise UserError(f"--prompt names {', '.join('{' + n + '}' for n in unknown)}, not a field of "
+                        f"task {task.name}: use {', '.join('{' + f + '}' for f in task.fields)}")
+    return template
+
+
+def get_task(name: str) -> Task:
+    from llmcli import registry
+
+    return registry.get().tasks.get(name)
