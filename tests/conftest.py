@@ -53,3 +53,16 @@ def trained_model(trained_template, llmcli_home) -> Path:
     target = llmcli_home / "models" / "tiny"
     shutil.copytree(trained_template, target)
     return target
+
+
+@pytest.fixture
+def toy_tasks():
+    """The tasks of tests/toy_tasks.py, registered as a third-party plugin for one test."""
+    import toy_tasks as module
+
+    from llmcli import plugins
+
+    plugins.reset()
+    plugins.get_plugins().add(module, plugins.PluginInfo("toy", "toy-tasks", "1.0", builtin=False))
+    yield module
+    plugins.reset()

@@ -106,8 +106,10 @@ class SpanHead(Head):
             text = task.context_of(example)
             if best is None:
                 out.append(Prediction("", {"start": -1, "score": float("-inf")}))
-            else:
-                out.append(Prediction(text[best[1] : best[2]], {"start": best[1], "score": best[0]}))
+            else:  # a token carries the space before its word: the answer starts after it
+                answer = text[best[1] : best[2]]
+                start = best[1] + len(answer) - len(answer.lstrip())
+                out.append(Prediction(answer.strip(), {"start": start, "score": best[0]}))
         return out
 
 

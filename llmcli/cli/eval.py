@@ -1,0 +1,100 @@
+"""`llmcli eval TASK -m MODEL`: the task's metrics on a dataset split."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from llmcli.cli.train import positive
+
+
+@click.command("eval")
+@click.argument("task_name", metavar="TASK")
+@click.option("-m", "--model", "model_ref", required=True, help="A fine-tuned model: name or path.")
+@click.option("--data", help="A dataset name or a file or folder (default: the task's dataset).")
+@click.option("--split", default="test", show_default=True, help="The split to score; a single file is scored whole.")
+@click.option("--limit", type=int, callback=positive, help="Score only the first N examples.")
+@click.option("--beams", type=int, callback=positive, help="Beam search width for generation tasks.")
+@click.option("--show", type=click.IntRange(0, 1000), default=5, show_default=True,
+              help="Predictions to show beside their references.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"task", "model", "metrics", ...} as JSON.')
+def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json):
+    """Score a fine-tuned model on TASK with the task's metrics."""
+    from llmcli.datasets.resolve import evaluation_split, resolve_dataset
+    from llmcli.scoring import evaluate, load_task_model
+    from llmcli.tasks import get_task
+
+    task = get_task(task_name)
+    dataset = resolve_dataset(task, data)
+    split, examples = evaluation_split(task, dataset, split)
+    examples = examples[:limit] if limit else examples
+    tm = load_task_model(model_ref, task)
+    decoding = {"num_beams": beams} if beams else None
+    with EvalProgress(len(examples)) as progress:
+        result = evaluate(tm, examples, decoding, on_progress=progress.update)
+    report = {"task": task.name, "model": tm.name, "dataset": dataset.name, "split": split,
+              "examples": len(examples), "metrics": result["metrics"], "seconds": result["seconds"]}
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    show_report(report, task, examples, result["predictions"], show)
+
+
+class EvalProgress:
+    """A progress bar on a terminal; nothing elsewhere."""
+
+    def __init__(self, total: int):
+        from llmcli.cli.console import err_console
+
+        self.total = total
+        self.console = err_console()
+        self.progress = None
+
+    def __enter__(self):
+        if self.console.is_terminal and not self.console.is_dumb_terminal:
+            from rich.progress import Progress
+
+            self.progress = Progress(console=self.console, transient=True)
+            self.progress.start()
+            self.bar = self.progress.add_task("predicting", total=self.total)
+        return self
+
+    def update(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress.update(self.bar, completed=done)
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def show_report(report, task, examples, predictions, show: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from llmcli.cli.console import out_console
+
+    console = out_console()
+    table = Table(title=f"{report['task']}: {report['model']} on {report['dataset']} ({report['split']}, "
+                        f"{report['examples']:,} examples, {report['seconds']:.1f} s)", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in report["metrics"].items():
+        table.add_row(name, f"{value:.2f}")
+    console.print(table)
+    if not show:
+        return
+    sample = Table(show_lines=True)
+    for column in ("input", "prediction", "reference", ""):
+        sample.add_column(column, overflow="fold")
+    for example, prediction in list(zip(examples, predictions))[:show]:
+        references = task.references(example)
+        hit = prediction.text.strip() in [r.strip() for r in references]
+        sample.add_row(Text(clip(task.render_prompt(example))), Text(prediction.text), Text(" | ".join(references)),
+                       Text("✓", style="green") if hit else Text("✗", style="red"))
+    console.print(sample)
+
+
+def clip(text: str, width: int = 200) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

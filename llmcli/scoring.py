@@ -1,0 +1,80 @@
+"""A fine-tuned model's predictions on a task's examples, and the task's metrics of them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from llmcli.errors import UserError
+
+PREDICT_CHUNK = 16  # examples per call to the head, between progress reports
+
+
+@dataclass
+class TaskModel:
+    """A loaded model ready for a task: the core model (with its head), tokenizer, settings."""
+
+    name: str
+    path: object
+    model: object
+    tokenizer: object
+    task: object
+    head: object
+    settings: dict
+    prompt: str | None  # the prompt format it was fine-tuned with (None: the task's)
+
+
+def load_task_model(model_ref: str, task, precision: str = "auto") -> TaskModel:
+    from llmcli import registry
+    from llmcli.model.loading import load_model
+    from llmcli.model.quantize import prepare_for_generation
+    from llmcli.paths import resolve_model
+
+    path = resolve_model(model_ref)
+    loaded = load_model(path)
+    info = loaded.config.get("task")
+    if info is None and task.head != "lm":
+        raise UserError(f"{path.name} is a language model, not fine-tuned for {task.name}: "
+                        f"run `llmcli finetune {task.name} --base {path.name} --time 2m` first")
+    if info is not None and info["name"] != task.name:
+        raise UserError(f"{path.name} was fine-tuned for task {info['name']}, not {task.name}: "
+                        f"`llmcli models` lists the models, or fine-tune one with `llmcli finetune {task.name}`")
+    prepare_for_generation(loaded.model, precision)
+    head = registry.get().heads.get(task.head)
+    return TaskModel(name=path.name, path=path, model=loaded.model, tokenizer=loaded.tokenizer, task=task,
+                     head=head, settings=(info or {}).get("settings", {}), prompt=(info or {}).get("prompt"))
+
+
+def predict(tm: TaskModel, examples: list[dict], decoding: dict | None = None,
+            on_progress: Callable[[int], None] | None = None) -> list:
+    out = []
+    for start in range(0, len(examples), PREDICT_CHUNK):
+        chunk = examples[start : start + PREDICT_CHUNK]
+        out.extend(tm.head.predict(tm.model, tm.tokenizer, tm.task, chunk, tm.settings, tm.prompt, decoding))
+        if on_progress:
+            on_progress(len(out))
+    return out
+
+
+def compute_metrics(task, predictions: list, examples: list[dict]) -> dict[str, float]:
+    from llmcli import registry
+
+    metrics = registry.get().metrics
+    texts = [p.text for p in predictions]
+    references = [task.references(e) for e in examples]
+    figures: dict[str, float] = {}
+    for name in task.metrics:
+        result = metrics.get(name).compute(texts, references, examples)
+        figures.update({k: round(float(v), 4) for k, v in result.items()})
+    return figures
+
+
+def evaluate(tm: TaskModel, examples: list[dict], decoding: dict | None = None, on_progress=None) -> dict:
+    started = time.perf_counter()
+    predictions = predict(tm, examples, decoding, on_progress)
+    return {
+        "metrics": compute_metrics(tm.task, predictions, examples),
+        "predictions": predictions,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
