@@ -57,14 +57,20 @@ class Task:
         return render(self.target, example)
 
     def label_of(self, example: dict) -> str:
-        return str(example[self.label_field])
+        return str(self.field(example, self.label_field))
 
     def context_of(self, example: dict) -> str:
-        return example[self.context_field]
+        return self.field(example, self.context_field)
 
     def answers_of(self, example: dict) -> list[dict]:
         """Span head: gold answers as {"text", "start"} dicts (start: a character offset)."""
-        return example[self.answers_field]
+        return self.field(example, self.answers_field)
+
+    def field(self, example: dict, name: str):
+        if name not in example:
+            raise UserError(f"task {self.name} needs a {name!r} field, and the input has only "
+                            f"{', '.join(map(repr, example)) or 'none'}: give whole examples as JSONL with --input")
+        return example[name]
 
     def references(self, example: dict) -> list[str]:
         """The acceptable outputs for one example, as metrics see them."""

@@ -17,13 +17,20 @@ def describe(run) -> dict:
         "name": run.name,
         "path": str(run),
         "preset": config.get("preset"),
+        "task": (config.get("task") or {}).get("name"),
         "params": config.get("params"),
-        "data": data.get("path"),
+        "data": data.get("path") or data.get("dataset"),
         "val_bpb": summary.get("val_bpb"),
         "steps": summary.get("steps"),
         "created": config.get("created"),
         "finished": bool(summary),
     }
+
+
+def latest_for_task(task: str) -> dict | None:
+    """The most recently created finished model fine-tuned for a task."""
+    finished = [e for e in list_runs() if e.get("task") == task and e.get("finished")]
+    return max(finished, key=lambda e: e.get("created") or "", default=None)
 
 
 def list_runs() -> list[dict]:
@@ -46,7 +53,8 @@ def list_runs() -> list[dict]:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def models(as_json):
-    """List trained models: name, path, preset, parameters, data, validation bits per byte, date."""
+    """List trained models: name, task (for fine-tuned ones), preset, parameters, data,
+    validation bits per byte, date, path."""
     from llmcli.paths import models_dir
 
     entries = list_runs()
@@ -61,14 +69,15 @@ def models(as_json):
         err_console().print(f"No models in {models_dir()} yet: try `llmcli demo` or `llmcli train FILE --time 2m`.")
         return
     table = Table()
-    for column in ("name", "preset", "params", "data", "val bpb", "created", "path"):
+    for column in ("name", "task", "preset", "params", "data", "val bpb", "created", "path"):
         table.add_column(column, overflow="fold")
     for e in entries:
         if "error" in e:
-            table.add_row(e["name"], "-", "-", "-", "-", "-", e["error"])
+            table.add_row(e["name"], "-", "-", "-", "-", "-", "-", e["error"])
             continue
         table.add_row(
             e["name"],
+            e["task"] or "-",
             e["preset"] or "-",
             f"{e['params'] / 1e6:.2f}M" if e["params"] else "-",
             (e["data"] or "-").rsplit("/", 1)[-1],

@@ -1,0 +1,138 @@
+"""`llmcli run TASK [TEXT]`: use a fine-tuned model: one input, piped lines, JSONL, or a session."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from llmcli.cli.train import positive
+from llmcli.errors import UserError
+
+
+@click.command()
+@click.argument("task_name", metavar="TASK")
+@click.argument("text", required=False)
+@click.option("-m", "--model", "model_ref", help="A fine-tuned model (default: the latest for TASK).")
+@click.option("--input", "input_file", type=click.Path(dir_okay=False), help="JSONL examples to run, one per line.")
+@click.option("--output", "output_file", type=click.Path(dir_okay=False),
+              help="Where --input's results go, as JSONL (default: standard output).")
+@click.option("-i", "--interactive", is_flag=True, help="A session even when standard input is not a terminal.")
+@click.option("-y", "--yes", is_flag=True, help="Train the task's default model without asking, if there is none.")
+@click.option("--temperature", type=float, help="Sampling temperature (0: greedy).")
+@click.option("--beams", type=int, callback=positive, help="Beam search width.")
+@click.option("--max-tokens", "max_new_tokens", type=int, callback=positive, help="Most tokens to generate.")
+@click.option("--seed", type=int, help="Seed for sampling.")
+def run(task_name, text, model_ref, input_file, output_file, interactive, yes, temperature, beams,
+        max_new_tokens, seed):
+    """Run a model fine-tuned for TASK.
+
+    \b
+    llmcli run TASK "some text"          one output, then exit
+    cat lines.txt | llmcli run TASK      one output per input line
+    llmcli run TASK --input in.jsonl --output out.jsonl
+    llmcli run TASK                      an interactive session (:help inside)
+
+    With no -m, the latest model fine-tuned for TASK is used; if there is none, llmcli
+    offers to train the task's default model first.
+    """
+    from llmcli.scoring import load_task_model
+    from llmcli.tasks import get_task
+
+    task = get_task(task_name)
+    if text is not None and input_file is not None:
+        raise UserError("give TEXT or --input FILE, not both")
+    if output_file is not None and input_file is None:
+        raise UserError("--output goes with --input FILE (JSONL in, JSONL out)")
+    decoding = {k: v for k, v in [("temperature", temperature), ("num_beams", beams),
+                                  ("max_new_tokens", max_new_tokens), ("seed", seed)] if v is not None}
+    tm = load_task_model(model_ref or default_model(task, yes), task)
+    if text is not None:
+        show(tm, task.read_input(text), decoding)
+    elif input_file is not None:
+        run_jsonl(tm, input_file, output_file, decoding)
+    elif interactive or sys.stdin.isatty():
+        from llmcli.cli.session import Session
+
+        Session(tm, decoding).loop()
+    else:
+        run_lines(tm, decoding)
+
+
+def default_model(task, yes: bool) -> str:
+    """The latest model fine-tuned for the task, or a default one trained now."""
+    from llmcli.cli.console import err_console
+    from llmcli.cli.models import latest_for_task
+
+    latest = latest_for_task(task.name)
+    if latest is not None:
+        return latest["path"]
+    if not task.default_dataset:
+        raise UserError(f"no model is fine-tuned for {task.name} and it has no default dataset: "
+                        f"`llmcli finetune {task.name} --data PATH --time 2m` makes one")
+    console = err_console()
+    question = (f"No model is fine-tuned for {task.name} yet. Train the default one on "
+                f"{task.default_dataset} now (about {task.default_time})?")
+    if not yes and sys.stdin.isatty():
+        if not click.confirm(question, default=True, err=True):
+            raise UserError(f"no model for {task.name}: `llmcli finetune {task.name} --time 2m` makes one")
+    else:
+        console.print(f"No model is fine-tuned for {task.name} yet: training the default one on "
+                      f"{task.default_dataset} (about {task.default_time}).", markup=False)
+    from llmcli.cli.finetune import fine_tune
+    from llmcli.cli.options import parse_duration
+    from llmcli.paths import models_dir
+
+    name = task.name if not (models_dir() / task.name).exists() else f"{task.name}-default"
+    outcome = fine_tune(task.name, name=name, seconds=parse_duration(task.default_time), force=True)
+    return str(outcome.run_dir)
+
+
+def show(tm, example: dict, decoding: dict) -> None:
+    from llmcli.cli.console import out_console
+
+    prediction = tm.head.predict(tm.model, tm.tokenizer, tm.task, [example], tm.settings, tm.prompt, decoding)[0]
+    tm.task.show_output(out_console(), example, prediction)
+
+
+def run_lines(tm, decoding: dict) -> None:
+    """One output line per input line: a prediction's own line breaks become spaces."""
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        example = tm.task.read_input(line)
+        prediction = tm.head.predict(tm.model, tm.tokenizer, tm.task, [example], tm.settings, tm.prompt, decoding)[0]
+        click.echo(" ".join(prediction.text.splitlines()))
+
+
+def run_jsonl(tm, input_file: str, output_file: str | None, decoding: dict) -> None:
+    """Each input record with "prediction" (and the head's details) added. The output file
+    is written whole at the end, atomically, so a failure never leaves half of it."""
+    from llmcli.datasets.formats import jsonl_records, read_text
+    from llmcli.files import atomic_write_text
+    from llmcli.scoring import predict
+
+    path = Path(input_file)
+    records = [check_record(tm.task, r, where) for where, r in jsonl_records(path, read_text(path))]
+    predictions = predict(tm, records, decoding)
+    lines = [json.dumps({**r, "prediction": p.text, **p.details}, ensure_ascii=False)
+             for r, p in zip(records, predictions)]
+    text = "".join(line + "\n" for line in lines)
+    if output_file is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(output_file, text)
+        click.echo(f"{len(lines)} results written to {output_file}", err=True)
+
+
+def check_record(task, record, where: str) -> dict:
+    """An input record: an object with the fields the task's prompt reads; one with just
+    the input field is completed as a typed line would be."""
+    if not isinstance(record, dict):
+        raise UserError(f"{where}: expected a JSON object, e.g. {{\"{task.input_field}\": \"...\"}}")
+    if task.input_field in record:
+        return {**task.read_input(str(record[task.input_field])), **record}
+    return record
