@@ -56,13 +56,14 @@ class Plugins:
             info.error = str(exc).splitlines()[0]
             self.warn(f"plugin {info.name} ({info.distribution}) was skipped: {info.error}")
         else:
-            info.hooks = sorted(
-                caller.name for caller in self.manager.get_hookcallers(module) or []
+            known = set(hook_names())
+            info.hooks = sorted(  # a misspelled hook was reported, and is not a hook
+                caller.name for caller in self.manager.get_hookcallers(module) or [] if caller.name in known
             )
         self.info[info.name] = info
 
     def check_hook_names(self, module, plugin_name: str) -> None:
-        known = {name for name in dir(hookspecs) if name.startswith("register_")}
+        known = hook_names()
         for attr in dir(module):
             if hasattr(getattr(module, attr, None), f"{GROUP}_impl") and attr not in known:
                 close = difflib.get_close_matches(attr, sorted(known), n=1)
@@ -87,6 +88,10 @@ class Plugins:
             self.warn(f"plugin {impl.plugin_name}{dist} failed in {hook_name} and was skipped: "
                       f"{type(exc).__name__}: {exc}")
             return False
+
+
+def hook_names() -> list[str]:
+    return sorted(name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), f"{GROUP}_spec"))
 
 
 def selected_plugins() -> set[str] | None:

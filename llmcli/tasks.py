@@ -147,7 +147,11 @@ def render(template: str, example: dict) -> str:
 
 def check_template(template: str, task: Task) -> str:
     """A user's --prompt: a valid format string over the task's fields."""
-    names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise UserError(f"the prompt format {template!r} is invalid ({exc}): use {{field}} "
+                        "for a field and {{ }} for a literal brace") from None
     unknown = [n for n in names if n not in task.fields]
     if unknown:
         raise UserError(f"--prompt names {', '.join('{' + n + '}' for n in unknown)}, not a field of "

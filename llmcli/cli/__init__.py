@@ -81,6 +81,11 @@ def main(ctx, debug):
       llmcli demo                      train on a bundled corpus, then write text
       llmcli train corpus.txt --time 2m
       llmcli generate -m corpus "Once upon a time"
+    \b
+    Tasks (from plugins):
+      llmcli tasks                     what is installed
+      llmcli run TASK                  use a model for the task (trains one first if needed)
+      llmcli finetune TASK --time 2m   then: llmcli eval TASK -m TASK
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug or debug_from_env()

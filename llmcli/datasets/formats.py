@@ -36,11 +36,13 @@ def read_text(path: Path) -> str:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise UserError(f"{path}: not a valid gzip file ({exc})") from None
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8-sig")
+        return data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x}): "
+        bad = bom + exc.start
+        line = data[:bad].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte {data[bad]:#04x}): "
                         "convert the file to UTF-8") from None
 
 
@@ -58,7 +60,8 @@ def read_records(path) -> Iterator[tuple[str, dict]]:
 
 
 def jsonl_records(path: Path, text: str) -> Iterator[tuple[str, dict]]:
-    for number, line in enumerate(text.splitlines(), 1):
+    # split at "\n" only: JSON strings may hold U+2028 and other characters splitlines() splits at
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:

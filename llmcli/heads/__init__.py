@@ -50,5 +50,10 @@ class Head:
 
 def prompt_ids(tokenizer, text: str, room: int) -> list[int]:
     """bos and the prompt's ids, cut from the left to fit `room` tokens."""
-    ids = [tokenizer.bos_id] + tokenizer.encode(text)
-    return ids if len(ids) <= room else [tokenizer.bos_id] + ids[len(ids) - room + 1 :]
+    return fit_prompt(tokenizer, tokenizer.encode(text), room)
+
+
+def fit_prompt(tokenizer, ids: list[int], room: int) -> list[int]:
+    """bos and ids, the ids cut from the left to fit `room` tokens in all."""
+    keep = max(0, room - 1)
+    return [tokenizer.bos_id] + (ids[len(ids) - keep :] if keep else [])

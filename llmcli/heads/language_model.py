@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from llmcli.heads import Head, prompt_ids
+from llmcli.heads import Head, fit_prompt, prompt_ids
 from llmcli.tasks import Prediction
 
 MAX_NEW_TOKENS = 128
@@ -16,11 +16,12 @@ class LanguageModelHead(Head):
     description = "generation: the target is written after the prompt; loss on target tokens only"
 
     def encode(self, task, examples, tokenizer, context, settings, prompt=None):
+        prompts = tokenizer.encode_batch([task.render_prompt(e, prompt) for e in examples])
+        targets = tokenizer.encode_batch([task.render_target(e) for e in examples])
         items = []
-        for example in examples:
-            target = tokenizer.encode(task.render_target(example)) + [tokenizer.eos_id]
-            target = target[: context]  # an overlong target is cut; the prompt keeps one token
-            start = prompt_ids(tokenizer, task.render_prompt(example, prompt), context + 1 - len(target))
+        for prompt_part, target in zip(prompts, targets):
+            target = (target + [tokenizer.eos_id])[:context]  # an overlong target is cut...
+            start = fit_prompt(tokenizer, prompt_part, context + 1 - len(target))  # ...the prompt keeps bos
             items.append({"ids": start + target, "prompt": len(start)})
         return items
 
