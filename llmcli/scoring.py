@@ -57,7 +57,9 @@ def predict(tm: TaskModel, examples: list[dict], decoding: dict | None = None,
     return out
 
 
-def compute_metrics(task, predictions: list, examples: list[dict]) -> dict[str, float]:
+def compute_metrics(task, predictions: list, examples: list[dict], lower_is_better: set | None = None) -> dict[str, float]:
+    """The task's figures; the names of those where lower is better are added to
+    `lower_is_better` when given."""
     from llmcli import registry
 
     metrics = registry.get().metrics
@@ -65,16 +67,21 @@ def compute_metrics(task, predictions: list, examples: list[dict]) -> dict[str, 
     references = [task.references(e) for e in examples]
     figures: dict[str, float] = {}
     for name in task.metrics:
-        result = metrics.get(name).compute(texts, references, examples)
+        metric = metrics.get(name)
+        result = metric.compute(texts, references, examples)
         figures.update({k: round(float(v), 4) for k, v in result.items()})
+        if lower_is_better is not None and not metric.higher_is_better:
+            lower_is_better.update(result)
     return figures
 
 
 def evaluate(tm: TaskModel, examples: list[dict], decoding: dict | None = None, on_progress=None) -> dict:
     started = time.perf_counter()
     predictions = predict(tm, examples, decoding, on_progress)
+    lower: set[str] = set()
     return {
-        "metrics": compute_metrics(tm.task, predictions, examples),
+        "metrics": compute_metrics(tm.task, predictions, examples, lower),
+        "lower_is_better": sorted(lower),
         "predictions": predictions,
         "seconds": round(time.perf_counter() - started, 2),
     }

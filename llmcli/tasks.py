@@ -9,7 +9,9 @@ dicts whose fields the task names.
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from llmcli.errors import UserError
 
@@ -43,7 +45,7 @@ class Task:
     context_field: str = "context"  # span head: the passage answers are taken from
     answers_field: str = "answers"  # span head: [{"text": ..., "start": char offset}, ...]
     input_field: str = "input"  # what a line typed in `llmcli run` fills
-    decoding: dict = {}  # generation settings for the lm head (GenerationConfig fields)
+    decoding: Mapping = MappingProxyType({})  # generation settings for the lm head (GenerationConfig fields)
     default_time: str = "2m"  # training budget of the default model `llmcli run` offers to train
     interactive_help: str = "Type an input and press Enter."
 

@@ -38,7 +38,7 @@ def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    show_report(report, task, examples, result["predictions"], show)
+    show_report(report, task, examples, result["predictions"], show, set(result["lower_is_better"]))
 
 
 class EvalProgress:
@@ -69,19 +69,21 @@ class EvalProgress:
             self.progress.stop()
 
 
-def show_report(report, task, examples, predictions, show: int) -> None:
+def show_report(report, task, examples, predictions, show: int, lower_is_better: set) -> None:
     from rich.table import Table
     from rich.text import Text
 
     from llmcli.cli.console import out_console
+    from llmcli.metrics.basic import normalize_text
 
     console = out_console()
     table = Table(title=f"{report['task']}: {report['model']} on {report['dataset']} ({report['split']}, "
                         f"{report['examples']:,} examples, {report['seconds']:.1f} s)", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
+    table.add_column("better")
     for name, value in report["metrics"].items():
-        table.add_row(name, f"{value:.2f}")
+        table.add_row(name, f"{value:.2f}", "lower" if name in lower_is_better else "higher")
     console.print(table)
     if not show:
         return
@@ -90,7 +92,7 @@ def show_report(report, task, examples, predictions, show: int) -> None:
         sample.add_column(column, overflow="fold")
     for example, prediction in list(zip(examples, predictions))[:show]:
         references = task.references(example)
-        hit = prediction.text.strip() in [r.strip() for r in references]
+        hit = normalize_text(prediction.text) in {normalize_text(r) for r in references}
         sample.add_row(Text(clip(task.render_prompt(example))), Text(prediction.text), Text(" | ".join(references)),
                        Text("✓", style="green") if hit else Text("✗", style="red"))
     console.print(sample)

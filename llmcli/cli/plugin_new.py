@@ -20,6 +20,7 @@ from llmcli.errors import UserError
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PREFIX = "llmcli-"
+RESERVED = "core"  # the plugin name of llmcli's own hooks (llmcli.plugins)
 
 
 @click.group()
@@ -62,6 +63,8 @@ def plugin_names(name: str) -> dict[str, str]:
     if not NAME_PATTERN.fullmatch(task):
         raise UserError(f"invalid plugin name {name!r}: use letters, digits and single '-' between them, "
                         "starting with a letter, e.g. my-task")
+    if task == RESERVED:
+        raise UserError(f"{RESERVED!r} is the name of llmcli's own plugin: choose another NAME")
     camel = "".join(part.capitalize() for part in task.split("-"))
     return {
         "task": task,

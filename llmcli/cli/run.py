@@ -98,14 +98,26 @@ def show(tm, example: dict, decoding: dict) -> None:
 
 
 def run_lines(tm, decoding: dict) -> None:
-    """One output line per input line: a prediction's own line breaks become spaces."""
-    for line in sys.stdin:
+    """One output line per input line: a prediction's own line breaks become spaces. An
+    input the task refuses gets an empty line (and a message on stderr), so outputs stay
+    beside their inputs; the exit status is then 1."""
+    failed = 0
+    for number, line in enumerate(sys.stdin, 1):
         line = line.rstrip("\n")
         if not line.strip():
             continue
-        example = tm.task.read_input(line)
-        prediction = tm.head.predict(tm.model, tm.tokenizer, tm.task, [example], tm.settings, tm.prompt, decoding)[0]
+        try:
+            example = tm.task.read_input(line)
+            prediction = tm.head.predict(tm.model, tm.tokenizer, tm.task, [example], tm.settings, tm.prompt,
+                                         decoding)[0]
+        except UserError as exc:
+            failed += 1
+            click.echo(f"Error: line {number}: {exc}", err=True)
+            click.echo("")
+            continue
         click.echo(" ".join(prediction.text.splitlines()))
+    if failed:
+        raise UserError(f"{failed} input line(s) could not be run (see above)")
 
 
 def run_jsonl(tm, input_file: str, output_file: str | None, decoding: dict) -> None:

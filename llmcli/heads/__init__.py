@@ -15,6 +15,13 @@ class Head:
     name: str = ""
     description: str = ""
 
+    def tokenizer_texts(self, task, example: dict, prompt: str | None = None) -> list[str]:
+        """What a tokenizer trained from scratch learns from, for one example: every text
+        the model reads or writes. By default the prompt and the example's other strings."""
+        return [task.render_prompt(example, prompt)] + [
+            value for value in example.values() if isinstance(value, str)
+        ]
+
     def settings(self, task, train_examples: list[dict]) -> dict:
         """JSON-able settings learnt from the training data (a classifier's labels), stored
         with the model and passed back to every other method."""
@@ -56,4 +63,4 @@ def prompt_ids(tokenizer, text: str, room: int) -> list[int]:
 def fit_prompt(tokenizer, ids: list[int], room: int) -> list[int]:
     """bos and ids, the ids cut from the left to fit `room` tokens in all."""
     keep = max(0, room - 1)
-    return [tokenizer.bos_id] + (ids[len(ids) - keep :] if keep else [])
+    return [tokenizer.bos_id] + (ids[max(0, len(ids) - keep) :] if keep else [])

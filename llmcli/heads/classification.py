@@ -21,6 +21,9 @@ class ClassificationHead(Head):
                             "a classifier needs at least two")
         return {"labels": labels}
 
+    def tokenizer_texts(self, task, example, prompt=None):
+        return [task.render_prompt(example, prompt)]
+
     def build(self, model_config, settings):
         import torch
 

@@ -15,6 +15,9 @@ class LanguageModelHead(Head):
     name = "lm"
     description = "generation: the target is written after the prompt; loss on target tokens only"
 
+    def tokenizer_texts(self, task, example, prompt=None):
+        return [task.render_prompt(example, prompt), task.render_target(example)]
+
     def encode(self, task, examples, tokenizer, context, settings, prompt=None):
         prompts = tokenizer.encode_batch([task.render_prompt(e, prompt) for e in examples])
         targets = tokenizer.encode_batch([task.render_target(e) for e in examples])

@@ -24,6 +24,9 @@ class SpanHead(Head):
         torch.nn.init.zeros_(layer.bias)
         return layer
 
+    def tokenizer_texts(self, task, example, prompt=None):
+        return [task.render_prompt(example, prompt), task.context_of(example)]
+
     def windows(self, task, example, tokenizer, context, prompt):
         """[(ids, first context position, offsets of the window's context tokens)]."""
         question = tokenizer.encode(task.render_prompt(example, prompt))[:MAX_QUESTION_TOKENS]

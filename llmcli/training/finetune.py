@@ -23,6 +23,7 @@ from llmcli.training.language_model import remaining
 
 MAX_CONTEXT = 512  # a from-scratch model's window is the examples' length, up to this
 BASE_LR_SCALE = 0.5  # a pretrained model is fine-tuned with smaller steps than it learnt with
+MAX_BATCH = 64
 
 
 @dataclass
@@ -56,15 +57,9 @@ def examples_digest(examples: list[dict]) -> str:
 
 def corpus_texts(request: FinetuneRequest) -> list[str]:
     """What a from-scratch tokenizer learns from: every text the model will read or write."""
-    task, texts = request.task, []
+    texts = []
     for example in request.train:
-        texts.append(task.render_prompt(example, request.prompt))
-        if request.head.name == "lm":
-            texts.append(task.render_target(example))
-        elif request.head.name == "span":
-            texts.append(task.context_of(example))
-        else:
-            texts.extend(v for k, v in example.items() if isinstance(v, str) and k != task.label_field)
+        texts.extend(request.head.tokenizer_texts(request.task, example, request.prompt))
     return [t for t in texts if t.strip()]
 
 
@@ -114,8 +109,10 @@ def scratch_model(request: FinetuneRequest, device, precision, emit):
 
 
 def batch_size_for(items: list[dict], batch_tokens: int) -> int:
+    """About batch_tokens tokens a batch, but at most MAX_BATCH examples: short examples
+    learn more from more, smaller steps than from a few huge batches in a time budget."""
     mean = sum(len(item["ids"]) for item in items) / max(1, len(items))
-    return max(4, min(256, int(batch_tokens / max(1.0, mean))))
+    return max(4, min(MAX_BATCH, int(batch_tokens / max(1.0, mean))))
 
 
 def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None = None):
