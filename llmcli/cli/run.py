@@ -23,7 +23,7 @@ from llmcli.errors import UserError
 @click.option("-y", "--yes", is_flag=True, help="Train the task's default model without asking, if there is none.")
 @click.option("--temperature", type=float, help="Sampling temperature (0: greedy).")
 @click.option("--beams", type=int, callback=positive, help="Beam search width.")
-@click.option("--max-tokens", "max_new_tokens", type=int, callback=positive, help="Most tokens to generate.")
+@click.option("--max-new-tokens", "max_new_tokens", type=int, callback=positive, help="Most tokens to generate.")
 @click.option("--seed", type=int, help="Seed for sampling.")
 def run(task_name, text, model_ref, input_file, output_file, interactive, yes, temperature, beams,
         max_new_tokens, seed):
