@@ -26,8 +26,8 @@ from llmcli.errors import UserError
 @click.option("--force", is_flag=True, help="Replace an existing model of the same name.")
 @click.option("--preset", type=click.Choice(PRESET_CHOICES), default="auto", show_default=True,
               help="Model size when training from scratch.")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
-              help="auto: bf16 autocast where the CPU or GPU supports it.")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto", show_default=True,
+              help="auto: bf16 autocast where the CPU or GPU supports it (fp16 on older GPUs).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
 @click.option("--batch-size", type=int, callback=positive, help="Examples per batch (default: about 4096 tokens).")
 @click.option("--lr", type=float, callback=positive, help="Peak learning rate.")

@@ -35,8 +35,8 @@ def positive(ctx, param, value):
 @click.option("--vocab-size", type=int, callback=positive, help="Tokenizer vocabulary (default: from the corpus size).")
 @click.option("--tokenizer", "tokenizer_type", type=click.Choice(["bpe", "unigram"]), default="bpe",
               show_default=True, help="SentencePiece model type.")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
-              help="auto: bf16 autocast where the CPU or GPU supports it.")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto", show_default=True,
+              help="auto: bf16 autocast where the CPU or GPU supports it (fp16 on older GPUs).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
 @click.option("--batch-size", type=int, callback=positive, help="Sequences per micro-batch.")
 @click.option("--grad-accum", type=int, default=1, callback=positive, show_default=True,
@@ -50,17 +50,25 @@ def positive(ctx, param, value):
 @click.option("--val-fraction", type=float, default=0.1, show_default=True,
               help="Share of the file, at its end, kept for validation.")
 @click.option("--sample/--no-sample", default=True, show_default=True, help="Write a short sample at the end.")
+@click.option("--nproc", type=int, callback=positive,
+              help="Train with N processes on this machine (data parallel, started with torchrun).")
+@click.option("--compile", "compile_model", is_flag=True, help="torch.compile the training step (GPUs, mostly).")
 def train(file, name, preset, steps, seconds, seed, resume, force, vocab_size, tokenizer_type,
           precision, device, batch_size, grad_accum, lr, context, n_layer, n_embd, n_head, dropout, val_fraction,
-          sample):
+          sample, nproc, compile_model):
     """Train a tokenizer and a language model on FILE (any UTF-8 text).
 
     \b
     Give a budget: --steps N, or --time DURATION for the whole command.
     Validation uses the last 10% of the file and is reported as bits per byte.
     Ctrl-C saves a checkpoint; --resume continues exactly where it stopped.
+    --batch-size is the global batch: --nproc N (or torchrun) splits it over N processes.
     """
     started = time.perf_counter()
+    from llmcli.cli.launch import main_process, relaunch, under_torchrun
+
+    if nproc and nproc > 1 and not under_torchrun():
+        relaunch(nproc)
     from llmcli.paths import check_name, models_dir, name_from_file
 
     if steps is not None and seconds is not None:
@@ -70,12 +78,14 @@ def train(file, name, preset, steps, seconds, seed, resume, force, vocab_size, t
     if not 0 <= dropout < 1:
         raise UserError(f"--dropout must be in [0, 1), not {dropout}")
     name = check_name(name or name_from_file(file))
-    run_dir = prepare_run_dir(models_dir() / name, resume, force)
+    run_dir = models_dir() / name
+    if main_process():  # under torchrun, rank 0 alone prepares the folder
+        prepare_run_dir(run_dir, resume, force)
     run(file, name, run_dir, started, resume, sample, dict(
         preset=preset, steps=steps, seconds=seconds, seed=seed, vocab_size=vocab_size,
         tokenizer_type=tokenizer_type, precision=precision, device=device, batch_size=batch_size,
         grad_accum=grad_accum, lr=lr, context=context, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
-        dropout=dropout, val_fraction=val_fraction,
+        dropout=dropout, val_fraction=val_fraction, compile=compile_model,
     ))
 
 
@@ -96,17 +106,27 @@ def prepare_run_dir(run_dir: Path, resume: bool, force: bool) -> Path:
 
 
 def with_display(title: str, train_fn, resume_command: str, run_dir: Path):
-    """Run train_fn(on_event) under a progress display; Ctrl-C prints how to resume."""
+    """Run train_fn(on_event) under a progress display; Ctrl-C prints how to resume.
+    Under torchrun, the processes other than rank 0 show nothing and exit after training."""
+    from llmcli.cli.launch import main_process
     from llmcli.cli.progress import TrainingDisplay
+    from llmcli.training import distributed
     from llmcli.training.trainer import TrainingInterrupted
 
     try:
+        if not main_process():
+            train_fn(lambda event: None)
+            distributed.leave()
+            sys.exit(0)
         with TrainingDisplay(title) as display:
             return train_fn(display)
     except TrainingInterrupted as exc:
-        click.echo(f"\nInterrupted at step {exc.step}; checkpoint saved in {run_dir}.\n"
-                   f"Resume with: {resume_command}", err=True)
+        if main_process():
+            click.echo(f"\nInterrupted at step {exc.step}; checkpoint saved in {run_dir}.\n"
+                       f"Resume with: {resume_command}", err=True)
         sys.exit(130)
+    finally:
+        distributed.leave()
 
 
 def run(file, name, run_dir, started, resume, sample, options):

@@ -18,19 +18,22 @@ class RandomWindows:
     resumed run see exactly the batches an uninterrupted run would have seen.
     """
 
-    def __init__(self, tokens: torch.Tensor, context: int, batch_size: int, seed: int):
+    def __init__(self, tokens: torch.Tensor, context: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
         if len(tokens) < 2:
             raise ValueError("need at least two tokens to train on")
         self.tokens = tokens
         self.context = min(context, len(tokens) - 1)
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # the global batch, over all processes
+        self.share = shard_of(batch_size, rank, world)
         self.generator = torch.Generator().manual_seed(seed)
         self._offsets = torch.arange(self.context + 1)
 
     def next_batch(self):
+        # every process draws the same global batch and trains on its own share of it, so
+        # the number of processes changes nothing but the speed
         starts = torch.randint(
             len(self.tokens) - self.context, (self.batch_size,), generator=self.generator
-        )
+        )[self.share]
         windows = self.tokens[starts[:, None] + self._offsets].long()
         return windows[:, :-1], windows[:, 1:], None
 
@@ -39,6 +42,12 @@ class RandomWindows:
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["generator"])
+
+
+def shard_of(batch_size: int, rank: int, world: int) -> slice:
+    """The rows of a global batch that process `rank` of `world` trains on."""
+    per = batch_size // world
+    return slice(rank * per, (rank + 1) * per)
 
 
 def eval_windows(tokens: torch.Tensor, context: int, max_windows: int | None = None):

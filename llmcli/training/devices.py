@@ -40,13 +40,15 @@ def cpu_has_fast_bf16() -> bool:
 
 
 def pick_precision(requested: str, device: torch.device) -> str:
-    """'bf16' or 'fp32' from auto|bf16|fp32."""
-    if requested not in ("auto", "bf16", "fp32"):
-        raise UserError(f"unknown precision {requested!r}: use auto, bf16 or fp32")
+    """'bf16', 'fp16' or 'fp32' from auto|bf16|fp16|fp32."""
+    if requested not in ("auto", "bf16", "fp16", "fp32"):
+        raise UserError(f"unknown precision {requested!r}: use auto, bf16, fp16 or fp32")
+    if requested == "fp16" and device.type != "cuda":
+        raise UserError("--precision fp16 is for CUDA GPUs: use bf16 or fp32 here")
     if requested != "auto":
         return requested
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    if device.type == "cuda":  # older GPUs: fp16, with the gradients scaled (Trainer)
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if device.type == "cpu":
         return "bf16" if cpu_has_fast_bf16() else "fp32"
     return "fp32"
@@ -56,4 +58,6 @@ def autocast(device: torch.device, precision: str):
     """The autocast context for a precision: weights stay fp32, matmuls run in bf16."""
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
+    if precision == "fp16":
+        return torch.autocast(device.type, dtype=torch.float16)
     return contextlib.nullcontext()

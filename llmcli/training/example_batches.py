@@ -7,6 +7,8 @@ from typing import Callable
 
 import torch
 
+from llmcli.training.batches import shard_of
+
 
 def padded(sequences: list[list[int]], pad: int) -> torch.Tensor:
     """A (B, longest) tensor, padded on the right."""
@@ -18,12 +20,14 @@ def padded(sequences: list[list[int]], pad: int) -> torch.Tensor:
 
 
 class ExampleBatches:
-    def __init__(self, items: list[dict], collate: Callable[[list[dict]], tuple], batch_size: int, seed: int):
+    def __init__(self, items: list[dict], collate: Callable[[list[dict]], tuple], batch_size: int, seed: int,
+                 rank: int = 0, world: int = 1):
         if not items:
             raise ValueError("no training items")
         self.items = items
         self.collate = collate
-        self.batch_size = min(batch_size, len(items))
+        self.batch_size = min(batch_size, len(items))  # the global batch, over all processes
+        self.share = shard_of(self.batch_size, rank, world)
         self.generator = torch.Generator().manual_seed(seed)
         self.order = torch.randperm(len(items), generator=self.generator)
         self.position = 0
@@ -32,7 +36,8 @@ class ExampleBatches:
         if self.position + self.batch_size > len(self.items):
             self.order = torch.randperm(len(self.items), generator=self.generator)
             self.position = 0
-        chosen = self.order[self.position : self.position + self.batch_size].tolist()
+        # every process takes the same global batch, and trains on its own share of it
+        chosen = self.order[self.position : self.position + self.batch_size][self.share].tolist()
         self.position += self.batch_size
         return self.collate([self.items[i] for i in chosen])
 

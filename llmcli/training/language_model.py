@@ -17,7 +17,7 @@ from typing import Callable
 from llmcli import __version__
 from llmcli.errors import UserError
 from llmcli.files import atomic_write_json
-from llmcli.training import rundir
+from llmcli.training import distributed, rundir
 from llmcli.training.corpus import read_corpus, split_train_val
 
 # Share of a time budget the tokenizer may take, and seconds kept back for saving.
@@ -46,6 +46,7 @@ class TrainRequest:
     n_embd: int | None = None
     n_head: int | None = None
     dropout: float = 0.0
+    compile: bool = False
     val_fraction: float = 0.1
     resume: bool = False
     started: float = field(default_factory=time.perf_counter)
@@ -152,11 +153,12 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
     from llmcli.training.evaluation import LanguageModelEvaluator
     from llmcli.training.trainer import TrainSettings
 
-    emit = on_event or (lambda event: None)
+    group = distributed.join(request.device)
+    emit = (on_event or (lambda event: None)) if group.main else (lambda event: None)
     text = read_corpus(request.corpus)
     text_bytes = text.encode("utf-8")
     digest = file_digest(text_bytes)
-    device = pick_device(request.device)
+    device = distributed.device_for(group, pick_device(request.device))
     torch.manual_seed(request.seed)
     run = request.run_dir
     previous = rundir.read_json(run / rundir.CONFIG) if request.resume else None
@@ -170,27 +172,24 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
                 "resume with the original file, or train a new model"
             )
         tokenizer = Tokenizer.load(run / rundir.TOKENIZER)
-        train_ids, val_ids = encode_split(tokenizer, train_text, val_text, emit)
         config = previous
-        model = build_model(config)
         settings = TrainSettings(**previous["train"])
-    else:
+    elif group.main:  # rank 0 plans the run and trains the tokenizer; the others receive them
         run.mkdir(parents=True, exist_ok=True)
         precision = pick_precision(request.precision, device)
         plan = plan_model(request, train_text, device, precision, emit)
         tokenizer = train_tokenizer(request, train_text, plan.vocab_size, emit)
-        train_ids, val_ids = encode_split(tokenizer, train_text, val_text, emit)
         try:
             model_config = ModelConfig(vocab_size=tokenizer.vocab_size, dropout=request.dropout, **plan.shape)
         except ValueError as exc:
             raise UserError(f"{exc}: change --width or --heads") from None
-        model = build_model({"model": model_config.to_dict()})
         settings = TrainSettings(
-            batch_size=plan.batch_size,
+            batch_size=request.batch_size or round_to(plan.batch_size, group.world),
             grad_accum=request.grad_accum,
             lr=plan.lr,
             precision=precision,
             seed=request.seed,
+            compile=request.compile,
         )
         shape = f"{plan.shape['n_layer']}x{plan.shape['n_embd']}"
         preset = request.preset if request.preset != "auto" else f"auto:{shape}"
@@ -206,10 +205,19 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
                 "val_fraction": val_fraction,
             },
             "tokenizer": {"file": rundir.TOKENIZER, "type": request.tokenizer_type, "vocab_size": tokenizer.vocab_size},
-            "params": model.num_params(),
+            "params": None,
             "llmcli_version": __version__,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+    if previous is None and group.active:
+        shared = distributed.share_from_main({"config": config, "tokenizer": tokenizer.to_bytes()} if group.main else None,
+                                             group)
+        config, tokenizer = shared["config"], Tokenizer.from_bytes(shared["tokenizer"])
+        settings = TrainSettings(**config["train"])
+    distributed.per_process_batch(settings.batch_size, group)  # a clear error if it does not split
+    model = build_model(config)
+    config["params"] = model.num_params()
+    train_ids, val_ids = encode_split(tokenizer, train_text, val_text, emit)
 
     context = model.config.context
     if len(train_ids) < context + 1:
@@ -218,9 +226,10 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
             f"context of {context}: use a larger file, or --context {max(8, len(train_ids) // 4)}"
         )
     vocab = tokenizer.vocab_size
-    batches = RandomWindows(as_token_tensor(train_ids, vocab), context, settings.batch_size, settings.seed)
+    batches = RandomWindows(as_token_tensor(train_ids, vocab), context, settings.batch_size, settings.seed,
+                            group.rank, group.world)
     evaluator = None
-    if len(val_ids) > 1:
+    if len(val_ids) > 1 and group.main:
         evaluator = LanguageModelEvaluator(
             as_token_tensor(val_ids, vocab), len(val_text.encode("utf-8")), context
         )
@@ -230,6 +239,11 @@ def train_language_model(request: TrainRequest, on_event: Callable[[dict], None]
                              resumed=previous is not None, final_eval_tokens=final_tokens,
                              extra={"train_tokens_per_epoch": len(train_ids)})
     return TrainOutcome(run_dir=run, summary=summary, model=model, tokenizer=tokenizer)
+
+
+def round_to(value: int, multiple: int) -> int:
+    """value rounded up to a multiple (a batch that splits evenly over the processes)."""
+    return -(-value // multiple) * multiple
 
 
 def train_and_save(request, model, batches, settings, config: dict, device, evaluator, emit, resumed: bool,
@@ -251,24 +265,29 @@ def train_and_save(request, model, batches, settings, config: dict, device, eval
     elif not resumed:
         raise UserError("give a budget: --steps N or --time DURATION")
 
+    group = distributed.current()
     trainer = Trainer(model, batches, settings, run, device, evaluate=evaluator, on_event=emit, loss=loss)
     trainer.final_eval_tokens = final_eval_tokens
-    if resumed:
+    if resumed:  # every process reads the checkpoint: the run directory must be on each machine
         trainer.restore_checkpoint()
         if request.seconds is not None:
             settings.max_seconds = trainer.state.elapsed + max(1.0, remaining(request) - SAVE_RESERVE_S)
     config["train"] = settings.to_dict()
-    atomic_write_json(run / rundir.CONFIG, config)
-
-    (run / rundir.SUMMARY).unlink(missing_ok=True)  # not finished until this run is
-    emit({"event": "phase", "phase": "train", "detail": f"{model.num_params():,} parameters on {device}"})
+    if group.main:
+        atomic_write_json(run / rundir.CONFIG, config)
+        (run / rundir.SUMMARY).unlink(missing_ok=True)  # not finished until this run is
+    where = f"{device}" if not group.active else f"{group.world} processes ({device.type})"
+    emit({"event": "phase", "phase": "train", "detail": f"{model.num_params():,} parameters on {where}"})
     try:
         state = trainer.run()
     except TrainingInterrupted:
-        rundir.save_weights(run / rundir.WEIGHTS, model.state_dict())  # usable as it stands
+        if group.main:
+            rundir.save_weights(run / rundir.WEIGHTS, model.state_dict())  # usable as it stands
+        distributed.barrier(group)
         raise
     final = trainer.run_evaluation(final=True) if evaluator else {}
-    rundir.save_weights(run / rundir.WEIGHTS, model.state_dict())
+    if group.main:
+        rundir.save_weights(run / rundir.WEIGHTS, model.state_dict())
     trainer.save_checkpoint()
     summary = {
         "steps": state.step,
@@ -281,5 +300,7 @@ def train_and_save(request, model, batches, settings, config: dict, device, eval
     }
     if "val_loss" in summary and not math.isfinite(summary["val_loss"]):
         raise UserError("validation loss is not finite: lower --lr and train again")
-    atomic_write_json(run / rundir.SUMMARY, summary)
+    if group.main:
+        atomic_write_json(run / rundir.SUMMARY, summary)
+    distributed.barrier(group)  # the files are written before any process leaves
     return summary

@@ -7,6 +7,7 @@ callback, and the CLI draws them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import threading
@@ -19,7 +20,7 @@ import torch
 
 from llmcli.errors import UserError
 from llmcli.files import append_jsonl
-from llmcli.training import rundir
+from llmcli.training import distributed, rundir
 from llmcli.training.devices import autocast
 
 
@@ -48,6 +49,7 @@ class TrainSettings:
     seed: int = 0
     eval_every_s: float = 20.0  # seconds between quick evaluations
     checkpoint_every_s: float = 120.0
+    compile: bool = False  # torch.compile the training step
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -137,10 +139,29 @@ class Trainer:
         self.last_eval: dict = {}
         self.stop_at_step: int | None = None  # for tests: behave as if Ctrl-C came here
         self.final_eval_tokens = 0  # a time budget keeps back time to score these at the end
+        self.group = distributed.current()
+        self.step_loss = self.wrap_for_training()
+        # fp16 (GPUs without bf16) needs its gradients scaled against underflow
+        self.scaler = torch.amp.GradScaler(device.type) if settings.precision == "fp16" else None
+
+    def wrap_for_training(self):
+        """The module a training step calls: the loss as a module (so DistributedDataParallel
+        can average its gradients over the processes, whatever the head), compiled on request."""
+        module = LossModule(self.model, self.loss)
+        if self.group.active:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            module = DistributedDataParallel(module, device_ids=ids)  # copies rank 0's weights to all
+        if self.settings.compile:
+            module = torch.compile(module)
+        return module
 
     # -- checkpoints ---------------------------------------------------------------------
 
     def save_checkpoint(self) -> None:
+        if not self.group.main:  # every process holds the same weights: one writes them
+            return
         rng = {"rng.torch": torch.get_rng_state()}
         rng.update({f"rng.batches.{k}": v for k, v in self.batches.state_dict().items()})
         state = {
@@ -194,38 +215,55 @@ class Trainer:
     def done(self) -> bool:
         return self.progress() >= 1.0
 
-    def train_step(self) -> float:
+    def train_step(self, progress: float) -> float:
+        """One optimizer step at `progress` through the budget (rank 0's, under torchrun)."""
         s = self.settings
-        lr = lr_at(self.progress(), s)
+        lr = lr_at(progress, s)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.model.train()
         total = 0.0
-        for _ in range(s.grad_accum):
+        for micro in range(s.grad_accum):
             batch = tuple(t.to(self.device) if t is not None else None for t in self.batches.next_batch())
-            with autocast(self.device, s.precision):
-                loss = self.loss(self.model, batch)
-            (loss / s.grad_accum).backward()
+            # processes average their gradients once per step, after the last micro-batch
+            last = micro == s.grad_accum - 1
+            sync = contextlib.nullcontext() if last or not self.group.active else self.step_loss.no_sync()
+            with sync:
+                with autocast(self.device, s.precision):
+                    loss = self.step_loss(*batch)
+                scaled = loss / s.grad_accum
+                (self.scaler.scale(scaled) if self.scaler else scaled).backward()
             total += loss.item()
-            self.state.tokens += batch[0].numel()
+            self.state.tokens += batch[0].numel() * self.group.world
+        if self.scaler:
+            self.scaler.unscale_(self.optimizer)
         if s.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), s.grad_clip)
-        self.optimizer.step()
+        if self.scaler:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.state.step += 1
-        return total / s.grad_accum
+        return distributed.mean_over_processes(total / s.grad_accum, self.group, self.device)
 
     def run_evaluation(self, final: bool) -> dict:
-        if self.evaluate is None:
+        if self.evaluate is None or not self.group.main:
             return {}
         self.model.eval()
         with torch.no_grad(), autocast(self.device, self.settings.precision):
             figures = self.evaluate(self.model, final)
         self.last_eval = figures
         event = {"event": "eval", "step": self.state.step, "final": final, **figures}
-        append_jsonl(self.run_dir / rundir.METRICS, event)
-        self.on_event(event)
+        self.log(event)
         return figures
+
+    def log(self, event: dict) -> None:
+        """Report and record an event: rank 0's alone, under torchrun."""
+        if self.group.main:
+            self.on_event(event)
+            append_jsonl(self.run_dir / rundir.METRICS, event)
 
     def run(self) -> TrainState:
         """Train until the budget is spent.
@@ -242,12 +280,18 @@ class Trainer:
         loop_start = last_eval = last_ckpt = time.perf_counter()
         base_elapsed = self.state.elapsed  # wall time counts, evaluations and saves included
         tokens_per_s = 0.0
-        while not self.done():
-            if stop.requested or (self.stop_at_step is not None and self.state.step >= self.stop_at_step):
+        while True:
+            # every process takes the same decisions: rank 0's clock, anyone's Ctrl-C
+            asked = stop.requested or (self.stop_at_step is not None and self.state.step >= self.stop_at_step)
+            progress, done, asked = distributed.agree(self.progress(), self.done(), asked, self.group, self.device)
+            if done:
+                break
+            if asked:
                 self.save_checkpoint()
+                distributed.barrier(self.group)  # nobody leaves before the checkpoint is written
                 raise TrainingInterrupted(self.state.step)
             tokens_before, step_start = self.state.tokens, time.perf_counter()
-            loss = self.train_step()
+            loss = self.train_step(progress)
             now = time.perf_counter()
             self.state.elapsed = base_elapsed + (now - loop_start)
             rate = (self.state.tokens - tokens_before) / max(1e-9, now - step_start)
@@ -264,8 +308,9 @@ class Trainer:
                 "elapsed": round(self.state.elapsed, 3),
                 "progress": min(1.0, self.progress()),
             }
-            self.on_event(event)
-            append_jsonl(self.run_dir / rundir.METRICS, event)
+            if self.device.type == "cuda":
+                event["memory_gb"] = round(torch.cuda.max_memory_allocated(self.device) / 2**30, 2)
+            self.log(event)
             if now - last_eval > s.eval_every_s and not self.done():
                 self.run_evaluation(final=False)
                 last_eval = time.perf_counter()
@@ -275,12 +320,26 @@ class Trainer:
         return self.state
 
 
+class LossModule(torch.nn.Module):
+    """A model and its loss function as one module: what a training step calls."""
+
+    def __init__(self, model: torch.nn.Module, loss):
+        super().__init__()
+        self.model = model
+        self.loss = loss
+
+    def forward(self, *batch):
+        return self.loss(self.model, batch)
+
+
 class StopRequest:
-    """Turns the first Ctrl-C into a request to stop between steps (main thread only)."""
+    """Turns the first Ctrl-C into a request to stop between steps (main thread only).
+
+    Under torchrun, SIGTERM too: that is how torchrun passes on a Ctrl-C to its processes."""
 
     def __init__(self):
         self.requested = False
-        self._previous = None
+        self._previous: dict = {}
 
     def _handle(self, signum, frame):
         if self.requested:
@@ -289,9 +348,13 @@ class StopRequest:
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            signals = [signal.SIGINT]
+            if distributed.current().active:
+                signals.append(signal.SIGTERM)
+            for number in signals:
+                self._previous[number] = signal.signal(number, self._handle)
         return self
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)

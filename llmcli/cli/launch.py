@@ -1,0 +1,50 @@
+"""`--nproc N`: start the same command under torchrun, N processes on this machine."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from llmcli.errors import UserError
+
+
+def under_torchrun() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def main_process() -> bool:
+    """Rank 0, or the only process: the one that prints."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def without_nproc(args: list[str]) -> list[str]:
+    out, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
+
+
+def relaunch(nproc: int) -> None:
+    """Run this very command again under torchrun with `nproc` processes, and exit with its
+    status. Ctrl-C reaches every process (they share the terminal); torchrun passes it on."""
+    if nproc < 1:
+        raise UserError("--nproc must be 1 or more")
+    args = without_nproc(sys.argv[1:])
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+               "-m", "llmcli", *args]
+    env = dict(os.environ)
+    # torchrun's default is one thread a process; say so, to keep it from warning about it
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the processes handle Ctrl-C themselves
+    try:
+        code = subprocess.call(command, env=env)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    sys.exit(code)
