@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -10,7 +11,8 @@ from llmcli.errors import UserError
 
 
 def fail(message: str, code: int = 1):
-    click.echo(f"Error: {message}", err=True)
+    rank = os.environ.get("RANK", "0")  # under torchrun, every process may fail: say which
+    click.echo(f"Error: {message}" if rank == "0" else f"Error (process {rank}): {message}", err=True)
     sys.exit(code)
 
 

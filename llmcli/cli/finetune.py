@@ -31,8 +31,11 @@ from llmcli.errors import UserError
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
 @click.option("--batch-size", type=int, callback=positive, help="Examples per batch (default: about 4096 tokens).")
 @click.option("--lr", type=float, callback=positive, help="Peak learning rate.")
+@click.option("--nproc", type=int, callback=positive,
+              help="Train with N processes on this machine (data parallel, started with torchrun).")
+@click.option("--compile", "compile_model", is_flag=True, help="torch.compile the training step (GPUs, mostly).")
 def finetune(task_name, base, data, name, steps, seconds, prompt, seed, resume, force, preset, precision,
-             device, batch_size, lr):
+             device, batch_size, lr, nproc, compile_model):
     """Fine-tune a model for TASK on a dataset; without --base, train one from scratch.
 
     \b
@@ -44,9 +47,13 @@ def finetune(task_name, base, data, name, steps, seconds, prompt, seed, resume, 
         raise UserError("give either --steps or --time, not both")
     if steps is None and seconds is None and not resume:
         raise UserError("give a budget: --steps N or --time DURATION (e.g. --time 2m)")
+    from llmcli.cli.launch import relaunch, under_torchrun
+
+    if nproc and nproc > 1 and not under_torchrun():
+        relaunch(nproc, batch_size)
     fine_tune(task_name, base=base, data=data, name=name, steps=steps, seconds=seconds, prompt=prompt,
               seed=seed, resume=resume, force=force, preset=preset, precision=precision, device=device,
-              batch_size=batch_size, lr=lr)
+              batch_size=batch_size, lr=lr, compile_model=compile_model)
 
 
 def default_name(task, data: str | None) -> str:
@@ -59,10 +66,11 @@ def default_name(task, data: str | None) -> str:
 
 def fine_tune(task_name: str, *, base=None, data=None, name=None, steps=None, seconds=None, prompt=None,
               seed=0, resume=False, force=False, preset="auto", precision="auto", device="auto",
-              batch_size=None, lr=None):
+              batch_size=None, lr=None, compile_model=False):
     """Fine-tune with a progress display and a summary; returns the TrainOutcome."""
     started = time.perf_counter()
     from llmcli import registry
+    from llmcli.cli.launch import main_process
     from llmcli.cli.train import prepare_run_dir, show_summary, with_display
     from llmcli.datasets.resolve import resolve_dataset, training_splits
     from llmcli.paths import check_name, models_dir, resolve_model
@@ -88,16 +96,19 @@ def fine_tune(task_name: str, *, base=None, data=None, name=None, steps=None, se
     train, validation = training_splits(task, dataset)
     # what --resume reads back: a dataset's name, or a path that works from any folder
     data_ref = dataset.name if data is None or data in reg.datasets.entries else str(Path(data).resolve())
-    prepare_run_dir(run_dir, resume, force)
+    if main_process():  # under torchrun, rank 0 alone prepares the folder
+        prepare_run_dir(run_dir, resume, force)
     request = FinetuneRequest(
         task=task, task_plugin=task_entry.plugin, head=head, dataset=data_ref, train=train,
         validation=validation, run_dir=run_dir, name=name, base=base_dir, prompt=prompt, steps=steps,
         seconds=seconds, seed=seed, preset=preset, precision=precision, device=device, batch_size=batch_size,
-        lr=lr, resume=resume, started=started,
+        lr=lr, resume=resume, compile=compile_model, started=started,
     )
     command = f"llmcli finetune {task.name} --name {shlex.quote(name)} --resume"
     outcome = with_display(f"fine-tuning {name} for {task.name}",
                            lambda display: run_finetune(request, on_event=display), command, run_dir)
+    if not main_process():
+        return outcome
     show_summary(name, outcome, {"examples": f"{len(train):,} train, {len(validation):,} validation"})
     from llmcli.cli.console import err_console
 

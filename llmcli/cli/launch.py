@@ -31,15 +31,17 @@ def without_nproc(args: list[str]) -> list[str]:
     return out
 
 
-def relaunch(nproc: int) -> None:
+def relaunch(nproc: int, batch_size: int | None) -> None:
     """Run this very command again under torchrun with `nproc` processes, and exit with its
     status. Ctrl-C reaches every process (they share the terminal); torchrun passes it on."""
-    if nproc < 1:
-        raise UserError("--nproc must be 1 or more")
+    if batch_size is not None and batch_size % nproc:
+        raise UserError(f"the batch of {batch_size} cannot be split evenly over {nproc} processes: "
+                        f"give --batch-size a multiple of {nproc}")
     args = without_nproc(sys.argv[1:])
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+    command = [sys.executable, "-m", "llmcli.training.launcher", "--standalone", f"--nproc-per-node={nproc}",
                "-m", "llmcli", *args]
     env = dict(os.environ)
+    env.setdefault("LOGLEVEL", "ERROR")  # torchrun's own log: only its errors
     # torchrun's default is one thread a process; say so, to keep it from warning about it
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the processes handle Ctrl-C themselves

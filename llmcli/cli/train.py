@@ -68,7 +68,7 @@ def train(file, name, preset, steps, seconds, seed, resume, force, vocab_size, t
     from llmcli.cli.launch import main_process, relaunch, under_torchrun
 
     if nproc and nproc > 1 and not under_torchrun():
-        relaunch(nproc)
+        relaunch(nproc, batch_size)
     from llmcli.paths import check_name, models_dir, name_from_file
 
     if steps is not None and seconds is not None:

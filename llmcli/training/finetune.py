@@ -18,8 +18,8 @@ from typing import Callable
 
 from llmcli import __version__
 from llmcli.errors import UserError
-from llmcli.training import rundir
-from llmcli.training.language_model import remaining
+from llmcli.training import distributed, rundir
+from llmcli.training.language_model import remaining, round_to
 
 MAX_CONTEXT = 512  # a from-scratch model's window is the examples' length, up to this
 BASE_LR_SCALE = 0.5  # a pretrained model is fine-tuned with smaller steps than it learnt with
@@ -47,6 +47,7 @@ class FinetuneRequest:
     batch_size: int | None = None
     lr: float | None = None
     resume: bool = False
+    compile: bool = False
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -127,9 +128,10 @@ def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None =
     from llmcli.training.language_model import TrainOutcome, train_and_save
     from llmcli.training.trainer import TrainSettings
 
-    emit = on_event or (lambda event: None)
+    group = distributed.join(request.device)
+    emit = (on_event or (lambda event: None)) if group.main else (lambda event: None)
     task, head, run = request.task, request.head, request.run_dir
-    device = pick_device(request.device)
+    device = distributed.device_for(group, pick_device(request.device))
     torch.manual_seed(request.seed)
     digest = examples_digest(request.train)
     previous = rundir.read_json(run / rundir.CONFIG) if request.resume else None
@@ -145,7 +147,7 @@ def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None =
         config = previous
         settings = TrainSettings(**previous["train"])
         prompt = previous["task"].get("prompt")
-    else:
+    elif group.main:  # rank 0 plans, trains the tokenizer, loads the base; the others receive the plan
         run.mkdir(parents=True, exist_ok=True)
         precision = pick_precision(request.precision, device)
         settings_for_head = head.settings(task, request.train)
@@ -165,7 +167,7 @@ def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None =
             lr = plan.lr
             preset = request.preset if request.preset != "auto" else f"auto:{shape['n_layer']}x{shape['n_embd']}"
         attach_head(model, head, settings_for_head)
-        settings = TrainSettings(lr=request.lr or lr, precision=precision, seed=request.seed)
+        settings = TrainSettings(lr=request.lr or lr, precision=precision, seed=request.seed, compile=request.compile)
         config = {
             "name": request.name,
             "preset": preset,
@@ -191,6 +193,17 @@ def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None =
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
 
+    if previous is None and group.active:
+        # the others build the same model: DistributedDataParallel then copies rank 0's weights
+        shared = distributed.share_from_main(
+            {"config": config, "tokenizer": tokenizer.to_bytes(), "settings": settings.to_dict()}
+            if group.main else None, group)
+        if not group.main:
+            config, tokenizer = shared["config"], Tokenizer.from_bytes(shared["tokenizer"])
+            settings = TrainSettings(**shared["settings"])
+            settings_for_head, prompt = config["task"]["settings"], config["task"]["prompt"]
+            model = build_model(config)
+            attach_head(model, head, settings_for_head)
     context = model.config.context
     emit({"event": "phase", "phase": "encode", "detail": f"{len(request.train):,} training examples"})
     train_items = head.encode(task, request.train, tokenizer, context, settings_for_head, prompt)
@@ -198,10 +211,13 @@ def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None =
     if not train_items:
         raise UserError(f"none of the {len(request.train)} training examples can be used by the {head.name} head")
     if previous is None:
-        settings.batch_size = request.batch_size or batch_size_for(train_items, BATCH_TOKENS)
+        settings.batch_size = request.batch_size or round_to(batch_size_for(train_items, BATCH_TOKENS), group.world)
+    distributed.per_process_batch(settings.batch_size, group)
     collate = partial(head.collate, pad_id=tokenizer.pad_id)
-    batches = ExampleBatches(train_items, collate, settings.batch_size, settings.seed)
-    evaluator = ExampleLossEvaluator(val_items, collate, head.loss, settings.batch_size) if val_items else None
+    batches = ExampleBatches(train_items, collate, settings.batch_size, settings.seed, group.rank, group.world)
+    evaluator = None
+    if val_items and group.main:
+        evaluator = ExampleLossEvaluator(val_items, collate, head.loss, settings.batch_size)
     summary = train_and_save(request, model, batches, settings, config, device, evaluator, emit,
                              resumed=previous is not None, loss=head.loss,
                              final_eval_tokens=sum(len(i["ids"]) for i in val_items))

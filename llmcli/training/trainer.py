@@ -335,16 +335,23 @@ class LossModule(torch.nn.Module):
 class StopRequest:
     """Turns the first Ctrl-C into a request to stop between steps (main thread only).
 
-    Under torchrun, SIGTERM too: that is how torchrun passes on a Ctrl-C to its processes."""
+    Under torchrun, SIGTERM too, and a signal repeated within ECHO_S seconds counts once:
+    a Ctrl-C reaches each process from the terminal and again from torchrun."""
+
+    ECHO_S = 3.0
 
     def __init__(self):
         self.requested = False
+        self.first = 0.0
         self._previous: dict = {}
 
     def _handle(self, signum, frame):
         if self.requested:
+            if distributed.current().active and time.monotonic() - self.first < self.ECHO_S:
+                return
             raise KeyboardInterrupt  # a second Ctrl-C: the user does not want to wait
         self.requested = True
+        self.first = time.monotonic()
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
