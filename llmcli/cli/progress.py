@@ -79,6 +79,8 @@ class TrainingDisplay:
             f"{s.get('lr', 0):.2e}",
             format_seconds(eta) if eta is not None else "-",
         )
+        if "memory_gb" in s:  # on a GPU
+            table.add_row("[dim]device memory[/]", f"{s['memory_gb']:.2f} GB")
         outer = Table.grid()
         outer.add_row(f"[bold]{self.title}[/]")
         outer.add_row(ProgressBar(total=1.0, completed=s.get("progress", 0), width=60))
@@ -96,6 +98,8 @@ class TrainingDisplay:
         if "val_bpb" in e:
             parts.append(f"val bpb {e['val_bpb']:.3f}")
         parts += [f"{s.get('tokens_per_s', 0):,.0f} tok/s", f"lr {s.get('lr', 0):.2e}"]
+        if "memory_gb" in s:
+            parts.append(f"{s['memory_gb']:.2f} GB")
         eta = self.eta()
         if eta is not None:
             parts.append(f"ETA {format_seconds(eta)}")
