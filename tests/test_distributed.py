@@ -127,3 +127,33 @@ def test_finetune_with_two_processes(tmp_path):
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
     close(step_losses(home / "models" / "one"), step_losses(home / "models" / "two"), 1e-4)
+
+
+def test_a_failed_process_stops_the_run_and_keeps_the_checkpoint(small_corpus, tmp_path):
+    home = tmp_path / "home"
+    assert interrupted(home, small_corpus, "cut").returncode == 130  # a checkpoint at a few steps
+    checkpoint = (home / "models" / "cut" / "checkpoint" / "trainer_state.json").read_bytes()
+    metrics = home / "models" / "cut" / "metrics.jsonl"
+    steps_before = metrics.read_text().count('"step"')
+
+    proc = llmcli(home, "train", str(small_corpus), "--name", "cut", "--resume", "--steps", "100000",
+                  "--nproc", "2", background=True)
+    deadline = time.monotonic() + 120
+    while metrics.read_text().count('"step"') < steps_before + 5:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    def children(pid: int) -> list[int]:
+        found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        return sorted(int(p) for p in found)
+
+    launcher = children(proc.pid)  # llmcli -> torchrun -> the two training processes
+    workers = children(launcher[0]) if len(launcher) == 1 else []
+    assert len(workers) == 2, (launcher, workers)
+    os.kill(workers[-1], signal.SIGKILL)  # the later-started one: rank 1
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert "another process failed" in err
+    assert (home / "models" / "cut" / "checkpoint" / "trainer_state.json").read_bytes() == checkpoint
+    again = llmcli(home, "train", str(small_corpus), "--name", "cut", "--resume", "--steps", "20")
+    assert again.returncode == 0, again.stderr

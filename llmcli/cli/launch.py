@@ -33,7 +33,7 @@ def without_nproc(args: list[str]) -> list[str]:
 
 def relaunch(nproc: int, batch_size: int | None) -> None:
     """Run this very command again under torchrun with `nproc` processes, and exit with its
-    status. Ctrl-C reaches every process (they share the terminal); torchrun passes it on."""
+    status. A Ctrl-C goes to torchrun, which passes it on to each process."""
     if batch_size is not None and batch_size % nproc:
         raise UserError(f"the batch of {batch_size} cannot be split evenly over {nproc} processes: "
                         f"give --batch-size a multiple of {nproc}")
@@ -44,7 +44,7 @@ def relaunch(nproc: int, batch_size: int | None) -> None:
     env.setdefault("LOGLEVEL", "ERROR")  # torchrun's own log: only its errors
     # torchrun's default is one thread a process; say so, to keep it from warning about it
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the processes handle Ctrl-C themselves
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # torchrun and its processes handle Ctrl-C
     try:
         code = subprocess.call(command, env=env)
     finally:

@@ -272,7 +272,16 @@ class Trainer:
         so that a resumed run continues exactly; a second Ctrl-C stops at once, unsaved.
         """
         with StopRequest() as stop:
-            return self._loop(stop)
+            try:
+                return self._loop(stop)
+            except RuntimeError as exc:
+                if not self.group.active:
+                    raise
+                # under torchrun: usually another process died, and this one lost it mid-step
+                first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                raise UserError(f"training stopped at step {self.state.step}: another process failed or "
+                                f"could not be reached ({first}); its own message says why. The last "
+                                "checkpoint is kept: fix the cause, then train again with --resume") from None
 
     def _loop(self, stop: "StopRequest") -> TrainState:
         s = self.settings
@@ -336,7 +345,8 @@ class StopRequest:
     """Turns the first Ctrl-C into a request to stop between steps (main thread only).
 
     Under torchrun, SIGTERM too, and a signal repeated within ECHO_S seconds counts once:
-    a Ctrl-C reaches each process from the terminal and again from torchrun."""
+    a Ctrl-C may reach a process both from its terminal and from torchrun, which passes
+    signals on to its processes."""
 
     ECHO_S = 3.0
 
