@@ -1,0 +1,43 @@
+"""HumanEval's canonical solutions through the sandbox: all 164 must pass, a deliberately
+wrong solution must fail, and the sandbox's programs per second (2 at a time on 2 cores)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+import time
+
+from common import SHARED_DATA, report
+from llmcli.sandbox import Limits, run_programs
+
+
+def program(problem: dict, body: str) -> str:
+    return f"{problem['prompt']}{body}\n\n{problem['test']}\n\ncheck({problem['entry_point']})\n"
+
+
+def main():
+    path = SHARED_DATA / "codegen" / "HumanEval.jsonl.gz"
+    if not path.is_file():
+        sys.exit(f"{path} is missing: this benchmark needs ../shared/data")
+    problems = [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines() if line]
+    limits = Limits(timeout_s=10.0, cpu_s=10)
+    workers = os.cpu_count() or 1
+    started = time.perf_counter()
+    outcomes = run_programs([program(p, p["canonical_solution"]) for p in problems], limits, workers)
+    seconds = time.perf_counter() - started
+    failures = [(p["task_id"], o.status, o.error) for p, o in zip(problems, outcomes) if not o.passed]
+    # a solution that runs but answers wrongly: the first problem's function returning None
+    wrong = run_programs([program(problems[0], "    return None\n")], limits)[0]
+    rows = [
+        ("canonical solutions passing", f"{len(problems) - len(failures)} of {len(problems)}"),
+        ("a wrong solution (HumanEval/0 returning None)", f"{wrong.status}: {wrong.error}"),
+        ("programs per second", f"{len(problems) / seconds:.1f} ({workers} at a time, {seconds:.1f} s in all)"),
+    ]
+    rows += [(task, f"{status}: {error}") for task, status, error in failures]
+    report("Sandbox on HumanEval", rows)
+
+
+if __name__ == "__main__":
+    main()
