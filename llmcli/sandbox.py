@@ -19,6 +19,7 @@ helper all count as failures.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import signal
@@ -75,9 +76,18 @@ class Outcome:
         return self.status == PASSED
 
 
+@functools.cache
 def network_isolation_available() -> bool:
-    """Whether a child can get a network namespace of its own here (root, Linux)."""
-    return sys.platform.startswith("linux") and os.geteuid() == 0
+    """Whether a child can get network and PID namespaces of its own here: Linux, root,
+    and a container (if any) that allows it. Tried once, in a throwaway process."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        return False
+    probe = "import ctypes; print(ctypes.CDLL(None, use_errno=True).unshare(0x40000000 | 0x20000000))"
+    try:
+        result = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.stdout.strip() == "0"
 
 
 def unprivileged_ids() -> tuple[int, int] | None:
