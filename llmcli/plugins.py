@@ -82,7 +82,7 @@ class Plugins:
         try:
             impl.function(**args)
             return True
-        except Exception as exc:  # a plugin's bug must not take the CLI down
+        except (Exception, SystemExit) as exc:  # a plugin's bug must not take the CLI down
             info = self.info.get(impl.plugin_name)
             dist = f" ({info.distribution})" if info else ""
             self.warn(f"plugin {impl.plugin_name}{dist} failed in {hook_name} and was skipped: "
@@ -127,7 +127,7 @@ def load() -> Plugins:
         info = PluginInfo(ep.name, dist, version, builtin)
         try:
             module = ep.load()
-        except Exception as exc:  # ImportError, SyntaxError, or whatever its import runs into
+        except (Exception, SystemExit) as exc:  # ImportError, SyntaxError, a sys.exit() at import...
             info.error = f"{type(exc).__name__}: {exc}"
             plugins.info[ep.name] = info
             plugins.warn(f"plugin {ep.name} ({dist}) failed to load and was skipped: {info.error}")

@@ -196,3 +196,16 @@ def test_unknown_task_suggests_the_close_one(toy_tasks):
     result = invoke("run", "revers", "x")
     assert result.exit_code == 1
     assert "did you mean 'reverse'" in result.output
+
+
+def test_the_default_model_never_replaces_a_model_of_the_same_name(toy_tasks, monkeypatch, trained_model,
+                                                                     llmcli_home):
+    import shutil
+
+    shutil.copytree(trained_model, llmcli_home / "models" / "reverse")  # a language model named "reverse"
+    before = (llmcli_home / "models" / "reverse" / "model.safetensors").read_bytes()
+    monkeypatch.setattr(toy_tasks.Reverse, "default_time", "5s")
+    result = invoke("run", "reverse", "-y", "apple tree")
+    assert result.exit_code == 0, result.output
+    assert (llmcli_home / "models" / "reverse-default" / "summary.json").is_file()
+    assert (llmcli_home / "models" / "reverse" / "model.safetensors").read_bytes() == before

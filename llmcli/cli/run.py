@@ -48,9 +48,10 @@ def run(task_name, text, model_ref, input_file, output_file, interactive, yes, t
         raise UserError("--output goes with --input FILE (JSONL in, JSONL out)")
     decoding = {k: v for k, v in [("temperature", temperature), ("num_beams", beams),
                                   ("max_new_tokens", max_new_tokens), ("seed", seed)] if v is not None}
+    example = task.read_input(text) if text is not None else None  # a bad input fails before any training
     tm = load_task_model(model_ref or default_model(task, yes), task)
-    if text is not None:
-        show(tm, task.read_input(text), decoding)
+    if example is not None:
+        show(tm, example, decoding)
     elif input_file is not None:
         run_jsonl(tm, input_file, output_file, decoding)
     elif interactive or sys.stdin.isatty():
@@ -85,8 +86,10 @@ def default_model(task, yes: bool) -> str:
     from llmcli.cli.options import parse_duration
     from llmcli.paths import models_dir
 
-    name = task.name if not (models_dir() / task.name).exists() else f"{task.name}-default"
-    outcome = fine_tune(task.name, name=name, seconds=parse_duration(task.default_time), force=True)
+    # a name nothing has yet: the user's models are never replaced
+    names = [task.name, f"{task.name}-default"] + [f"{task.name}-default-{i}" for i in range(2, 100)]
+    name = next(n for n in names if not (models_dir() / n).exists())
+    outcome = fine_tune(task.name, name=name, seconds=parse_duration(task.default_time))
     return str(outcome.run_dir)
 
 
