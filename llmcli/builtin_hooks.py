@@ -17,6 +17,7 @@ def register_heads(register):
 @hookimpl
 def register_metrics(register):
     from llmcli.metrics.basic import BASIC_METRICS
+    from llmcli.metrics.text import TEXT_METRICS
 
-    for metric in BASIC_METRICS:
+    for metric in [*BASIC_METRICS, *TEXT_METRICS]:
         register(metric)

@@ -57,9 +57,10 @@ def predict(tm: TaskModel, examples: list[dict], decoding: dict | None = None,
     return out
 
 
-def compute_metrics(task, predictions: list, examples: list[dict], lower_is_better: set | None = None) -> dict[str, float]:
-    """The task's figures; the names of those where lower is better are added to
-    `lower_is_better` when given."""
+def compute_metrics(task, predictions: list, examples: list[dict], lower_is_better: set | None = None,
+                    notes: dict | None = None) -> dict[str, float]:
+    """The task's figures. The names of those where lower is better are added to
+    `lower_is_better`, and what metrics say in words (sacrebleu's signature) to `notes`."""
     from llmcli import registry
 
     metrics = registry.get().metrics
@@ -69,9 +70,12 @@ def compute_metrics(task, predictions: list, examples: list[dict], lower_is_bett
     for name in task.metrics:
         metric = metrics.get(name)
         result = metric.compute(texts, references, examples)
-        figures.update({k: round(float(v), 4) for k, v in result.items()})
+        numbers = {k: v for k, v in result.items() if not isinstance(v, str)}
+        figures.update({k: round(float(v), 4) for k, v in numbers.items()})
+        if notes is not None:
+            notes.update({k: v for k, v in result.items() if isinstance(v, str)})
         if lower_is_better is not None and not metric.higher_is_better:
-            lower_is_better.update(result)
+            lower_is_better.update(numbers)
     return figures
 
 
@@ -79,8 +83,10 @@ def evaluate(tm: TaskModel, examples: list[dict], decoding: dict | None = None, 
     started = time.perf_counter()
     predictions = predict(tm, examples, decoding, on_progress)
     lower: set[str] = set()
+    notes: dict[str, str] = {}
     return {
-        "metrics": compute_metrics(tm.task, predictions, examples, lower),
+        "metrics": compute_metrics(tm.task, predictions, examples, lower, notes),
+        "notes": notes,
         "lower_is_better": sorted(lower),
         "predictions": predictions,
         "seconds": round(time.perf_counter() - started, 2),

@@ -35,6 +35,8 @@ def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json)
         result = evaluate(tm, examples, decoding, on_progress=progress.update)
     report = {"task": task.name, "model": tm.name, "dataset": dataset.name, "split": split,
               "examples": len(examples), "metrics": result["metrics"], "seconds": result["seconds"]}
+    if result["notes"]:
+        report["notes"] = result["notes"]
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -85,6 +87,8 @@ def show_report(report, task, examples, predictions, show: int, lower_is_better:
     for name, value in report["metrics"].items():
         table.add_row(name, f"{value:.2f}", "lower" if name in lower_is_better else "higher")
     console.print(table)
+    for name, note in report.get("notes", {}).items():
+        console.print(f"{name}: {note}", markup=False, highlight=False)
     if not show:
         return
     sample = Table(show_lines=True)
