@@ -7,7 +7,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-for script in ("cli_startup.py", "train_speed.py", "generation_speed.py", "distributed_speed.py",
+for script in ("cli_startup.py", "train_speed.py", "generation_speed.py", "distributed_speed.py", "sandbox_humaneval.py",
                "quality_tinyshakespeare.py"):
     sys.argv = [script]
     runpy.run_path(str(HERE / script), run_name="__main__")
