@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import sys
 import time
 
 from common import SHARED_DATA, report
@@ -20,7 +19,8 @@ def program(problem: dict, body: str) -> str:
 def main():
     path = SHARED_DATA / "codegen" / "HumanEval.jsonl.gz"
     if not path.is_file():
-        sys.exit(f"{path} is missing: this benchmark needs ../shared/data")
+        print(f"\n== Sandbox on HumanEval: skipped, {path} is missing (it needs ../shared/data)")
+        return
     problems = [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines() if line]
     limits = Limits(timeout_s=10.0, cpu_s=10)
     workers = os.cpu_count() or 1
