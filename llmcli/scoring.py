@@ -8,7 +8,7 @@ from typing import Callable
 
 from llmcli.errors import UserError
 
-PREDICT_CHUNK = 16  # examples per call to the head, between progress reports
+PREDICT_CHUNK = 256  # examples per call to the head (a head may batch them), between progress reports
 
 
 @dataclass

@@ -3,6 +3,7 @@ loss counts the target tokens only, so the model learns to answer, not to echo p
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Iterator
 
 from llmcli.heads import Head, fit_prompt, prompt_ids
@@ -60,7 +61,48 @@ class LanguageModelHead(Head):
         return stream_from_ids(model, tokenizer, ids, config, tokenizer.eos_id)
 
     def predict(self, model, tokenizer, task, examples, settings, prompt=None, decoding=None):
-        return [
-            Prediction("".join(self.stream(model, tokenizer, task, example, settings, prompt, decoding)).strip())
-            for example in examples
-        ]
+        config = self.generation_config(task, decoding)
+        if not plain_greedy(config):
+            return [
+                Prediction("".join(self.stream(model, tokenizer, task, example, settings, prompt, decoding)).strip())
+                for example in examples
+            ]
+        return self.predict_greedy(model, tokenizer, task, examples, prompt, config)
+
+    def predict_greedy(self, model, tokenizer, task, examples, prompt, config):
+        """Greedy decoding, prompts of the same length decoded as one batch (the usual
+        evaluation setting, many times faster than one example at a time)."""
+        from llmcli.model.generate import _earliest_stop, greedy_batch
+
+        context = model.config.context
+        room = max(1, context - min(config.max_new_tokens, context // 2))
+        prompts = [fit_prompt(tokenizer, ids, room)
+                   for ids in tokenizer.encode_batch([task.render_prompt(e, prompt) for e in examples])]
+        by_length: dict[int, list[int]] = {}
+        for index, ids in enumerate(prompts):
+            by_length.setdefault(len(ids), []).append(index)
+        texts: list[str] = [""] * len(examples)
+        for length, rows in by_length.items():
+            window = context - length + 1  # tokens a batch can write before the window is full
+            for start in range(0, len(rows), GREEDY_BATCH):
+                chunk = rows[start : start + GREEDY_BATCH]
+                outputs = greedy_batch(model, [prompts[i] for i in chunk], config.max_new_tokens, tokenizer.eos_id)
+                for row, ids in zip(chunk, outputs):
+                    if len(ids) >= window and config.max_new_tokens > window:
+                        # still writing at the window's end: one at a time, sliding the window
+                        pieces = self.stream(model, tokenizer, task, examples[row], {}, prompt, asdict(config))
+                        texts[row] = "".join(pieces).strip()
+                        continue
+                    text = tokenizer.decode(ids)
+                    cut = _earliest_stop(text, config.stop)
+                    texts[row] = (text if cut is None else text[:cut]).strip()
+        return [Prediction(text) for text in texts]
+
+
+GREEDY_BATCH = 64
+
+
+def plain_greedy(config) -> bool:
+    """Greedy decoding with nothing that looks back at earlier tokens: batchable."""
+    return (config.temperature == 0 and config.num_beams == 1 and config.repetition_penalty == 1.0
+            and config.no_repeat_ngram == 0)

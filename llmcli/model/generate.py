@@ -200,6 +200,38 @@ def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterat
         model.train(was_training)
 
 
+def greedy_batch(model, prompts: list[list[int]], max_new_tokens: int, eos_id=None) -> list[list[int]]:
+    """Greedy continuations of prompts of one length, decoded together over one batched KV
+    cache (eos ends a row and is not returned). Stops where the context is full: callers
+    keep prompt + max_new_tokens within it, or use generate_ids, which slides."""
+    if not prompts or len({len(p) for p in prompts}) != 1 or not prompts[0]:
+        raise ValueError("greedy_batch needs non-empty prompts of one length")
+    device = _device(model)
+    steps = min(max_new_tokens, model.config.context - len(prompts[0]) + 1)
+    out: list[list[int]] = [[] for _ in prompts]
+    open_rows = set(range(len(prompts)))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            cache = model.new_cache(len(prompts))
+            logits = _last_logits(model, torch.tensor(prompts, device=device), cache)
+            for step in range(steps):
+                tokens = logits.argmax(-1)
+                for row, token in enumerate(tokens.tolist()):
+                    if row in open_rows:
+                        if token == eos_id:
+                            open_rows.discard(row)
+                        else:
+                            out[row].append(token)
+                if not open_rows or step == steps - 1:
+                    break
+                logits = _last_logits(model, tokens[:, None], cache)
+    finally:
+        model.train(was_training)
+    return out
+
+
 def beam_search(model, prompt_ids: list[int], config: GenerationConfig | None = None, eos_id=None) -> list[int]:
     """The best continuation found by beam search (eos not included); stops when the context is full."""
     config = (config or GenerationConfig(num_beams=4)).validate()

@@ -1,0 +1,59 @@
+"""Greedy decoding in batches gives what decoding one example at a time gives."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcli.model.generate import GenerationConfig, generate_ids, greedy_batch
+
+
+def test_batched_greedy_equals_one_at_a_time(trained_model):
+    from llmcli.model.loading import load_model
+
+    loaded = load_model(trained_model)
+    model, tok = loaded.model, loaded.tokenizer
+    texts = ["The fox", "A crow sat", "The lion", "Once a dog", "The ant and"]
+    by_length: dict[int, list[list[int]]] = {}
+    for text in texts:
+        ids = tok.encode(text)
+        by_length.setdefault(len(ids), []).append(ids)
+    config = GenerationConfig(max_new_tokens=20, temperature=0.0)
+    for prompts in by_length.values():
+        batched = greedy_batch(model, prompts, 20, tok.eos_id)
+        single = [list(generate_ids(model, p, config, tok.eos_id)) for p in prompts]
+        assert batched == single
+
+
+def test_greedy_batch_stops_at_the_window(trained_model):
+    from llmcli.model.loading import load_model
+
+    model = load_model(trained_model).model
+    context = model.config.context
+    prompt = [5] * (context - 3)
+    out = greedy_batch(model, [prompt, prompt], 100, eos_id=None)
+    assert [len(o) for o in out] == [4, 4]  # context - len(prompt) + 1
+
+
+def test_greedy_batch_wants_prompts_of_one_length(trained_model):
+    from llmcli.model.loading import load_model
+
+    model = load_model(trained_model).model
+    with pytest.raises(ValueError):
+        greedy_batch(model, [[1, 2], [1]], 5)
+
+
+def test_the_lm_head_predicts_the_same_in_batches(toy_tasks, tmp_path):
+    from click.testing import CliRunner
+
+    from llmcli.cli import main
+    from llmcli.scoring import load_task_model
+    from llmcli.tasks import get_task
+
+    result = CliRunner().invoke(main, ["finetune", "reverse", "--preset", "nano", "--steps", "30", "--batch-size", "32"])
+    assert result.exit_code == 0, result.output
+    task = get_task("reverse")
+    tm = load_task_model("reverse", task, precision="fp32")
+    examples = [{"input": f"{a} {b}", "output": ""} for a in ("apple", "river bird", "tree") for b in ("lamp", "quiet")]
+    batched = [p.text for p in tm.head.predict(tm.model, tm.tokenizer, task, examples, tm.settings)]
+    single = ["".join(tm.head.stream(tm.model, tm.tokenizer, task, e, tm.settings)).strip() for e in examples]
+    assert batched == single
