@@ -45,7 +45,9 @@ def tasks(as_json):
         click.echo(json.dumps(entries, indent=2))
         return
     if not entries:
-        err_console().print("No tasks installed: `llmcli plugins` shows what loaded.")
+        err_console().print("No tasks installed. Add one with `llmcli install PACKAGE` (from a clone of llmcli: "
+                            "`llmcli install ./examples/plugins/llmcli-numbers`), or write one: "
+                            "`llmcli plugin new NAME`. `llmcli plugins` shows what loaded.", markup=False)
         return
     from rich.table import Table
 
