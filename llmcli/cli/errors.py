@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -11,8 +10,10 @@ from llmcli.errors import UserError
 
 
 def fail(message: str, code: int = 1):
-    rank = os.environ.get("RANK", "0")  # under torchrun, every process may fail: say which
-    click.echo(f"Error: {message}" if rank == "0" else f"Error (process {rank}): {message}", err=True)
+    from llmcli.training.distributed import process_rank
+
+    rank = process_rank()  # under torchrun, every process may fail: say which
+    click.echo(f"Error: {message}" if rank == 0 else f"Error (process {rank}): {message}", err=True)
     sys.exit(code)
 
 

@@ -47,10 +47,9 @@ def finetune(task_name, base, data, name, steps, seconds, prompt, seed, resume, 
         raise UserError("give either --steps or --time, not both")
     if steps is None and seconds is None and not resume:
         raise UserError("give a budget: --steps N or --time DURATION (e.g. --time 2m)")
-    from llmcli.cli.launch import relaunch, under_torchrun
+    from llmcli.cli.launch import relaunch_if_asked
 
-    if nproc and nproc > 1 and not under_torchrun():
-        relaunch(nproc, batch_size)
+    relaunch_if_asked(nproc, batch_size)
     fine_tune(task_name, base=base, data=data, name=name, steps=steps, seconds=seconds, prompt=prompt,
               seed=seed, resume=resume, force=force, preset=preset, precision=precision, device=device,
               batch_size=batch_size, lr=lr, compile_model=compile_model)
@@ -107,8 +106,6 @@ def fine_tune(task_name: str, *, base=None, data=None, name=None, steps=None, se
     command = f"llmcli finetune {task.name} --name {shlex.quote(name)} --resume"
     outcome = with_display(f"fine-tuning {name} for {task.name}",
                            lambda display: run_finetune(request, on_event=display), command, run_dir)
-    if not main_process():
-        return outcome
     show_summary(name, outcome, {"examples": f"{len(train):,} train, {len(validation):,} validation"})
     from llmcli.cli.console import err_console
 

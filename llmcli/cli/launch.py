@@ -8,15 +8,12 @@ import subprocess
 import sys
 
 from llmcli.errors import UserError
-
-
-def under_torchrun() -> bool:
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+from llmcli.training import distributed
 
 
 def main_process() -> bool:
     """Rank 0, or the only process: the one that prints."""
-    return int(os.environ.get("RANK", "0")) == 0
+    return distributed.process_rank() == 0
 
 
 def without_nproc(args: list[str]) -> list[str]:
@@ -31,9 +28,12 @@ def without_nproc(args: list[str]) -> list[str]:
     return out
 
 
-def relaunch(nproc: int, batch_size: int | None) -> None:
-    """Run this very command again under torchrun with `nproc` processes, and exit with its
-    status. A Ctrl-C goes to torchrun, which passes it on to each process."""
+def relaunch_if_asked(nproc: int | None, batch_size: int | None) -> None:
+    """With --nproc N > 1 (and not already under torchrun), run this very command again
+    under torchrun with N processes, and exit with its status. A Ctrl-C goes to torchrun,
+    which passes it on to each process."""
+    if not nproc or nproc == 1 or distributed.launched_by_torchrun():
+        return
     if batch_size is not None and batch_size % nproc:
         raise UserError(f"the batch of {batch_size} cannot be split evenly over {nproc} processes: "
                         f"give --batch-size a multiple of {nproc}")

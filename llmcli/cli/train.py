@@ -65,10 +65,9 @@ def train(file, name, preset, steps, seconds, seed, resume, force, vocab_size, t
     --batch-size is the global batch: --nproc N (or torchrun) splits it over N processes.
     """
     started = time.perf_counter()
-    from llmcli.cli.launch import main_process, relaunch, under_torchrun
+    from llmcli.cli.launch import main_process, relaunch_if_asked
 
-    if nproc and nproc > 1 and not under_torchrun():
-        relaunch(nproc, batch_size)
+    relaunch_if_asked(nproc, batch_size)
     from llmcli.paths import check_name, models_dir, name_from_file
 
     if steps is not None and seconds is not None:
@@ -116,8 +115,7 @@ def with_display(title: str, train_fn, resume_command: str, run_dir: Path):
     try:
         if not main_process():
             train_fn(lambda event: None)
-            distributed.leave()
-            sys.exit(0)
+            sys.exit(0)  # leaving the process group on the way out (finally)
         with TrainingDisplay(title) as display:
             return train_fn(display)
     except TrainingInterrupted as exc:

@@ -56,8 +56,7 @@ class LanguageModelHead(Head):
         from llmcli.model.generate import stream_from_ids
 
         config = self.generation_config(task, decoding)
-        room = max(1, model.config.context - min(config.max_new_tokens, model.config.context // 2))
-        ids = prompt_ids(tokenizer, task.render_prompt(example, prompt), room)
+        ids = prompt_ids(tokenizer, task.render_prompt(example, prompt), prompt_room(model, config))
         return stream_from_ids(model, tokenizer, ids, config, tokenizer.eos_id)
 
     def predict(self, model, tokenizer, task, examples, settings, prompt=None, decoding=None):
@@ -75,7 +74,7 @@ class LanguageModelHead(Head):
         from llmcli.model.generate import _earliest_stop, greedy_batch
 
         context = model.config.context
-        room = max(1, context - min(config.max_new_tokens, context // 2))
+        room = prompt_room(model, config)
         prompts = [fit_prompt(tokenizer, ids, room)
                    for ids in tokenizer.encode_batch([task.render_prompt(e, prompt) for e in examples])]
         by_length: dict[int, list[int]] = {}
@@ -100,6 +99,12 @@ class LanguageModelHead(Head):
 
 
 GREEDY_BATCH = 64
+
+
+def prompt_room(model, config) -> int:
+    """Tokens a prompt may keep: the window less room to write (at most half the window)."""
+    context = model.config.context
+    return max(1, context - min(config.max_new_tokens, context // 2))
 
 
 def plain_greedy(config) -> bool:

@@ -6,16 +6,21 @@ torchrun sets RANK, WORLD_SIZE and LOCAL_RANK for every process it starts. Witho
 them, the processes join a group: gloo on CPUs, nccl on CUDA GPUs. Rank 0 plans the run,
 trains the tokenizer, prints, logs and writes every file; the others receive its plan and
 train their shard of each batch.
+
+torch is imported inside the functions that need it: the command line asks this module
+which process it runs in before anything heavy is loaded.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from llmcli.errors import UserError
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -44,11 +49,17 @@ def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def process_rank() -> int:
+    """This process's rank as torchrun set it (0 without torchrun), before any group is joined."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def join(device_request: str = "auto") -> Group:
     """Join the process group torchrun started (once); a single process gets Group()."""
     global _group
     if not launched_by_torchrun() or _group.active:
         return _group
+    import torch
     import torch.distributed as dist
 
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
@@ -76,6 +87,8 @@ def leave() -> None:
 def device_for(group: Group, device: torch.device) -> torch.device:
     """Each process on a machine gets its own GPU."""
     if group.active and device.type == "cuda":
+        import torch
+
         return torch.device("cuda", group.local_rank)
     return device
 
@@ -104,6 +117,7 @@ def agree(progress: float, done: bool, stop: bool, group: Group, device) -> tupl
     whether any process was asked to stop (Ctrl-C), the same on every process."""
     if not group.active:
         return progress, done, stop
+    import torch
     import torch.distributed as dist
 
     mine = [progress, float(done)] if group.main else [0.0, 0.0]
@@ -115,6 +129,7 @@ def agree(progress: float, done: bool, stop: bool, group: Group, device) -> tupl
 def mean_over_processes(value: float, group: Group, device) -> float:
     if not group.active:
         return value
+    import torch
     import torch.distributed as dist
 
     total = torch.tensor([value], dtype=torch.float64, device=device)

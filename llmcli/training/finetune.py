@@ -64,10 +64,10 @@ def corpus_texts(request: FinetuneRequest) -> list[str]:
     return [t for t in texts if t.strip()]
 
 
-def scratch_tokenizer(request: FinetuneRequest, vocab_size: int, emit):
+def scratch_tokenizer(request: FinetuneRequest, texts: list[str], vocab_size: int, emit):
     from llmcli.model.tokenizer import Tokenizer, TokenizerError
 
-    text = "\n".join(t.replace("\n", " ") for t in corpus_texts(request))
+    text = "\n".join(t.replace("\n", " ") for t in texts)
     emit({"event": "phase", "phase": "tokenizer", "detail": f"bpe, {vocab_size} tokens"})
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "texts.txt"
@@ -86,13 +86,14 @@ def context_for(lengths: list[int]) -> int:
     return max(32, min(MAX_CONTEXT, -(-needed // 32) * 32))
 
 
-def scratch_model(request: FinetuneRequest, device, precision, emit):
+def scratch_model(request: FinetuneRequest, head_settings: dict, device, precision, emit):
     """A tokenizer, a model shape and the batch settings for training from nothing."""
     from llmcli.model.tokenizer import default_vocab_size
     from llmcli.model.transformer import PRESETS
     from llmcli.training.autoconfig import plan_auto, plan_preset
 
-    text_bytes = sum(len(t.encode("utf-8")) + 1 for t in corpus_texts(request))
+    texts = corpus_texts(request)
+    text_bytes = sum(len(t.encode("utf-8")) + 1 for t in texts)
     corpus_vocab = default_vocab_size(text_bytes)
     if request.preset == "auto":
         plan = plan_auto(corpus_tokens=text_bytes // 3, corpus_default_vocab=corpus_vocab, device=device,
@@ -102,9 +103,9 @@ def scratch_model(request: FinetuneRequest, device, precision, emit):
     else:
         raise UserError(f"unknown preset {request.preset!r}: choose auto or one of {', '.join(PRESETS)}")
     emit({"event": "phase", "phase": "plan", "detail": plan.reason})
-    tokenizer = scratch_tokenizer(request, plan.vocab_size, emit)
-    items = request.head.encode(request.task, request.train[:2000], tokenizer, MAX_CONTEXT,
-                                request.head.settings(request.task, request.train), request.prompt)
+    tokenizer = scratch_tokenizer(request, texts, plan.vocab_size, emit)
+    items = request.head.encode(request.task, request.train[:2000], tokenizer, MAX_CONTEXT, head_settings,
+                                request.prompt)
     shape = dict(plan.shape, context=context_for([len(item["ids"]) for item in items]))
     return tokenizer, shape, plan
 
@@ -159,7 +160,7 @@ def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None =
             lr = lr_for(model.config.n_embd) * BASE_LR_SCALE
             preset = f"finetuned:{loaded.config.get('name', request.base.name)}"
         else:
-            tokenizer, shape, plan = scratch_model(request, device, precision, emit)
+            tokenizer, shape, plan = scratch_model(request, settings_for_head, device, precision, emit)
             try:
                 model = build_model({"model": ModelConfig(vocab_size=tokenizer.vocab_size, **shape).to_dict()})
             except ValueError as exc:
