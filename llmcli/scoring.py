@@ -25,6 +25,23 @@ class TaskModel:
     prompt: str | None  # the prompt format it was fine-tuned with (None: the task's)
 
 
+def task_for_model(task, given: dict, model_ref: str | None):
+    """The task configured with the options given on the command line, and, for those
+    not given, the options the model was fine-tuned with (a de->en model stays de->en)."""
+    import json
+
+    from llmcli.paths import resolve_model
+
+    saved = {}
+    if model_ref is not None:
+        try:
+            config = json.loads((resolve_model(model_ref) / "config.json").read_text(encoding="utf-8"))
+            saved = (config.get("task") or {}).get("options") or {}
+        except (OSError, ValueError):
+            saved = {}  # load_task_model reports what is wrong with the model
+    return task.configured({**saved, **{k: v for k, v in given.items() if v is not None}})
+
+
 def load_task_model(model_ref: str, task, precision: str = "auto") -> TaskModel:
     from llmcli import registry
     from llmcli.model.loading import load_model
@@ -51,7 +68,7 @@ def predict(tm: TaskModel, examples: list[dict], decoding: dict | None = None,
     out = []
     for start in range(0, len(examples), PREDICT_CHUNK):
         chunk = examples[start : start + PREDICT_CHUNK]
-        out.extend(tm.head.predict(tm.model, tm.tokenizer, tm.task, chunk, tm.settings, tm.prompt, decoding))
+        out.extend(tm.task.predict(tm.head, tm.model, tm.tokenizer, chunk, tm.settings, tm.prompt, decoding))
         if on_progress:
             on_progress(len(out))
     return out
@@ -69,7 +86,7 @@ def compute_metrics(task, predictions: list, examples: list[dict], lower_is_bett
     figures: dict[str, float] = {}
     for name in task.metrics:
         metric = metrics.get(name)
-        result = metric.compute(texts, references, examples)
+        result = metric.compute(predictions if metric.takes_predictions else texts, references, examples)
         numbers = {k: v for k, v in result.items() if not isinstance(v, str)}
         figures.update({k: round(float(v), 4) for k, v in numbers.items()})
         if notes is not None:
@@ -81,13 +98,21 @@ def compute_metrics(task, predictions: list, examples: list[dict], lower_is_bett
 
 def evaluate(tm: TaskModel, examples: list[dict], decoding: dict | None = None, on_progress=None) -> dict:
     started = time.perf_counter()
-    predictions = predict(tm, examples, decoding, on_progress)
+    return score(tm.task, examples, predict(tm, examples, decoding, on_progress), started)
+
+
+def score(task, examples: list[dict], predictions: list, started: float | None = None) -> dict:
+    """The metrics of predictions (a model's, or given with the task's options), with the
+    notes, the extras the task reports, and the seconds since `started`."""
+    started = time.perf_counter() if started is None else started
     lower: set[str] = set()
     notes: dict[str, str] = {}
+    metrics = compute_metrics(task, predictions, examples, lower, notes)
     return {
-        "metrics": compute_metrics(tm.task, predictions, examples, lower, notes),
+        "metrics": metrics,
         "notes": notes,
         "lower_is_better": sorted(lower),
         "predictions": predictions,
+        "extra": task.extra_report(examples, predictions),
         "seconds": round(time.perf_counter() - started, 2),
     }

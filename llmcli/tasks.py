@@ -8,6 +8,7 @@ dicts whose fields the task names.
 
 from __future__ import annotations
 
+import copy
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,32 @@ class Prediction:
 
     text: str
     details: dict = field(default_factory=dict)
+
+
+class InputTaken(Exception):
+    """Raised by `Task.read_input` for an input that sets something up (a context to ask
+    questions about) rather than asks for a prediction; `run` shows the message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+COMMANDS = ("finetune", "eval", "data", "run")
+
+
+@dataclass(frozen=True)
+class TaskOption:
+    """A command-line option a task adds to `finetune`, `eval`, `data show` and `run`
+    (those in `commands`): `llmcli eval translate --src de` sets the attribute `src` on
+    the task for that command. Shown by `llmcli COMMAND TASK --help`."""
+
+    flag: str  # "--src"
+    attribute: str  # the Task attribute the value sets
+    help: str
+    commands: tuple[str, ...] = COMMANDS
+    metavar: str = "TEXT"
+    type: type = str  # str, int or float
 
 
 class Task:
@@ -48,6 +75,23 @@ class Task:
     decoding: Mapping = MappingProxyType({})  # generation settings for the lm head (GenerationConfig fields)
     default_time: str = "2m"  # training budget of the default model `llmcli run` offers to train
     interactive_help: str = "Type an input and press Enter."
+    streams: bool = True  # lm head: `run` shows the text as it is written (False: show_output)
+    options: tuple[TaskOption, ...] = ()  # command-line options of the task's own
+
+    # -- options ---------------------------------------------------------------------
+
+    def configured(self, values: Mapping) -> "Task":
+        """A copy with the options the user gave ({attribute: value}, None: not given)
+        set, checked by `check_configuration`."""
+        task = copy.copy(self)
+        for name, value in values.items():
+            if value is not None:
+                setattr(task, name, value)
+        task.check_configuration()
+        return task
+
+    def check_configuration(self) -> None:
+        """Raise a UserError when the options given don't go together."""
 
     # -- prompts ---------------------------------------------------------------------
 
@@ -114,10 +158,31 @@ class Task:
 
         return [self.check_example(record, where) for where, record in read_records(path)]
 
+    # -- predictions and reports -----------------------------------------------------
+
+    def predict(self, head, model, tokenizer, examples: list[dict], settings: dict, prompt: str | None,
+                decoding: dict | None) -> list[Prediction]:
+        """Predictions for examples: the head's, by default. Override to draw several
+        samples per example or to add details a metric reads."""
+        return head.predict(model, tokenizer, self, examples, settings, prompt, decoding)
+
+    def given_predictions(self, examples: list[dict]) -> list[Prediction] | None:
+        """Predictions someone else made (a task option naming a file of them): `eval`
+        then scores them and needs no model. None: none given."""
+        return None
+
+    def extra_report(self, examples: list[dict], predictions: list[Prediction]) -> dict:
+        """JSON-able extras for `eval` (a confusion matrix, per-example results)."""
+        return {}
+
+    def show_extra(self, console, extra: dict) -> None:
+        """Draw `extra_report`'s extras under eval's table."""
+
     # -- interactive use ---------------------------------------------------------------
 
     def read_input(self, text: str) -> dict:
-        """An example from what the user typed (or one line of piped input)."""
+        """An example from what the user typed (or one line of piped input). Raise
+        InputTaken for an input that is taken without a prediction."""
         return {self.input_field: text}
 
     def show_output(self, console, example: dict, prediction: Prediction) -> None:

@@ -4,7 +4,8 @@ import random
 
 from llmcli import hookimpl
 from llmcli.datasets import GeneratedDataset
-from llmcli.tasks import Task
+from llmcli.errors import UserError
+from llmcli.tasks import Prediction, Task, TaskOption
 
 WORDS = "apple river stone cloud green fast quiet lamp bird tree house paper".split()
 COLORS = "red blue green black white yellow".split()
@@ -16,6 +17,34 @@ class Reverse(Task):
     default_dataset = "reverse-gen"
     prompt = "{input} =>"
     default_time = "20s"
+    options = (
+        TaskOption("--words-field", "words_field", "The field of a data file that holds the words."),
+        TaskOption("--outputs", "outputs_file", "A file of outputs to score, one per line (no model).",
+                   commands=("eval",), metavar="FILE"),
+    )
+    words_field = "input"
+    outputs_file = None
+
+    def check_configuration(self):
+        if not self.words_field.isidentifier():
+            raise UserError(f"--words-field {self.words_field!r} is not a field name")
+
+    def read_file(self, path):
+        from llmcli.datasets.formats import read_records
+
+        examples = []
+        for where, record in read_records(path):
+            if self.words_field not in record:
+                raise UserError(f"{where}: no {self.words_field!r} field (choose another with --words-field)")
+            words = record[self.words_field]
+            examples.append({"input": words, "output": " ".join(reversed(words.split()))})
+        return examples
+
+    def given_predictions(self, examples):
+        if self.outputs_file is None:
+            return None
+        with open(self.outputs_file, encoding="utf-8") as lines:
+            return [Prediction(line.strip()) for line in lines][: len(examples)]
 
 
 class Bird(Task):

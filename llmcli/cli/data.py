@@ -6,6 +6,8 @@ import json
 
 import click
 
+from llmcli.cli.task_options import DatasetCommand, task_values
+
 
 @click.group()
 def data():
@@ -50,13 +52,13 @@ def list_datasets(task_name, as_json):
     out_console().print(table)
 
 
-@data.command()
+@data.command(cls=DatasetCommand, command_name="data")
 @click.argument("name")
 @click.option("--task", "task_name", help="The task that reads NAME, when NAME is a path.")
 @click.option("--split", help="The split to show examples of (default: the first).")
 @click.option("-n", "count", type=click.IntRange(0, 100), default=3, show_default=True, help="Examples to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: splits, sizes, examples, prompt.")
-def show(name, task_name, split, count, as_json):
+def show(name, task_name, split, count, as_json, **options):
     """Show a dataset: its splits and sizes, a few examples, and the prompt the model sees."""
     from llmcli import registry
     from llmcli.datasets.resolve import resolve_dataset
@@ -68,7 +70,7 @@ def show(name, task_name, split, count, as_json):
             raise UserError(f"no dataset named {name!r}: `llmcli data list` lists them; "
                             "for a file or folder, add --task TASK")
         task_name = reg.datasets.get(name).task
-    task = reg.tasks.get(task_name)
+    task = reg.tasks.get(task_name).configured(task_values(options))
     dataset = resolve_dataset(task, name)
     splits = {s: dataset.load(task, s) for s in dataset.split_names(task)}
     split = split or next(iter(splits))

@@ -6,12 +6,14 @@ import json
 
 import click
 
+from llmcli.cli.task_options import TaskCommand
 from llmcli.cli.train import positive
+from llmcli.errors import UserError
 
 
-@click.command("eval")
+@click.command("eval", cls=TaskCommand, command_name="eval")
 @click.argument("task_name", metavar="TASK")
-@click.option("-m", "--model", "model_ref", required=True, help="A fine-tuned model: name or path.")
+@click.option("-m", "--model", "model_ref", help="A fine-tuned model: name or path.")
 @click.option("--data", help="A dataset name or a file or folder (default: the task's dataset).")
 @click.option("--split", default="test", show_default=True, help="The split to score; a single file is scored whole.")
 @click.option("--limit", type=int, callback=positive, help="Score only the first N examples.")
@@ -19,28 +21,46 @@ from llmcli.cli.train import positive
 @click.option("--show", type=click.IntRange(0, 1000), default=5, show_default=True,
               help="Predictions to show beside their references.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"task", "model", "metrics", ...} as JSON.')
-def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json):
-    """Score a fine-tuned model on TASK with the task's metrics."""
+def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json, **options):
+    """Score a fine-tuned model on TASK with the task's metrics.
+
+    The task's own options (`llmcli eval TASK --help` lists them) choose how its data is
+    read; a model keeps those it was fine-tuned with.
+    """
+    from llmcli.cli.task_options import task_values
     from llmcli.datasets.resolve import evaluation_split, resolve_dataset
-    from llmcli.scoring import evaluate, load_task_model
+    from llmcli.scoring import evaluate, load_task_model, score, task_for_model
     from llmcli.tasks import get_task
 
-    task = get_task(task_name)
+    task = task_for_model(get_task(task_name), task_values(options), model_ref)
     dataset = resolve_dataset(task, data)
     split, examples = evaluation_split(task, dataset, split)
     examples = examples[:limit] if limit else examples
-    tm = load_task_model(model_ref, task)
-    decoding = {"num_beams": beams} if beams else None
-    with EvalProgress(len(examples)) as progress:
-        result = evaluate(tm, examples, decoding, on_progress=progress.update)
-    report = {"task": task.name, "model": tm.name, "dataset": dataset.name, "split": split,
+    given = task.given_predictions(examples)
+    if given is not None:  # predictions someone else made: no model
+        model_name = None
+        result = score(task, examples, given)
+    elif model_ref is None:
+        raise UserError(f"give the model to score: -m MODEL (`llmcli models` lists those fine-tuned for {task.name})")
+    else:
+        tm = load_task_model(model_ref, task)
+        model_name = tm.name
+        decoding = {"num_beams": beams} if beams else None
+        with EvalProgress(len(examples)) as progress:
+            result = evaluate(tm, examples, decoding, on_progress=progress.update)
+    report = {"task": task.name, "model": model_name, "dataset": dataset.name, "split": split,
               "examples": len(examples), "metrics": result["metrics"], "seconds": result["seconds"]}
     if result["notes"]:
         report["notes"] = result["notes"]
+    report.update(result["extra"])
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
     show_report(report, task, examples, result["predictions"], show, set(result["lower_is_better"]))
+    if result["extra"]:
+        from llmcli.cli.console import out_console
+
+        task.show_extra(out_console(), result["extra"])
 
 
 class EvalProgress:
@@ -79,7 +99,8 @@ def show_report(report, task, examples, predictions, show: int, lower_is_better:
     from llmcli.metrics.basic import normalize_text
 
     console = out_console()
-    table = Table(title=f"{report['task']}: {report['model']} on {report['dataset']} ({report['split']}, "
+    scored = report["model"] or "given predictions"
+    table = Table(title=f"{report['task']}: {scored} on {report['dataset']} ({report['split']}, "
                         f"{report['examples']:,} examples, {report['seconds']:.1f} s)", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")

@@ -9,11 +9,12 @@ from pathlib import Path
 import click
 
 from llmcli.cli.options import Duration
+from llmcli.cli.task_options import TaskCommand, task_values
 from llmcli.cli.train import PRESET_CHOICES, positive
 from llmcli.errors import UserError
 
 
-@click.command()
+@click.command(cls=TaskCommand, command_name="finetune")
 @click.argument("task_name", metavar="TASK")
 @click.option("--base", help="A model from `llmcli train` (name or path) to start from; default: from scratch.")
 @click.option("--data", help="A dataset name (`llmcli data list TASK`) or a file or folder; default: the task's.")
@@ -35,13 +36,15 @@ from llmcli.errors import UserError
               help="Train with N processes on this machine (data parallel, started with torchrun).")
 @click.option("--compile", "compile_model", is_flag=True, help="torch.compile the training step (GPUs, mostly).")
 def finetune(task_name, base, data, name, steps, seconds, prompt, seed, resume, force, preset, precision,
-             device, batch_size, lr, nproc, compile_model):
+             device, batch_size, lr, nproc, compile_model, **options):
     """Fine-tune a model for TASK on a dataset; without --base, train one from scratch.
 
     \b
     Give a budget: --steps N, or --time DURATION for the whole command.
     Ctrl-C saves a checkpoint; --resume continues exactly where it stopped.
     Then: llmcli eval TASK -m NAME, llmcli run TASK -m NAME.
+    The task's own options (`llmcli finetune TASK --help` lists them) choose how its
+    data is read; the model keeps them for eval and run.
     """
     if steps is not None and seconds is not None:
         raise UserError("give either --steps or --time, not both")
@@ -52,7 +55,7 @@ def finetune(task_name, base, data, name, steps, seconds, prompt, seed, resume, 
     relaunch_if_asked(nproc, batch_size)
     fine_tune(task_name, base=base, data=data, name=name, steps=steps, seconds=seconds, prompt=prompt,
               seed=seed, resume=resume, force=force, preset=preset, precision=precision, device=device,
-              batch_size=batch_size, lr=lr, compile_model=compile_model)
+              batch_size=batch_size, lr=lr, compile_model=compile_model, options=task_values(options))
 
 
 def default_name(task, data: str | None) -> str:
@@ -65,7 +68,7 @@ def default_name(task, data: str | None) -> str:
 
 def fine_tune(task_name: str, *, base=None, data=None, name=None, steps=None, seconds=None, prompt=None,
               seed=0, resume=False, force=False, preset="auto", precision="auto", device="auto",
-              batch_size=None, lr=None, compile_model=False):
+              batch_size=None, lr=None, compile_model=False, options: dict | None = None):
     """Fine-tune with a progress display and a summary; returns the TrainOutcome."""
     started = time.perf_counter()
     from llmcli import registry
@@ -81,6 +84,7 @@ def fine_tune(task_name: str, *, base=None, data=None, name=None, steps=None, se
     task_entry = reg.tasks.entry(task_name)
     task = task_entry.item
     head = reg.heads.get(task.head)
+    options = {k: v for k, v in (options or {}).items() if v is not None}
     name = check_name(name or default_name(task, data))
     run_dir = models_dir() / name
     if resume:
@@ -88,6 +92,8 @@ def fine_tune(task_name: str, *, base=None, data=None, name=None, steps=None, se
         if previous and previous.get("task", {}).get("name") != task.name:
             raise UserError(f"model {name!r} was not fine-tuned for task {task.name}: check --name")
         data = data or previous.get("data", {}).get("dataset")
+        options = {**previous.get("task", {}).get("options", {}), **options}
+    task = task.configured(options)
     base_dir = resolve_model(base) if base else None
     if prompt is not None:
         check_template(prompt, task)
@@ -101,7 +107,7 @@ def fine_tune(task_name: str, *, base=None, data=None, name=None, steps=None, se
         task=task, task_plugin=task_entry.plugin, head=head, dataset=data_ref, train=train,
         validation=validation, run_dir=run_dir, name=name, base=base_dir, prompt=prompt, steps=steps,
         seconds=seconds, seed=seed, preset=preset, precision=precision, device=device, batch_size=batch_size,
-        lr=lr, resume=resume, compile=compile_model, started=started,
+        lr=lr, resume=resume, compile=compile_model, started=started, options=options,
     )
     command = f"llmcli finetune {task.name} --name {shlex.quote(name)} --resume"
     outcome = with_display(f"fine-tuning {name} for {task.name}",

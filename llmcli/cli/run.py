@@ -8,13 +8,16 @@ from pathlib import Path
 
 import click
 
+from llmcli.cli.task_options import TaskCommand, task_values
 from llmcli.cli.train import positive
 from llmcli.errors import UserError
 
 
-@click.command()
+@click.command(cls=TaskCommand, command_name="run")
 @click.argument("task_name", metavar="TASK")
 @click.argument("text", required=False)
+@click.option("-f", "--file", "text_file", type=click.Path(dir_okay=False),
+              help="Use this file's whole text as the one input (a document to summarize, say).")
 @click.option("-m", "--model", "model_ref", help="A fine-tuned model (default: the latest for TASK).")
 @click.option("--input", "input_file", type=click.Path(dir_okay=False), help="JSONL examples to run, one per line.")
 @click.option("--output", "output_file", type=click.Path(dir_okay=False),
@@ -25,33 +28,40 @@ from llmcli.errors import UserError
 @click.option("--beams", type=int, callback=positive, help="Beam search width.")
 @click.option("--max-new-tokens", "max_new_tokens", type=int, callback=positive, help="Most tokens to generate.")
 @click.option("--seed", type=int, help="Seed for sampling.")
-def run(task_name, text, model_ref, input_file, output_file, interactive, yes, temperature, beams,
-        max_new_tokens, seed):
+def run(task_name, text, text_file, model_ref, input_file, output_file, interactive, yes, temperature, beams,
+        max_new_tokens, seed, **options):
     """Run a model fine-tuned for TASK.
 
     \b
     llmcli run TASK "some text"          one output, then exit
+    llmcli run TASK --file doc.txt       the file's text as one input
     cat lines.txt | llmcli run TASK      one output per input line
     llmcli run TASK --input in.jsonl --output out.jsonl
     llmcli run TASK                      an interactive session (:help inside)
 
     With no -m, the latest model fine-tuned for TASK is used; if there is none, llmcli
-    offers to train the task's default model first.
+    offers to train the task's default model first. The task's own options are listed
+    by `llmcli run TASK --help`.
     """
-    from llmcli.scoring import load_task_model
+    from llmcli.scoring import load_task_model, task_for_model
     from llmcli.tasks import get_task
 
-    task = get_task(task_name)
-    if text is not None and input_file is not None:
-        raise UserError("give TEXT or --input FILE, not both")
+    given = task_values(options)
+    task = get_task(task_name).configured(given)
+    if sum(x is not None for x in (text, text_file, input_file)) > 1:
+        raise UserError("give one of TEXT, --file FILE and --input FILE")
+    if text_file is not None:
+        text = read_text_file(text_file)
     if output_file is not None and input_file is None:
         raise UserError("--output goes with --input FILE (JSONL in, JSONL out)")
     decoding = {k: v for k, v in [("temperature", temperature), ("num_beams", beams),
                                   ("max_new_tokens", max_new_tokens), ("seed", seed)] if v is not None}
-    example = task.read_input(text) if text is not None else None  # a bad input fails before any training
-    tm = load_task_model(model_ref or default_model(task, yes), task)
-    if example is not None:
-        show(tm, example, decoding)
+    if text is not None:
+        check_input(task, text)  # a bad input fails before any training
+    model_ref = model_ref or default_model(task, yes, given)
+    tm = load_task_model(model_ref, task_for_model(get_task(task_name), given, model_ref))
+    if text is not None:
+        show(tm, text, decoding)
     elif input_file is not None:
         run_jsonl(tm, input_file, output_file, decoding)
     elif interactive or sys.stdin.isatty():
@@ -62,7 +72,25 @@ def run(task_name, text, model_ref, input_file, output_file, interactive, yes, t
         run_lines(tm, decoding)
 
 
-def default_model(task, yes: bool) -> str:
+def read_text_file(path: str) -> str:
+    from llmcli.datasets.formats import read_text
+
+    text = read_text(Path(path))
+    if not text.strip():
+        raise UserError(f"{path} is empty: give a file with the text to run")
+    return text.strip()
+
+
+def check_input(task, text: str) -> None:
+    from llmcli.tasks import InputTaken
+
+    try:
+        task.read_input(text)
+    except InputTaken:
+        pass
+
+
+def default_model(task, yes: bool, options: dict) -> str:
     """The latest model fine-tuned for the task, or a default one trained now."""
     from llmcli.cli.console import err_console
     from llmcli.cli.models import latest_for_task
@@ -89,15 +117,20 @@ def default_model(task, yes: bool) -> str:
     # a name nothing has yet: the user's models are never replaced
     names = [task.name, f"{task.name}-default"] + [f"{task.name}-default-{i}" for i in range(2, 100)]
     name = next(n for n in names if not (models_dir() / n).exists())
-    outcome = fine_tune(task.name, name=name, seconds=parse_duration(task.default_time))
+    outcome = fine_tune(task.name, name=name, seconds=parse_duration(task.default_time),
+                        options={k: v for k, v in options.items() if v is not None and k in finetune_options(task)})
     return str(outcome.run_dir)
 
 
-def show(tm, example: dict, decoding: dict) -> None:
-    from llmcli.cli.console import out_console
+def finetune_options(task) -> set[str]:
+    return {o.attribute for o in task.options if "finetune" in o.commands}
 
-    prediction = tm.head.predict(tm.model, tm.tokenizer, tm.task, [example], tm.settings, tm.prompt, decoding)[0]
-    tm.task.show_output(out_console(), example, prediction)
+
+def show(tm, text: str, decoding: dict) -> None:
+    from llmcli.cli.answer import answer
+    from llmcli.cli.console import err_console, out_console
+
+    answer(tm, text, decoding, out_console(), err_console())
 
 
 def run_lines(tm, decoding: dict) -> None:
@@ -111,7 +144,7 @@ def run_lines(tm, decoding: dict) -> None:
             continue
         try:
             example = tm.task.read_input(line)
-            prediction = tm.head.predict(tm.model, tm.tokenizer, tm.task, [example], tm.settings, tm.prompt,
+            prediction = tm.task.predict(tm.head, tm.model, tm.tokenizer, [example], tm.settings, tm.prompt,
                                          decoding)[0]
         except UserError as exc:
             failed += 1

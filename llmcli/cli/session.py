@@ -132,23 +132,9 @@ class Session:
             self.save_history()
 
     def answer(self, text: str) -> None:
-        tm = self.tm
-        example = tm.task.read_input(text)
-        if tm.task.head == "lm":
-            started = False
-            for piece in tm.head.stream(tm.model, tm.tokenizer, tm.task, example, tm.settings, tm.prompt,
-                                        self.decoding):
-                if not started:  # targets begin with a space after the prompt: not shown
-                    piece = piece.lstrip()
-                    started = bool(piece)
-                sys.stdout.write(piece)
-                sys.stdout.flush()
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-            return
-        prediction = tm.head.predict(tm.model, tm.tokenizer, tm.task, [example], tm.settings, tm.prompt,
-                                     self.decoding)[0]
-        tm.task.show_output(self.out, example, prediction)
+        from llmcli.cli.answer import answer
+
+        answer(self.tm, text, self.decoding, self.out, self.err)
 
     # -- commands ------------------------------------------------------------------------
 

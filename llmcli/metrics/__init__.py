@@ -2,7 +2,8 @@
 
 `compute(predictions, references, examples)` gets the predicted texts, the list of
 acceptable references for each example, and the examples themselves (for metrics that
-need more, such as unit tests to run); it returns a dict of named figures. Heavy libraries
+need more, such as unit tests to run); with `takes_predictions`, it gets the Prediction
+objects (text and details, such as several samples) instead of the texts. It returns a dict of named figures. Heavy libraries
 are imported inside `compute`.
 """
 
@@ -18,3 +19,4 @@ class Metric:
     compute: Callable[[list[str], list[list[str]], list[dict]], dict[str, float]]
     description: str = ""
     higher_is_better: bool = True
+    takes_predictions: bool = False

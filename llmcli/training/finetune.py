@@ -48,6 +48,7 @@ class FinetuneRequest:
     lr: float | None = None
     resume: bool = False
     compile: bool = False
+    options: dict = field(default_factory=dict)  # the task options given: kept with the model
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -181,6 +182,7 @@ def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None =
                 "settings": settings_for_head,
                 "prompt": prompt,
                 "base": str(request.base.resolve()) if request.base else None,
+                "options": request.options,
             },
             "data": {
                 "dataset": request.dataset,

@@ -1,0 +1,35 @@
+"""One answer of `llmcli run`, shared by a single input and the interactive session:
+generation tasks stream their text as it is written; the others show the prediction."""
+
+from __future__ import annotations
+
+import sys
+
+
+def answer(tm, text: str, decoding: dict, out, err) -> None:
+    """Read `text` as the task's input and show the model's output. An input the task
+    takes without a prediction (a context to ask about) shows the task's message."""
+    from llmcli.tasks import InputTaken
+
+    try:
+        example = tm.task.read_input(text)
+    except InputTaken as taken:
+        err.print(taken.message, markup=False, highlight=False)
+        return
+    if tm.task.head == "lm" and tm.task.streams:
+        stream(tm, example, decoding)
+        return
+    prediction = tm.task.predict(tm.head, tm.model, tm.tokenizer, [example], tm.settings, tm.prompt, decoding)[0]
+    tm.task.show_output(out, example, prediction)
+
+
+def stream(tm, example: dict, decoding: dict) -> None:
+    started = False
+    for piece in tm.head.stream(tm.model, tm.tokenizer, tm.task, example, tm.settings, tm.prompt, decoding):
+        if not started:  # targets begin with a space after the prompt: not shown
+            piece = piece.lstrip()
+            started = bool(piece)
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    sys.stdout.flush()
