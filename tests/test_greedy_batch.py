@@ -57,3 +57,23 @@ def test_the_lm_head_predicts_the_same_in_batches(toy_tasks, tmp_path):
     batched = [p.text for p in tm.head.predict(tm.model, tm.tokenizer, task, examples, tm.settings)]
     single = ["".join(tm.head.stream(tm.model, tm.tokenizer, task, e, tm.settings)).strip() for e in examples]
     assert batched == single
+
+
+def test_sample_batch_draws_distinct_seeded_rows_within_top_k():
+    import torch
+
+    from llmcli.model.generate import sample_batch
+    from llmcli.model.transformer import ModelConfig, Transformer
+
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=50, n_layer=1, n_head=2, n_embd=16, context=32))
+    config = GenerationConfig(max_new_tokens=12, temperature=1.5, top_k=5, seed=3)
+    rows = sample_batch(model, [1, 2, 3], 6, config)
+    assert rows == sample_batch(model, [1, 2, 3], 6, config)  # the seed repeats the batch
+    assert len(rows) == 6 and len({tuple(r) for r in rows}) > 1
+    with torch.inference_mode():
+        first = model(torch.tensor([[1, 2, 3]]))[0][0, -1]
+    allowed = set(torch.topk(first, 5).indices.tolist())
+    assert all(row[0] in allowed for row in rows)
+    greedy = sample_batch(model, [1, 2, 3], 3, GenerationConfig(max_new_tokens=5, temperature=0))
+    assert greedy[0] == greedy[1] == greedy[2]

@@ -232,6 +232,65 @@ def greedy_batch(model, prompts: list[list[int]], max_new_tokens: int, eos_id=No
     return out
 
 
+def sample_batch(model, prompt_ids: list[int], count: int, config: GenerationConfig, eos_id=None) -> list[list[int]]:
+    """`count` sampled continuations of one prompt, drawn together over one batched KV
+    cache (temperature, top-k and top-p; eos ends a row and is not returned): what pass@k
+    needs, many samples per problem, at about the cost of one. Stops where the context is
+    full. Rows use one generator seeded by `config.seed`, so a seed repeats the batch."""
+    config = config.validate()
+    if not prompt_ids or count < 1:
+        raise ValueError("sample_batch needs a non-empty prompt and count >= 1")
+    if config.temperature == 0:
+        rows = greedy_batch(model, [list(prompt_ids)], config.max_new_tokens, eos_id)
+        return rows * count
+    device = _device(model)
+    prompt = list(prompt_ids)[-model.config.context :]
+    steps = min(config.max_new_tokens, model.config.context - len(prompt) + 1)
+    generator = torch.Generator(device=device)
+    if config.seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(config.seed)
+    out: list[list[int]] = [[] for _ in range(count)]
+    open_rows = set(range(count))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            cache = model.new_cache(count)
+            logits = _last_logits(model, torch.tensor([prompt] * count, device=device), cache)
+            for step in range(steps):
+                tokens = _sample_rows(logits.float(), config, generator)
+                for row, token in enumerate(tokens.tolist()):
+                    if row in open_rows:
+                        if token == eos_id:
+                            open_rows.discard(row)
+                        else:
+                            out[row].append(token)
+                if not open_rows or step == steps - 1:
+                    break
+                logits = _last_logits(model, tokens[:, None], cache)
+    finally:
+        model.train(was_training)
+    return out
+
+
+def _sample_rows(logits: torch.Tensor, config: GenerationConfig, generator) -> torch.Tensor:
+    """One token per row of 2-D logits, with temperature, top-k and top-p."""
+    logits = logits / config.temperature
+    if config.top_k is not None and config.top_k < logits.shape[-1]:
+        kth = torch.topk(logits, config.top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, -math.inf)
+    if config.top_p is not None and config.top_p < 1:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        probs = torch.softmax(sorted_logits, dim=-1)
+        drop = probs.cumsum(-1) - probs >= config.top_p  # the mass before a token already reaches top_p
+        sorted_logits = sorted_logits.masked_fill(drop, -math.inf)
+        logits = torch.full_like(logits, -math.inf).scatter(-1, order, sorted_logits)
+    probs = torch.softmax(logits, dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
 def beam_search(model, prompt_ids: list[int], config: GenerationConfig | None = None, eos_id=None) -> list[int]:
     """The best continuation found by beam search (eos not included); stops when the context is full."""
     config = (config or GenerationConfig(num_beams=4)).validate()
