@@ -40,6 +40,11 @@ class Echo(Task):
     metrics = ("exact_match", "echo_length")
 
 
+def third_party_tasks(result) -> list[str]:
+    """The names `tasks --json` lists, less llmcli's built-in tasks."""
+    return [t["name"] for t in json.loads(result.stdout) if not t["builtin"]]
+
+
 class EchoHead(LanguageModelHead):
     name = "echo-head"
 
@@ -260,7 +265,7 @@ def test_plugin_that_fails_to_import_is_one_warning(site, llmcli_home):
         assert len(result.warnings()) <= 1, (args, result.stderr)
 
     tasks = ok(llmcli(site, llmcli_home, "tasks", "--json"))
-    assert [t["name"] for t in json.loads(tasks.stdout)] == ["echo"]  # the good plugin still works
+    assert third_party_tasks(tasks) == ["echo"]  # the good plugin still works
     infos = {p["name"]: p for p in json.loads(ok(llmcli(site, llmcli_home, "plugins", "--json")).stdout)}
     assert infos["broken"]["builtin"] is False
     assert infos["broken"]["hooks"] == []
@@ -273,7 +278,7 @@ def test_hook_that_raises_registers_nothing(site, llmcli_home):
     install(site, "halfway-plugin", "llmcli_halfway", HALFWAY, "halfway")
 
     result = ok(llmcli(site, llmcli_home, "tasks", "--json"))
-    names = [t["name"] for t in json.loads(result.stdout)]
+    names = third_party_tasks(result)
     assert names == ["echo"]  # not half-first, registered before the hook raised
     warnings = result.warnings()
     assert len(warnings) == 1, result.stderr
@@ -290,7 +295,7 @@ def test_unknown_hook_name_gets_a_hint(site, llmcli_home):
     install(site, "badargs-plugin", "llmcli_badargs", BAD_ARGS, "badargs")
 
     result = ok(llmcli(site, llmcli_home, "tasks", "--json"))
-    assert json.loads(result.stdout) == []
+    assert third_party_tasks(result) == []
     flat = result.flat_stderr()
     assert "plugin typo implements an unknown hook register_task: did you mean register_tasks?" in flat
     # an implementation with the wrong argument names is refused, with a warning naming it
@@ -305,7 +310,7 @@ def test_two_plugins_with_the_same_task(site, llmcli_home):
     install(site, "dupb-plugin", "llmcli_dupb", duplicate_source("only-b"), "dupb")
 
     tasks = ok(llmcli(site, llmcli_home, "tasks", "--json"))
-    assert [t["name"] for t in json.loads(tasks.stdout)] == ["only-a", "only-b"]
+    assert third_party_tasks(tasks) == ["only-a", "only-b"]
     assert "task 'shared' is registered by two plugins, dupa and dupb" in tasks.flat_stderr()
     table = ok(llmcli(site, llmcli_home, "tasks"))
     assert "dupa and dupb" in table.flat_stderr()
@@ -365,7 +370,7 @@ def test_plugin_command_runs_and_is_listed(site, llmcli_home):
     # a plugin may not replace a built-in command
     tasks = ok(llmcli(site, llmcli_home, "tasks", "--json"))
     assert "FAKE TASKS" not in tasks.stdout
-    assert [t["name"] for t in json.loads(tasks.stdout)] == ["echo"]
+    assert third_party_tasks(tasks) == ["echo"]
     assert "'tasks' has the name of a built-in command" in helped.flat_stderr()
 
     unknown = llmcli(site, llmcli_home, "greeet", "x")

@@ -9,8 +9,10 @@ import click
 
 def task_entries() -> list[dict]:
     from llmcli import registry
+    from llmcli.plugins import get_plugins
 
     reg = registry.get()
+    infos = get_plugins().info
     datasets: dict[str, list[str]] = {}
     for name, entry in reg.datasets.entries.items():
         datasets.setdefault(entry.item.task, []).append(name)
@@ -22,6 +24,7 @@ def task_entries() -> list[dict]:
             "name": name,
             "description": task.description,
             "plugin": entry.plugin,
+            "builtin": bool(infos.get(entry.plugin) and infos[entry.plugin].builtin),
             "head": task.head,
             "metrics": list(task.metrics),
             "datasets": sorted(datasets.get(name, [])),
