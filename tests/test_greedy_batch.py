@@ -77,3 +77,26 @@ def test_sample_batch_draws_distinct_seeded_rows_within_top_k():
     assert all(row[0] in allowed for row in rows)
     greedy = sample_batch(model, [1, 2, 3], 3, GenerationConfig(max_new_tokens=5, temperature=0))
     assert greedy[0] == greedy[1] == greedy[2]
+
+
+@pytest.mark.parametrize("extra", [{}, {"no_repeat_ngram": 2, "length_penalty": 0.6}, {"repetition_penalty": 1.3}])
+def test_batched_beam_search_equals_one_prompt_at_a_time(trained_model, extra):
+    from llmcli.model.batched_beams import beam_search_batch
+    from llmcli.model.generate import beam_search
+    from llmcli.model.loading import load_model
+
+    loaded = load_model(trained_model)
+    model, tok = loaded.model, loaded.tokenizer
+    texts = ["The fox", "A crow", "The lion", "The ant", "Once", "A dog", "The wolf"]
+    by_length: dict[int, list[list[int]]] = {}
+    for text in texts:
+        ids = tok.encode(text)
+        by_length.setdefault(len(ids), []).append(ids)
+    config = GenerationConfig(max_new_tokens=16, temperature=0.0, num_beams=3, **extra)
+    compared = 0
+    for prompts in by_length.values():
+        batched = beam_search_batch(model, prompts, config, tok.eos_id)
+        for prompt, ids in zip(prompts, batched):
+            assert ids == beam_search(model, prompt, config, tok.eos_id)
+            compared += 1
+    assert compared == len(texts) and max(len(p) for p in by_length.values()) > 1

@@ -61,16 +61,19 @@ class LanguageModelHead(Head):
 
     def predict(self, model, tokenizer, task, examples, settings, prompt=None, decoding=None):
         config = self.generation_config(task, decoding)
+        if beams_only(config):
+            return self.predict_batched(model, tokenizer, task, examples, prompt, config, beams=True)
         if not plain_greedy(config):
             return [
                 Prediction("".join(self.stream(model, tokenizer, task, example, settings, prompt, decoding)).strip())
                 for example in examples
             ]
-        return self.predict_greedy(model, tokenizer, task, examples, prompt, config)
+        return self.predict_batched(model, tokenizer, task, examples, prompt, config, beams=False)
 
-    def predict_greedy(self, model, tokenizer, task, examples, prompt, config):
-        """Greedy decoding, prompts of the same length decoded as one batch (the usual
-        evaluation setting, many times faster than one example at a time)."""
+    def predict_batched(self, model, tokenizer, task, examples, prompt, config, beams: bool):
+        """Greedy decoding or beam search, prompts of the same length decoded as one batch
+        (the usual evaluation settings, many times faster than one example at a time)."""
+        from llmcli.model.batched_beams import beam_search_batch
         from llmcli.model.generate import _earliest_stop, greedy_batch
 
         context = model.config.context
@@ -83,11 +86,15 @@ class LanguageModelHead(Head):
         texts: list[str] = [""] * len(examples)
         for length, rows in by_length.items():
             window = context - length + 1  # tokens a batch can write before the window is full
-            for start in range(0, len(rows), GREEDY_BATCH):
-                chunk = rows[start : start + GREEDY_BATCH]
-                outputs = greedy_batch(model, [prompts[i] for i in chunk], config.max_new_tokens, tokenizer.eos_id)
+            size = BEAM_BATCH if beams else GREEDY_BATCH
+            for start in range(0, len(rows), size):
+                chunk = rows[start : start + size]
+                if beams:
+                    outputs = beam_search_batch(model, [prompts[i] for i in chunk], config, tokenizer.eos_id)
+                else:
+                    outputs = greedy_batch(model, [prompts[i] for i in chunk], config.max_new_tokens, tokenizer.eos_id)
                 for row, ids in zip(chunk, outputs):
-                    if len(ids) >= window and config.max_new_tokens > window:
+                    if not beams and len(ids) >= window and config.max_new_tokens > window:
                         # still writing at the window's end: one at a time, sliding the window
                         pieces = self.stream(model, tokenizer, task, examples[row], {}, prompt, asdict(config))
                         texts[row] = "".join(pieces).strip()
@@ -99,12 +106,18 @@ class LanguageModelHead(Head):
 
 
 GREEDY_BATCH = 64
+BEAM_BATCH = 16  # prompts searched together (each with num_beams rows)
 
 
 def prompt_room(model, config) -> int:
     """Tokens a prompt may keep: the window less room to write (at most half the window)."""
     context = model.config.context
     return max(1, context - min(config.max_new_tokens, context // 2))
+
+
+def beams_only(config) -> bool:
+    """Beam search (deterministic, whatever its penalties): batchable."""
+    return config.num_beams > 1
 
 
 def plain_greedy(config) -> bool:
