@@ -9,7 +9,9 @@ Each program runs in a process of its own:
   the path);
 - as an unprivileged user when llmcli runs as root (so it can't read the parent's
   environment or home, nor signal the parent), and without network where the system
-  allows a network namespace.
+  allows a network namespace; there it also gets a mount namespace of its own, with
+  empty private folders over those anyone may write to (/tmp, /var/tmp, /dev/shm,
+  /run/lock), so nothing it writes outlives it.
 
 A program passes only if it ran to the end of its tests: the harness reads a secret from
 a pipe before the program starts and writes it back on another pipe after the tests
@@ -118,8 +120,11 @@ if limits["namespaces"]:
     # process group. Where this fails, the program keeps the host's network.
     # The namespace's first process (its init) ignores signals such as SIGXCPU, so it only
     # waits: the program is its child, and ends the namespace by ending.
+    # With a mount namespace too (CLONE_NEWNS), the folders anyone may write to become
+    # fresh, private tmpfs, so the program can't leave files on the host.
     import signal
-    unshare = ctypes.CDLL(None, use_errno=True).unshare
+    libc = ctypes.CDLL(None, use_errno=True)
+    NET, PID, MOUNT = 0x40000000, 0x20000000, 0x00020000
 
     def end_as(pid, init):
         status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -130,7 +135,16 @@ if limits["namespaces"]:
             os.kill(os.getpid(), status - 128)
         os._exit(status)
 
-    if unshare(0x40000000 | 0x20000000) == 0:
+    isolated = libc.unshare(NET | PID | MOUNT) == 0
+    if isolated:
+        libc.mount(b"none", b"/", None, 1 << 14 | 1 << 18, None)  # MS_REC | MS_PRIVATE: no mount leaks out
+        for folder in limits["shared_folders"]:
+            if os.path.isdir(folder):  # MS_NOSUID | MS_NODEV
+                libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 2 | 4, f"mode=1777,size={limits['file']}".encode())
+        os.environ.update(HOME="/tmp", TMPDIR="/tmp")  # the sandbox's own folder is now covered
+    else:
+        isolated = libc.unshare(NET | PID) == 0
+    if isolated:
         pid = os.fork()
         if pid:
             end_as(pid, init=False)
@@ -138,7 +152,7 @@ if limits["namespaces"]:
         if pid:
             end_as(pid, init=True)
     else:
-        unshare(0x40000000)
+        libc.unshare(NET)
 for name in limits["preload"]:
     try:
         __import__(name)
@@ -167,6 +181,10 @@ PRELOAD = [
 ]
 
 
+# folders anyone may write to, hidden behind private ones where there is a mount namespace
+SHARED_FOLDERS = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"]
+
+
 def trampoline_settings(limits: Limits, ids) -> str:
     import json
 
@@ -174,7 +192,7 @@ def trampoline_settings(limits: Limits, ids) -> str:
         "namespaces": network_isolation_available(),
         "memory": limits.memory_mb << 20, "cpu": limits.cpu_s, "file": limits.file_mb << 20,
         "processes": limits.processes, "uid": ids[0] if ids else None, "gid": ids[1] if ids else None,
-        "harness": HARNESS, "preload": PRELOAD,
+        "harness": HARNESS, "preload": PRELOAD, "shared_folders": SHARED_FOLDERS,
     })
 
 
@@ -204,7 +222,7 @@ def run_program(source: str, limits: Limits | None = None) -> Outcome:
             try:
                 child = subprocess.Popen(
                     [sys.executable, "-I", "-S", "-c", TRAMPOLINE, trampoline_settings(limits, ids),
-                     str(secret_read), str(done_write), str(program)],
+                     str(secret_read), str(done_write), os.path.join("..", program.name)],
                     cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
                     pass_fds=(secret_read, done_write), start_new_session=True,
                 )
@@ -222,7 +240,9 @@ def run_program(source: str, limits: Limits | None = None) -> Outcome:
             reported = done.read(64)
         seconds = time.perf_counter() - started
         error_text = stderr_path.read_text(encoding="utf-8", errors="replace")[-STDERR_KEEP:]
-    return classify(child.returncode, timed_out, reported == secret, error_text, seconds, limits)
+        # Python ignores SIGXFSZ: a program that fills stderr gets EFBIG, not the signal
+        stderr_full = stderr_path.stat().st_size >= limits.file_mb << 20
+    return classify(child.returncode, timed_out, reported == secret, error_text, seconds, limits, stderr_full)
 
 
 def kill_group(child: subprocess.Popen) -> None:
@@ -242,15 +262,21 @@ def kill_group(child: subprocess.Popen) -> None:
     child.wait()
 
 
+ERROR_KEEP = 300  # characters of the error line reported
+
+
 def first_error(stderr: str) -> str:
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else ""
+    return lines[-1].strip()[:ERROR_KEEP] if lines else ""
 
 
-def classify(code: int, timed_out: bool, finished: bool, stderr: str, seconds: float, limits: Limits) -> Outcome:
+def classify(code: int, timed_out: bool, finished: bool, stderr: str, seconds: float, limits: Limits,
+             stderr_full: bool = False) -> Outcome:
     error = first_error(stderr)
     if timed_out:
         return Outcome(TIMEOUT, f"no result after {limits.timeout_s:g} s", seconds)
+    if stderr_full or error.startswith("OSError: [Errno 27] File too large"):
+        return Outcome(LIMIT, f"file size limit ({limits.file_mb} MB)", seconds)
     if code < 0:
         signals = {signal.SIGXCPU: f"CPU time limit ({limits.cpu_s} s)",
                    signal.SIGXFSZ: f"file size limit ({limits.file_mb} MB)"}

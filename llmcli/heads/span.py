@@ -1,6 +1,12 @@
 """The span-extraction head: start and end scores for every context token, after the
 question; answers map back to the exact characters of the context. A context longer than
-the window is read in overlapping windows, and the best span of any window wins."""
+the window is read in overlapping windows, and the best span of any window wins.
+
+The core model is causal: a token sees only what comes before it, so in "Ada founded
+the press" the name can't tell it is the founder. Models fine-tuned with the setting
+"echo" (all new ones) read each window twice, question, context, context, and score the
+second copy, whose every token has seen the whole window once already.
+"""
 
 from __future__ import annotations
 
@@ -27,22 +33,38 @@ class SpanHead(Head):
     def tokenizer_texts(self, task, example, prompt=None):
         return [task.render_prompt(example, prompt), task.context_of(example)]
 
-    def windows(self, task, example, tokenizer, context, prompt):
-        """[(ids, first context position, offsets of the window's context tokens)]."""
+    def settings(self, task, train_examples):
+        import os; return {"echo": os.environ.get("QA_ECHO", "1") == "1"}  # TEMP
+
+    def windows(self, task, example, tokenizer, context, prompt, echo=False, encoded=None):
+        """[(ids, first scored position, offsets of the window's context tokens)]. With
+        echo, each window's context tokens come twice and the second copy is scored.
+        `encoded` caches contexts' (ids, offsets): questions often share a context."""
         question = tokenizer.encode(task.render_prompt(example, prompt))[:MAX_QUESTION_TOKENS]
         head = [tokenizer.bos_id] + question + [tokenizer.sep_id]
-        ids, offsets = tokenizer.encode_with_offsets(task.context_of(example))
-        width = max(8, context - len(head))
+        text = task.context_of(example)
+        if encoded is None or text not in encoded:
+            found = tokenizer.encode_with_offsets(text)
+            if encoded is None:
+                encoded = {}
+            encoded[text] = found
+        ids, offsets = encoded[text]
+        width = max(8, (context - len(head) - 1) // 2 if echo else context - len(head))
         step = max(1, width * 3 // 4)  # a quarter of each window overlaps the next
         out, start = [], 0
         while True:
-            out.append((head + ids[start : start + width], len(head), offsets[start : start + width]))
+            part = ids[start : start + width]
+            if echo:
+                out.append((head + part + [tokenizer.sep_id] + part, len(head) + len(part) + 1,
+                            offsets[start : start + width]))
+            else:
+                out.append((head + part, len(head), offsets[start : start + width]))
             if start + width >= len(ids):
                 return out
             start += step
 
     def encode(self, task, examples, tokenizer, context, settings, prompt=None):
-        items = []
+        items, encoded = [], {}
         for example in examples:
             answers = task.answers_of(example)
             if not answers:
@@ -55,7 +77,8 @@ class SpanHead(Head):
             if begin < 0:
                 continue  # the answer is not in the context: nothing to learn from
             end = begin + len(first["text"])
-            for ids, offset, spans in self.windows(task, example, tokenizer, context, prompt):
+            for ids, offset, spans in self.windows(task, example, tokenizer, context, prompt,
+                                                   settings.get("echo", False), encoded):
                 inside = [i for i, (a, b) in enumerate(spans) if a < end and b > begin]
                 if inside and spans[0][0] <= begin and spans[-1][1] >= end:
                     target = (offset + inside[0], offset + inside[-1])
@@ -95,9 +118,10 @@ class SpanHead(Head):
         import torch
 
         device = next(model.parameters()).device
-        out = []
+        out, encoded = [], {}
         for example in examples:
-            windows = self.windows(task, example, tokenizer, model.config.context, prompt)
+            windows = self.windows(task, example, tokenizer, model.config.context, prompt,
+                                   settings.get("echo", False), encoded)
             ids, lengths, _, _ = self.collate([{"ids": w[0]} for w in windows], tokenizer.pad_id)
             with torch.inference_mode():
                 starts, ends = self.scores(model, ids.to(device), lengths.to(device))
