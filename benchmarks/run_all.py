@@ -1,4 +1,5 @@
-"""Run every benchmark in turn (about 5 minutes). Each prints figures and ratios."""
+"""Run every speed benchmark in turn (about 5 minutes). Each prints figures and ratios.
+The built-in tasks' quality benchmarks take longer: run_tasks.py."""
 
 import runpy
 import sys
