@@ -136,7 +136,10 @@ def show(tm, text: str, decoding: dict) -> None:
 def run_lines(tm, decoding: dict) -> None:
     """One output line per input line: a prediction's own line breaks become spaces. An
     input the task refuses gets an empty line (and a message on stderr), so outputs stay
-    beside their inputs; the exit status is then 1."""
+    beside their inputs; the exit status is then 1. A line the task takes without a
+    prediction (qa's passage) gets no output line, only its message on stderr."""
+    from llmcli.tasks import InputTaken
+
     failed = 0
     for number, line in enumerate(sys.stdin, 1):
         line = line.rstrip("\n")
@@ -146,6 +149,9 @@ def run_lines(tm, decoding: dict) -> None:
             example = tm.task.read_input(line)
             prediction = tm.task.predict(tm.head, tm.model, tm.tokenizer, [example], tm.settings, tm.prompt,
                                          decoding)[0]
+        except InputTaken as taken:
+            click.echo(taken.message, err=True)
+            continue
         except UserError as exc:
             failed += 1
             click.echo(f"Error: line {number}: {exc}", err=True)
@@ -182,5 +188,10 @@ def check_record(task, record, where: str) -> dict:
     if not isinstance(record, dict):
         raise UserError(f"{where}: expected a JSON object, e.g. {{\"{task.input_field}\": \"...\"}}")
     if task.input_field in record:
-        return {**task.read_input(str(record[task.input_field])), **record}
+        from llmcli.tasks import InputTaken
+
+        try:
+            return {**task.read_input(str(record[task.input_field])), **record}
+        except InputTaken:  # the input would set something up (qa's passage): the record has its own
+            return record
     return record

@@ -2,10 +2,11 @@
 question; answers map back to the exact characters of the context. A context longer than
 the window is read in overlapping windows, and the best span of any window wins.
 
-The core model is causal: a token sees only what comes before it, so in "Ada founded
-the press" the name can't tell it is the founder. Models fine-tuned with the setting
-"echo" (all new ones) read each window twice, question, context, context, and score the
-second copy, whose every token has seen the whole window once already.
+The core model is causal: a token sees only the words before it, so in "Ada founded the
+press" the name can't know what Ada did. Models fine-tuned now (settings {"reader": true})
+score spans with a SpanReader: one attention layer without the causal mask on top of the
+model, through which every token sees the whole window. Older models score with a single
+linear layer, as they were trained.
 """
 
 from __future__ import annotations
@@ -22,9 +23,16 @@ class SpanHead(Head):
     name = "span"
     description = "span extraction: the answer is a span of the context, found by start and end scores"
 
+    def settings(self, task, train_examples):
+        return {"reader": True}
+
     def build(self, model_config, settings):
         import torch
 
+        if settings.get("reader"):
+            from llmcli.heads.span_reader import SpanReader
+
+            return SpanReader(model_config)
         layer = torch.nn.Linear(model_config.n_embd, 2)
         torch.nn.init.normal_(layer.weight, std=0.02)
         torch.nn.init.zeros_(layer.bias)
@@ -33,32 +41,21 @@ class SpanHead(Head):
     def tokenizer_texts(self, task, example, prompt=None):
         return [task.render_prompt(example, prompt), task.context_of(example)]
 
-    def settings(self, task, train_examples):
-        import os; return {"echo": os.environ.get("QA_ECHO", "1") == "1"}  # TEMP
-
-    def windows(self, task, example, tokenizer, context, prompt, echo=False, encoded=None):
-        """[(ids, first scored position, offsets of the window's context tokens)]. With
-        echo, each window's context tokens come twice and the second copy is scored.
-        `encoded` caches contexts' (ids, offsets): questions often share a context."""
+    def windows(self, task, example, tokenizer, context, prompt, encoded: dict | None = None):
+        """[(ids, first context position, offsets of the window's context tokens)].
+        `encoded` keeps contexts' (ids, offsets): questions often share a context."""
         question = tokenizer.encode(task.render_prompt(example, prompt))[:MAX_QUESTION_TOKENS]
         head = [tokenizer.bos_id] + question + [tokenizer.sep_id]
         text = task.context_of(example)
-        if encoded is None or text not in encoded:
-            found = tokenizer.encode_with_offsets(text)
-            if encoded is None:
-                encoded = {}
-            encoded[text] = found
+        encoded = {} if encoded is None else encoded
+        if text not in encoded:
+            encoded[text] = tokenizer.encode_with_offsets(text)
         ids, offsets = encoded[text]
-        width = max(8, (context - len(head) - 1) // 2 if echo else context - len(head))
+        width = max(8, context - len(head))
         step = max(1, width * 3 // 4)  # a quarter of each window overlaps the next
         out, start = [], 0
         while True:
-            part = ids[start : start + width]
-            if echo:
-                out.append((head + part + [tokenizer.sep_id] + part, len(head) + len(part) + 1,
-                            offsets[start : start + width]))
-            else:
-                out.append((head + part, len(head), offsets[start : start + width]))
+            out.append((head + ids[start : start + width], len(head), offsets[start : start + width]))
             if start + width >= len(ids):
                 return out
             start += step
@@ -77,8 +74,7 @@ class SpanHead(Head):
             if begin < 0:
                 continue  # the answer is not in the context: nothing to learn from
             end = begin + len(first["text"])
-            for ids, offset, spans in self.windows(task, example, tokenizer, context, prompt,
-                                                   settings.get("echo", False), encoded):
+            for ids, offset, spans in self.windows(task, example, tokenizer, context, prompt, encoded):
                 inside = [i for i, (a, b) in enumerate(spans) if a < end and b > begin]
                 if inside and spans[0][0] <= begin and spans[-1][1] >= end:
                     target = (offset + inside[0], offset + inside[-1])
@@ -102,8 +98,15 @@ class SpanHead(Head):
         """(start, end) logits (B, T) each, with padding ruled out."""
         import torch
 
-        logits = model.task_head(model.hidden_states(ids)).float()
+        hidden = model.hidden_states(ids)
         pad = torch.arange(ids.shape[1], device=ids.device)[None, :] >= lengths[:, None]
+        from llmcli.heads.span_reader import SpanReader
+
+        if isinstance(model.task_head, SpanReader):
+            T = ids.shape[1]
+            logits = model.task_head(hidden, model.rope_cos[:T], model.rope_sin[:T], pad).float()
+        else:  # a linear layer: a model from before the SpanReader
+            logits = model.task_head(hidden).float()
         logits = logits.masked_fill(pad[..., None], -1e4)
         return logits[..., 0], logits[..., 1]
 
@@ -120,8 +123,7 @@ class SpanHead(Head):
         device = next(model.parameters()).device
         out, encoded = [], {}
         for example in examples:
-            windows = self.windows(task, example, tokenizer, model.config.context, prompt,
-                                   settings.get("echo", False), encoded)
+            windows = self.windows(task, example, tokenizer, model.config.context, prompt, encoded)
             ids, lengths, _, _ = self.collate([{"ids": w[0]} for w in windows], tokenizer.pad_id)
             with torch.inference_mode():
                 starts, ends = self.scores(model, ids.to(device), lengths.to(device))
