@@ -75,6 +75,7 @@ class Task:
     decoding: Mapping = MappingProxyType({})  # generation settings for the lm head (GenerationConfig fields)
     default_time: str = "2m"  # training budget of the default model `llmcli run` offers to train
     interactive_help: str = "Type an input and press Enter."
+    session_commands: tuple[str, ...] = ()  # ":name" lines the session passes to read_input
     streams: bool = True  # lm head: `run` shows the text as it is written (False: show_output)
     options: tuple[TaskOption, ...] = ()  # command-line options of the task's own
 

@@ -218,6 +218,15 @@ def test_tiny_finetune_eval_and_run(tmp_path):
     out = json.loads(invoke("run", "qa", "-m", "tiny-qa", "--input", records).stdout)
     assert out["context"] == CONTEXT and out["prediction"] in CONTEXT
 
+    alone = CliRunner().invoke(main, ["run", "qa", "-m", "tiny-qa", "Who founded it?"])
+    assert alone.exit_code == 1 and "Traceback" not in alone.output
+    assert "qa takes this text as a setting" in alone.stderr and "--context" in alone.stderr
+
+    # a session: the passage, a question, :context for another passage, a question
+    session = invoke("run", "qa", "-m", "tiny-qa", "-i",
+                     input=f"{CONTEXT}\nWho founded it?\n:context Ada lives in Brill.\nWhere does Ada live?\n")
+    assert session.stderr.count("Context set") == 2 and "Unknown command" not in session.stderr
+
 
 def test_span_reader_lets_a_token_see_the_words_after_it():
     """The span head's reader (llmcli/heads/span_reader.py): a start score changes with a

@@ -82,12 +82,17 @@ def read_text_file(path: str) -> str:
 
 
 def check_input(task, text: str) -> None:
+    """A single input must ask for an output: one the task would only take as a setting
+    (qa's passage) is an error pointing at the task's own options."""
     from llmcli.tasks import InputTaken
 
     try:
         task.read_input(text)
-    except InputTaken:
-        pass
+    except InputTaken as taken:
+        flags = [o.flag for o in task.options if "run" in o.commands]
+        how = f"give what it needs with {' or '.join(flags)}" if flags else f"use a session: llmcli run {task.name}"
+        raise UserError(f"{task.name} takes this text as a setting, with nothing to answer "
+                        f"({taken.message.rstrip('.')}): {how}") from None
 
 
 def default_model(task, yes: bool, options: dict) -> str:

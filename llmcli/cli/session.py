@@ -155,6 +155,8 @@ class Session:
                 self.err.print(f"{i:3d}  {line}", markup=False, highlight=False)
         elif name == "set":
             self.set(args)
+        elif ":" + name in self.tm.task.session_commands:  # the task's own, read as input
+            self.answer(text)
         else:
             self.err.print(f"Unknown command :{name}: type :help", markup=False)
         return True

@@ -24,6 +24,25 @@ WHOLE = "all"  # the one split of a single file
 SPLIT_NAMES = {"train": ("train",), "validation": ("validation", "valid", "val", "dev"), "test": ("test",)}
 
 
+def hash_percent(key: str) -> int:
+    """A stable number from 0 to 99 for a string (the same on every machine and run)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest(), "big") % 100
+
+
+def split_by_hash(key: str, shares: dict[str, int]) -> str:
+    """The split a generated example belongs to, fixed by a hash of its key (its opening,
+    its sentence, a name in it): so no key is in two splits, whatever is generated.
+    `shares` gives the percent of keys for "validation" and "test"; the rest are "train"."""
+    bucket = hash_percent(key)
+    if bucket < shares["validation"]:
+        return "validation"
+    if bucket < shares["validation"] + shares["test"]:
+        return "test"
+    return "train"
+
+
 class Dataset:
     name: str
     task: str

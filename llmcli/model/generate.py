@@ -206,6 +206,12 @@ def greedy_batch(model, prompts: list[list[int]], max_new_tokens: int, eos_id=No
     keep prompt + max_new_tokens within it, or use generate_ids, which slides."""
     if not prompts or len({len(p) for p in prompts}) != 1 or not prompts[0]:
         raise ValueError("greedy_batch needs non-empty prompts of one length")
+    return _decode_rows(model, prompts, max_new_tokens, lambda logits: logits.argmax(-1), eos_id)
+
+
+def _decode_rows(model, prompts: list[list[int]], max_new_tokens: int, choose, eos_id) -> list[list[int]]:
+    """Rows decoded together over one KV cache, `choose(logits)` picking each step's
+    tokens; a row ends at eos (not returned), all end where the context is full."""
     device = _device(model)
     steps = min(max_new_tokens, model.config.context - len(prompts[0]) + 1)
     out: list[list[int]] = [[] for _ in prompts]
@@ -217,7 +223,7 @@ def greedy_batch(model, prompts: list[list[int]], max_new_tokens: int, eos_id=No
             cache = model.new_cache(len(prompts))
             logits = _last_logits(model, torch.tensor(prompts, device=device), cache)
             for step in range(steps):
-                tokens = logits.argmax(-1)
+                tokens = choose(logits)
                 for row, token in enumerate(tokens.tolist()):
                     if row in open_rows:
                         if token == eos_id:
@@ -240,39 +246,16 @@ def sample_batch(model, prompt_ids: list[int], count: int, config: GenerationCon
     config = config.validate()
     if not prompt_ids or count < 1:
         raise ValueError("sample_batch needs a non-empty prompt and count >= 1")
-    if config.temperature == 0:
-        rows = greedy_batch(model, [list(prompt_ids)], config.max_new_tokens, eos_id)
-        return rows * count
-    device = _device(model)
     prompt = list(prompt_ids)[-model.config.context :]
-    steps = min(config.max_new_tokens, model.config.context - len(prompt) + 1)
-    generator = torch.Generator(device=device)
+    if config.temperature == 0:
+        return greedy_batch(model, [prompt], config.max_new_tokens, eos_id) * count
+    generator = torch.Generator(device=_device(model))
     if config.seed is None:
         generator.seed()
     else:
         generator.manual_seed(config.seed)
-    out: list[list[int]] = [[] for _ in range(count)]
-    open_rows = set(range(count))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            cache = model.new_cache(count)
-            logits = _last_logits(model, torch.tensor([prompt] * count, device=device), cache)
-            for step in range(steps):
-                tokens = _sample_rows(logits.float(), config, generator)
-                for row, token in enumerate(tokens.tolist()):
-                    if row in open_rows:
-                        if token == eos_id:
-                            open_rows.discard(row)
-                        else:
-                            out[row].append(token)
-                if not open_rows or step == steps - 1:
-                    break
-                logits = _last_logits(model, tokens[:, None], cache)
-    finally:
-        model.train(was_training)
-    return out
+    return _decode_rows(model, [prompt] * count, config.max_new_tokens,
+                        lambda logits: _sample_rows(logits.float(), config, generator), eos_id)
 
 
 def _sample_rows(logits: torch.Tensor, config: GenerationConfig, generator) -> torch.Tensor:
@@ -292,69 +275,14 @@ def _sample_rows(logits: torch.Tensor, config: GenerationConfig, generator) -> t
 
 
 def beam_search(model, prompt_ids: list[int], config: GenerationConfig | None = None, eos_id=None) -> list[int]:
-    """The best continuation found by beam search (eos not included); stops when the context is full."""
-    config = (config or GenerationConfig(num_beams=4)).validate()
+    """The best continuation found by beam search (eos not included); stops when the context
+    is full. Hypotheses end at eos within the top num_beams candidates, and the search stops
+    when no live beam can beat the worst kept one (Hugging Face's rule)."""
+    from llmcli.model.batched_beams import beam_search_batch
+
     if not prompt_ids:
         raise ValueError("the prompt must contain at least one token")
-    context, vocab = model.config.context, model.config.vocab_size
-    prompt = list(prompt_ids)[-context:]
-    steps = min(config.max_new_tokens, context - len(prompt) + 1)  # all but the last token get fed
-    nb, lp, device = config.num_beams, config.length_penalty, _device(model)
-    finished: list[tuple[float, list[int]]] = []  # (normalized score, tokens), best first, at most nb
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            cache = model.new_cache(1)
-            logits = _last_logits(model, torch.tensor([prompt], device=device), cache)
-            beams: list[list[int]] = [[]]
-            scores = [0.0]  # summed log-probs of each live beam
-            seen = None
-            if config.repetition_penalty != 1.0:
-                seen = torch.zeros(1, vocab, dtype=torch.bool, device=device)
-                seen[0, torch.tensor(prompt, device=device)] = True
-            for step in range(steps):
-                if seen is not None:
-                    logits = _penalize(logits, seen, config.repetition_penalty)
-                if config.no_repeat_ngram:
-                    for row, beam in enumerate(beams):
-                        banned = _banned(prompt + beam, config.no_repeat_ngram)
-                        if banned:
-                            logits[row, list(banned)] = -math.inf
-                logp = torch.log_softmax(logits, dim=-1) + torch.tensor(scores, device=device)[:, None]
-                top, flat = logp.view(-1).topk(min(2 * nb, logp.numel()))
-                rows, tokens, next_scores = [], [], []
-                for rank, (score, index) in enumerate(zip(top.tolist(), flat.tolist())):
-                    if score == -math.inf:
-                        break
-                    row, token = divmod(index, vocab)
-                    if token == eos_id:
-                        if rank < nb:  # as in HF: an eos outside the top nb does not end a hypothesis
-                            finished.append((score / (step + 1) ** lp, beams[row]))
-                        continue
-                    rows.append(row)
-                    tokens.append(token)
-                    next_scores.append(score)
-                    if len(rows) == nb:
-                        break
-                finished = sorted(finished, key=lambda f: f[0], reverse=True)[:nb]
-                beams = [beams[r] + [t] for r, t in zip(rows, tokens)]
-                scores = next_scores
-                if not beams or step == steps - 1:
-                    break
-                # done when no live beam, at its current length, beats the worst kept hypothesis (HF's rule)
-                if len(finished) == nb and max(scores) / (step + 1) ** lp <= finished[-1][0]:
-                    break
-                index = torch.tensor(rows, device=device)
-                cache.reorder(index)
-                if seen is not None:
-                    seen = seen[index]
-                    seen[torch.arange(len(rows), device=device), torch.tensor(tokens, device=device)] = True
-                logits = _last_logits(model, torch.tensor(tokens, device=device)[:, None], cache)
-    finally:
-        model.train(was_training)
-    finished += [(s / len(b) ** lp, b) for s, b in zip(scores, beams) if b]
-    return max(finished, key=lambda f: f[0])[1] if finished else []
+    return beam_search_batch(model, [list(prompt_ids)], config or GenerationConfig(num_beams=4), eos_id)[0]
 
 
 class _Detokenizer:

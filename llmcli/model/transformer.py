@@ -128,9 +128,13 @@ class KVCache:
         self.capacity = config.context
 
     def reorder(self, index):
-        """Keep the batch rows in `index` (beam search)."""
-        self.k = self.k.index_select(1, index)
-        self.v = self.v.index_select(1, index)
+        """Keep the batch rows in `index` (beam search). Only the positions filled so far
+        are copied: the rest is written before it is ever read."""
+        shape = (self.k.shape[0], len(index), *self.k.shape[2:])
+        k, v = self.k.new_empty(shape), self.v.new_empty(shape)
+        k[:, :, :, : self.length] = self.k[:, :, :, : self.length].index_select(1, index)
+        v[:, :, :, : self.length] = self.v[:, :, :, : self.length].index_select(1, index)
+        self.k, self.v = k, v
 
 
 class Attention(nn.Module):

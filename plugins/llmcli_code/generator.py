@@ -12,8 +12,9 @@ running the solution itself, so every solution passes its own tests.
 from __future__ import annotations
 
 import functools
-import hashlib
 import random
+
+from llmcli.datasets import split_by_hash
 
 from llmcli_code.basics import classic, combination
 from llmcli_code.families import INDENT, Problem, aggregate, arithmetic, branch, text_steps
@@ -29,12 +30,7 @@ MAKERS = ((aggregate, 46), (branch, 16), (arithmetic, 13), (text_steps, 13), (co
 def split_of(problem: Problem) -> str:
     if problem.core:
         return "train"
-    bucket = int.from_bytes(hashlib.blake2b(repr(problem.key).encode(), digest_size=4).digest(), "big") % 100
-    if bucket < SHARES["validation"]:
-        return "validation"
-    if bucket < SHARES["validation"] + SHARES["test"]:
-        return "test"
-    return "train"
+    return split_by_hash(repr(problem.key), SHARES)
 
 
 def prompt_of(problem: Problem) -> str:

@@ -4,8 +4,9 @@ so no name of a test paragraph ever occurs in training."""
 
 from __future__ import annotations
 
-import hashlib
 import random
+
+from llmcli.datasets import split_by_hash
 
 ONSETS = ("b br c d dr f g gr h j k l m n p pr r s sh st t th tr v w z "
           "b d k l m n r s t v").split()
@@ -19,12 +20,7 @@ SHARES = {"validation": 10, "test": 10}  # percent of all names; the rest are fo
 
 def split_of(name: str) -> str:
     """The split a name belongs to, by a hash of the name."""
-    bucket = int.from_bytes(hashlib.blake2b(name.lower().encode(), digest_size=4).digest(), "big") % 100
-    if bucket < SHARES["validation"]:
-        return "validation"
-    if bucket < SHARES["validation"] + SHARES["test"]:
-        return "test"
-    return "train"
+    return split_by_hash(name.lower(), SHARES)
 
 
 def syllables(rng: random.Random, count: int) -> str:

@@ -22,7 +22,8 @@ class QATask(Task):
     input_field = "question"
     default_time = "2m30s"
     interactive_help = ("Paste a passage first, then ask questions about it (a passage of several lines "
-                        "goes between lines of \"\"\").")
+                        "goes between lines of \"\"\"; :context TEXT changes it).")
+    session_commands = (CONTEXT_COMMAND,)
     options = (TaskOption("--context", "context_file", "A text file: the passage questions are asked about.",
                           commands=("run",), metavar="FILE"),)
     context_file: str | None = None
@@ -44,7 +45,7 @@ class QATask(Task):
 
     def read_input(self, text: str) -> dict:
         """The first input (without --context) is the passage; the others are questions.
-        A piped line `:context TEXT` replaces the passage (a session keeps :commands to itself)."""
+        A line `:context TEXT` replaces the passage (piped, or in a session)."""
         text = text.strip()
         if text.startswith(CONTEXT_COMMAND + " ") or text == CONTEXT_COMMAND:
             text = text[len(CONTEXT_COMMAND):].strip()

@@ -16,9 +16,10 @@ belongs to one split, fixed by its hash.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from functools import lru_cache
+
+from llmcli.datasets import hash_percent, split_by_hash
 
 from llmcli_sentiment.clauses import aspect_clause, fragment, judgement, opposite, pick_adjective, subject, verdict
 from llmcli_sentiment.lexicon import DOMAINS, GENERAL, INTENSIFIERS, LABELS, NEGATORS, OVERALL, POSITIVE, adjective
@@ -28,18 +29,12 @@ SHARES = {"validation": 5, "test": 10}  # percent of texts; the rest are trainin
 HELD_OUT_PERCENT = 20  # of the negated pairs of domain adjectives
 
 
-def bucket(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest(), "big") % 100
+bucket = hash_percent
 
 
 def split_of(text: str) -> str:
     """The one split a text may be in, fixed by its hash (case and spacing ignored)."""
-    b = bucket(" ".join(text.lower().split()))
-    if b < SHARES["validation"]:
-        return "validation"
-    if b < SHARES["validation"] + SHARES["test"]:
-        return "test"
-    return "train"
+    return split_by_hash(" ".join(text.lower().split()), SHARES)
 
 
 @lru_cache(maxsize=None)

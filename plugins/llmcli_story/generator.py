@@ -14,8 +14,9 @@ seen in training: the test measures continuing an opening the model has not met.
 
 from __future__ import annotations
 
-import hashlib
 import random
+
+from llmcli.datasets import split_by_hash
 
 from llmcli_story.world import (BOYS, COLORS, FAVORS, GIRLS, GOALS, HELPER_NAMES, HELPERS, HEROES, HOBBIES,
                                 LESSONS, OBSTACLES, PLACES, TAILS, TRAITS)
@@ -27,12 +28,7 @@ PRONOUNS = {"he": ("he", "him", "his"), "she": ("she", "her", "her")}
 
 def split_of(opening: str) -> str:
     """The split an opening line belongs to, fixed by its hash."""
-    bucket = int.from_bytes(hashlib.blake2b(opening.encode(), digest_size=4).digest(), "big") % 100
-    if bucket < SHARES["validation"]:
-        return "validation"
-    if bucket < SHARES["validation"] + SHARES["test"]:
-        return "test"
-    return "train"
+    return split_by_hash(opening, SHARES)
 
 
 def generate(split: str, count: int, seed: int) -> list[dict]:

@@ -8,8 +8,9 @@ share a summary: a test document always states a combination of facts not traine
 
 from __future__ import annotations
 
-import hashlib
 import random
+
+from llmcli.datasets import split_by_hash
 
 from llmcli_summarize.dialogues import arrangement
 from llmcli_summarize.news import company, council, notice
@@ -22,12 +23,7 @@ KINDS = ((arrangement, 3), (incident, 2), (match, 2), (company, 1), (council, 1)
 
 
 def split_of(summary: str) -> str:
-    bucket = int.from_bytes(hashlib.blake2b(summary.encode(), digest_size=4).digest(), "big") % 100
-    if bucket < SHARES["validation"]:
-        return "validation"
-    if bucket < SHARES["validation"] + SHARES["test"]:
-        return "test"
-    return "train"
+    return split_by_hash(summary, SHARES)
 
 
 def generate(split: str, count: int, seed: int) -> list[dict]:

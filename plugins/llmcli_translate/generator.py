@@ -10,8 +10,9 @@ keeping those of the split fills it quickly.
 
 from __future__ import annotations
 
-import hashlib
 import random
+
+from llmcli.datasets import split_by_hash
 
 from llmcli_translate.grammar import sentence
 
@@ -28,12 +29,7 @@ def key(english: str) -> str:
 
 
 def split_of(english: str) -> str:
-    bucket = int.from_bytes(hashlib.blake2b(key(english).encode(), digest_size=4).digest(), "big") % 100
-    if bucket < SHARES["validation"]:
-        return "validation"
-    if bucket < SHARES["validation"] + SHARES["test"]:
-        return "test"
-    return "train"
+    return split_by_hash(key(english), SHARES)
 
 
 def generate(split: str, count: int, seed: int) -> list[dict]:
