@@ -40,11 +40,6 @@ class Echo(Task):
     metrics = ("exact_match", "echo_length")
 
 
-def third_party_tasks(result) -> list[str]:
-    """The names `tasks --json` lists, less llmcli's built-in tasks."""
-    return [t["name"] for t in json.loads(result.stdout) if not t["builtin"]]
-
-
 class EchoHead(LanguageModelHead):
     name = "echo-head"
 
@@ -222,6 +217,11 @@ def ok(result: Result) -> Result:
     assert result.code == 0, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     return result
+
+
+def third_party_tasks(result) -> list[str]:
+    """The names `tasks --json` lists, less llmcli's built-in tasks."""
+    return [t["name"] for t in json.loads(result.stdout) if not t["builtin"]]
 
 
 def test_good_plugin_task_and_plugin_listing(site, llmcli_home):

@@ -107,7 +107,9 @@ def test_files_outside_its_folder_are_not_written(tmp_path):
     if not AS_ROOT:
         pytest.skip("without root the program runs as the same user, who may write here")
     outcome = run(f"open({str(target)!r}, 'w').write('x')\n")
-    assert outcome.status == FAILED and "Permission denied" in outcome.error
+    # refused, or not even there: under /tmp the program sees a private, empty /tmp
+    assert outcome.status == FAILED
+    assert "Permission denied" in outcome.error or "No such file or directory" in outcome.error
     assert not target.exists()
 
 
