@@ -88,3 +88,19 @@ def test_given_predictions_are_scored_without_a_model(tmp_path):
     assert report["model"] is None and report["metrics"]["exact_match"] == 75.0
     no_model = run("eval", "reverse")
     assert no_model.exit_code == 1 and "give the model to score: -m MODEL" in no_model.stderr
+
+
+def test_eval_scores_validation_where_there_is_no_test_split(words_file, tmp_path, llmcli_home):
+    folder = tmp_path / "no-test"
+    folder.mkdir()
+    rows = words_file.read_text(encoding="utf-8").splitlines()
+    (folder / "train.jsonl").write_text("\n".join(rows[:30]) + "\n", encoding="utf-8")
+    (folder / "validation.jsonl").write_text("\n".join(rows[30:]) + "\n", encoding="utf-8")
+    trained = run("finetune", "reverse", "--data", folder, "--words-field", "w", "--name", "rev2", *FT)
+    assert trained.exit_code == 0, trained.output
+    scored = run("eval", "reverse", "-m", "rev2", "--data", folder, "--json")
+    assert scored.exit_code == 0, scored.output
+    report = json.loads(scored.stdout)
+    assert report["split"] == "validation" and report["examples"] == 10
+    missing = run("eval", "reverse", "-m", "rev2", "--data", folder, "--split", "test")
+    assert missing.exit_code == 1 and "no 'test' split" in missing.stderr

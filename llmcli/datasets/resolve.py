@@ -49,9 +49,13 @@ def training_splits(task, dataset: Dataset) -> tuple[list[dict], list[dict]]:
     return train[:-held], train[-held:]
 
 
-def evaluation_split(task, dataset: Dataset, split: str) -> tuple[str, list[dict]]:
-    """(split name, examples): a single file is evaluated whole, whatever the split."""
+def evaluation_split(task, dataset: Dataset, split: str | None) -> tuple[str, list[dict]]:
+    """(split name, examples): a single file is evaluated whole, whatever the split. With
+    no split named, the test split, or the validation split of a dataset without one
+    (Multi30k's public files, say)."""
     names = dataset.split_names(task)
     if names == [WHOLE]:
         return WHOLE, dataset.load(task, WHOLE)
+    if split is None:
+        split = "test" if "test" in names or "validation" not in names else "validation"
     return split, dataset.load(task, split)
