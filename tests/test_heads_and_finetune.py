@@ -10,11 +10,10 @@ import json
 import math
 
 import pytest
+from cli_helpers import ok, one_line_error, run
 import toy_tasks as toy_module
 import torch
-from click.testing import CliRunner
 
-from llmcli.cli import main
 from llmcli.errors import UserError
 from llmcli.heads.classification import ClassificationHead
 from llmcli.heads.language_model import LanguageModelHead
@@ -29,25 +28,6 @@ def small_toy_data(monkeypatch):
     """Smaller toy datasets, and no plugin from the environment beside the toy one."""
     monkeypatch.setattr(toy_module, "SIZES", SMALL_SIZES)
     monkeypatch.setenv("LLMCLI_LOAD_PLUGINS", "")
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Error")]
-    assert len(errors) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 def step_losses(run_dir) -> list[float]:
@@ -157,28 +137,28 @@ def test_resume_gives_the_same_model_as_one_run(toy_tasks, llmcli_home, stop_at,
     # resuming with other data is refused
     other = tmp_path / "other.jsonl"
     other.write_text("".join(json.dumps(e) + "\n" for e in toy_module.bird_examples("other", 30, 5)))
-    assert_one_line_error(run("finetune", "bird", "--name", "halves", "--resume", "--data", other, "--steps", 9),
+    one_line_error(run("finetune", "bird", "--name", "halves", "--resume", "--data", other, "--steps", 9),
                           "the training examples differ from those halves was trained on")
     # ...and so is resuming a model of another task under its name
-    assert_one_line_error(run("finetune", "reverse", "--name", "halves", "--resume"),
+    one_line_error(run("finetune", "reverse", "--name", "halves", "--resume"),
                           "model 'halves' was not fine-tuned for task reverse")
     # a model fine-tuned for bird cannot be evaluated on reverse
-    assert_one_line_error(run("eval", "reverse", "-m", "halves"),
+    one_line_error(run("eval", "reverse", "-m", "halves"),
                           "halves was fine-tuned for task bird, not reverse")
 
 
 def test_finetune_errors(toy_tasks, llmcli_home):
-    assert_one_line_error(run("finetune", "bird", "--prompt", "Q: {question}", "--steps", 1, *FT),
+    one_line_error(run("finetune", "bird", "--prompt", "Q: {question}", "--steps", 1, *FT),
                           "--prompt names {question}, not a field of task bird", "{text}, {label}")
-    assert_one_line_error(run("finetune", "birds", "--steps", 1), "unknown task 'birds'", "did you mean 'bird'?")
-    assert_one_line_error(run("finetune", "bird", "--data", "color-gen", "--steps", 1),
+    one_line_error(run("finetune", "birds", "--steps", 1), "unknown task 'birds'", "did you mean 'bird'?")
+    one_line_error(run("finetune", "bird", "--data", "color-gen", "--steps", 1),
                           "dataset color-gen is for task color, not bird")
     assert not (llmcli_home / "models" / "bird").exists()
 
 
 def test_finetune_with_a_malformed_prompt(toy_tasks, llmcli_home):
     result = run("finetune", "bird", "--prompt", "{text", "--steps", 1, *FT)
-    assert_one_line_error(result, "the prompt format '{text' is invalid")
+    one_line_error(result, "the prompt format '{text' is invalid")
     assert "ValueError" not in result.stderr
 
 
@@ -205,7 +185,7 @@ def test_data_list_and_show(toy_tasks):
     assert by_name["bird-gen"]["task"] == "bird" and by_name["bird-gen"]["kind"] == "generated"
     assert by_name["bird-gen"]["plugin"] == "toy" and by_name["bird-gen"]["sizes"] == SMALL_SIZES
     assert [e["name"] for e in json.loads(ok(run("data", "list", "color", "--json")).stdout)] == ["color-gen"]
-    assert_one_line_error(run("data", "list", "colour"), "unknown task 'colour'")
+    one_line_error(run("data", "list", "colour"), "unknown task 'colour'")
 
     shown = json.loads(ok(run("data", "show", "reverse-gen", "--json", "-n", 2)).stdout)
     assert shown["task"] == "reverse" and shown["split"] == "train" and shown["sizes"] == SMALL_SIZES
@@ -219,8 +199,8 @@ def test_data_list_and_show(toy_tasks):
     assert bird["rendered"][0]["references"] == [bird["examples"][0]["label"]]
     color = json.loads(ok(run("data", "show", "color-gen", "--json", "-n", 1)).stdout)
     assert color["rendered"][0]["references"] == [color["examples"][0]["answers"][0]["text"]]
-    assert_one_line_error(run("data", "show", "bird-gen", "--split", "dev"), "has no 'dev' split")
-    assert_one_line_error(run("data", "show", "nothing-gen"), "no dataset named 'nothing-gen'")
+    one_line_error(run("data", "show", "bird-gen", "--split", "dev"), "has no 'dev' split")
+    one_line_error(run("data", "show", "nothing-gen"), "no dataset named 'nothing-gen'")
 
 
 # -- heads, unit by unit ----------------------------------------------------------------------------------

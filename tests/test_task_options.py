@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_helpers import run
 import toy_tasks as toy_module
-from click.testing import CliRunner
 
-from llmcli.cli import main
 
 FT = ["--preset", "nano", "--batch-size", "8", "--precision", "fp32", "--device", "cpu", "--steps", "3"]
 
@@ -18,10 +17,6 @@ FT = ["--preset", "nano", "--batch-size", "8", "--precision", "fp32", "--device"
 def small_toy_data(monkeypatch, toy_tasks):
     monkeypatch.setattr(toy_module, "SIZES", {"train": 64, "validation": 8, "test": 8})
     monkeypatch.setenv("LLMCLI_LOAD_PLUGINS", "")
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture

@@ -12,38 +12,19 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import ok, one_line_error, run
 from llmcli_sentiment.confusion import confusion_matrix
 from llmcli_sentiment.generator import generate, held_out_pairs, split_of
 from llmcli_sentiment.lexicon import DOMAINS, GENERAL, NEGATORS, adjective
 from llmcli_sentiment.loaders import read_examples
 from llmcli_sentiment.task import SentimentTask
 
-from llmcli.cli import main
 from llmcli.errors import UserError
 from llmcli.tasks import Prediction
 
 REPO = Path(__file__).resolve().parents[1]
 SST2 = REPO / ".." / "shared" / "data" / "sentiment" / "sst2"
 FT = ["--preset", "nano", "--batch-size", "16", "--precision", "fp32", "--device", "cpu"]
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def one_line_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
-    assert len(errors) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import ok, run
 
-from llmcli.cli import main
 from llmcli.errors import UserError
 from llmcli.tasks import Prediction
 from llmcli_story import register_datasets, register_metrics, register_tasks
@@ -23,24 +22,6 @@ from llmcli_story.world import BOYS, GIRLS
 
 SHARED = Path(__file__).resolve().parents[1] / "../shared/data/lm"
 FT = ["--preset", "nano", "--batch-size", "8", "--precision", "fp32", "--device", "cpu"]
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def one_line_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
-    assert len(errors) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 # -- the generated stories ---------------------------------------------------------------------

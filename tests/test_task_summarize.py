@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import run
 
-from llmcli.cli import main
 from llmcli.errors import UserError
 from llmcli.metrics.text import rouge
 from llmcli_summarize import register_datasets, register_tasks
@@ -24,10 +23,6 @@ DIALOGSUM = Path(__file__).resolve().parents[1] / "../shared/data/summarization/
 # words a summary may only contain when its document does: names, places, days, numbers
 FACT_WORDS = set(FIRST_NAMES) | set(SURNAMES) | set(TOWNS) | set(DAYS) | set(MONTHS) | set(COMPANIES)
 TINY = ["--preset", "nano", "--steps", "2", "--batch-size", "8", "--precision", "fp32", "--device", "cpu"]
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def write_jsonl(path: Path, records) -> Path:

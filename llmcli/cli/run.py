@@ -123,7 +123,7 @@ def default_model(task, yes: bool, options: dict) -> str:
     names = [task.name, f"{task.name}-default"] + [f"{task.name}-default-{i}" for i in range(2, 100)]
     name = next(n for n in names if not (models_dir() / n).exists())
     outcome = fine_tune(task.name, name=name, seconds=parse_duration(task.default_time),
-                        options={k: v for k, v in options.items() if v is not None and k in finetune_options(task)})
+                        options={k: v for k, v in options.items() if k in finetune_options(task)})
     return str(outcome.run_dir)
 
 

@@ -170,14 +170,15 @@ def check_split(dataset: Dataset, split: str, names: list[str]) -> None:
         raise UserError(f"dataset {dataset.name} has no {split!r} split: it has {', '.join(names)}")
 
 
-def split_files(folder: Path) -> dict[str, Path]:
-    """The standard split files in a folder: train.jsonl, val.tsv.gz, test.json..."""
+def split_files(folder: Path, suffixes: tuple[str, ...] | None = None) -> dict[str, Path]:
+    """The standard split files in a folder: train.jsonl, val.tsv.gz, test.json... (or
+    with the `suffixes` a task reads, such as .txt)."""
     from llmcli.datasets.formats import SUFFIXES
 
     found = {}
     for split, names in SPLIT_NAMES.items():
         for name in names:
-            for suffix in SUFFIXES:
+            for suffix in suffixes or SUFFIXES:
                 for candidate in (folder / f"{name}{suffix}", folder / f"{name}{suffix}.gz"):
                     if candidate.is_file() and split not in found:
                         found[split] = candidate

@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from llmcli.model.generate import GenerationConfig, _banned, _device, _last_logits, _penalize
+from llmcli.model.generate import GenerationConfig, _banned, _device, _eval_mode, _last_logits, _penalize
 
 
 class _Search:
@@ -20,7 +20,6 @@ class _Search:
         self.beams: list[list[int]] = [[]]
         self.scores = [0.0]  # summed log-probs of each live beam
         self.finished: list[tuple[float, list[int]]] = []  # (normalized score, tokens), best first
-        self.done = False
 
     def result(self, lp: float) -> list[int]:
         finished = self.finished + [(s / len(b) ** lp, b) for s, b in zip(self.scores, self.beams) if b]
@@ -37,52 +36,47 @@ def beam_search_batch(model, prompts: list[list[int]], config: GenerationConfig,
     steps = min(config.max_new_tokens, context - len(prompts[0]) + 1)
     nb, lp, device = config.num_beams, config.length_penalty, _device(model)
     searches = [_Search(p) for p in prompts]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            cache = model.new_cache(len(prompts))
-            logits = _last_logits(model, torch.tensor(prompts, device=device), cache)
-            owners = list(range(len(prompts)))  # the search each batch row belongs to
-            seen = None
-            if config.repetition_penalty != 1.0:
-                seen = torch.zeros(len(prompts), vocab, dtype=torch.bool, device=device)
-                for row, prompt in enumerate(prompts):
-                    seen[row, torch.tensor(prompt, device=device)] = True
-            for step in range(steps):
-                if seen is not None:
-                    logits = _penalize(logits, seen, config.repetition_penalty)
-                if config.no_repeat_ngram:
-                    for row, owner in enumerate(owners):
-                        search = searches[owner]
-                        beam = search.beams[row - owners.index(owner)]
-                        banned = _banned(search.prompt + beam, config.no_repeat_ngram)
-                        if banned:
-                            logits[row, list(banned)] = -math.inf
-                scores = torch.tensor([s for i in ordered(owners) for s in searches[i].scores], device=device)
-                logp = torch.log_softmax(logits, dim=-1) + scores[:, None]
-                next_rows, next_owners, next_tokens = [], [], []
-                start = 0
-                for owner in ordered(owners):
+    with _eval_mode(model), torch.inference_mode():
+        cache = model.new_cache(len(prompts))
+        logits = _last_logits(model, torch.tensor(prompts, device=device), cache)
+        owners = list(range(len(prompts)))  # the search each batch row belongs to
+        seen = None
+        if config.repetition_penalty != 1.0:
+            seen = torch.zeros(len(prompts), vocab, dtype=torch.bool, device=device)
+            for row, prompt in enumerate(prompts):
+                seen[row, torch.tensor(prompt, device=device)] = True
+        for step in range(steps):
+            if seen is not None:
+                logits = _penalize(logits, seen, config.repetition_penalty)
+            if config.no_repeat_ngram:
+                for row, owner in enumerate(owners):
                     search = searches[owner]
-                    count = len(search.beams)
-                    block = logp[start : start + count]
-                    rows, tokens = step_one(search, block, step, nb, lp, vocab, eos_id, steps)
-                    next_rows += [start + r for r in rows]
-                    next_tokens += tokens
-                    next_owners += [owner] * len(rows)
-                    start += count
-                if not next_rows:
-                    break
-                index = torch.tensor(next_rows, device=device)
-                cache.reorder(index)
-                if seen is not None:
-                    seen = seen[index]
-                    seen[torch.arange(len(next_rows), device=device), torch.tensor(next_tokens, device=device)] = True
-                owners = next_owners
-                logits = _last_logits(model, torch.tensor(next_tokens, device=device)[:, None], cache)
-    finally:
-        model.train(was_training)
+                    beam = search.beams[row - owners.index(owner)]
+                    banned = _banned(search.prompt + beam, config.no_repeat_ngram)
+                    if banned:
+                        logits[row, list(banned)] = -math.inf
+            scores = torch.tensor([s for i in ordered(owners) for s in searches[i].scores], device=device)
+            logp = torch.log_softmax(logits, dim=-1) + scores[:, None]
+            next_rows, next_owners, next_tokens = [], [], []
+            start = 0
+            for owner in ordered(owners):
+                search = searches[owner]
+                count = len(search.beams)
+                block = logp[start : start + count]
+                rows, tokens = step_one(search, block, step, nb, lp, vocab, eos_id, steps)
+                next_rows += [start + r for r in rows]
+                next_tokens += tokens
+                next_owners += [owner] * len(rows)
+                start += count
+            if not next_rows:
+                break
+            index = torch.tensor(next_rows, device=device)
+            cache.reorder(index)
+            if seen is not None:
+                seen = seen[index]
+                seen[torch.arange(len(next_rows), device=device), torch.tensor(next_tokens, device=device)] = True
+            owners = next_owners
+            logits = _last_logits(model, torch.tensor(next_tokens, device=device)[:, None], cache)
     return [search.result(lp) for search in searches]
 
 
@@ -120,7 +114,6 @@ def step_one(search: _Search, logp: torch.Tensor, step: int, nb: int, lp: float,
     over = (not search.beams or step == steps - 1
             or (len(search.finished) == nb and max(next_scores) / (step + 1) ** lp <= search.finished[-1][0]))
     if over:
-        search.done = True
         return [], []
     return rows, tokens
 

@@ -7,6 +7,7 @@ handful of small tensor ops, and the optional logit processors cost nothing when
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -58,6 +59,17 @@ class GenerationConfig:
 def _device(model) -> torch.device:
     param = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
     return param.device if param is not None else torch.device("cpu")
+
+
+@contextmanager
+def _eval_mode(model):
+    """The model in eval mode (no dropout) for the block, then as it was."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 def _last_logits(model, idx: torch.Tensor, cache) -> torch.Tensor:
@@ -171,10 +183,8 @@ def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterat
     keep = max(1, context // 2)
     start = max(0, len(seq) - context)  # the model sees seq[start:]
     device = _device(model)
-    was_training = model.training
-    model.eval()
     # inference_mode wraps each step, never a yield, so the caller's code runs outside it
-    try:
+    with _eval_mode(model):
         with torch.inference_mode():
             sampler = _Sampler(config, model.config.vocab_size, device, seq)
             cache = model.new_cache(1) if config.use_cache else None
@@ -196,8 +206,6 @@ def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterat
             if token is None or token == eos_id:
                 return
             yield token
-    finally:
-        model.train(was_training)
 
 
 def greedy_batch(model, prompts: list[list[int]], max_new_tokens: int, eos_id=None) -> list[list[int]]:
@@ -216,25 +224,20 @@ def _decode_rows(model, prompts: list[list[int]], max_new_tokens: int, choose, e
     steps = min(max_new_tokens, model.config.context - len(prompts[0]) + 1)
     out: list[list[int]] = [[] for _ in prompts]
     open_rows = set(range(len(prompts)))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            cache = model.new_cache(len(prompts))
-            logits = _last_logits(model, torch.tensor(prompts, device=device), cache)
-            for step in range(steps):
-                tokens = choose(logits)
-                for row, token in enumerate(tokens.tolist()):
-                    if row in open_rows:
-                        if token == eos_id:
-                            open_rows.discard(row)
-                        else:
-                            out[row].append(token)
-                if not open_rows or step == steps - 1:
-                    break
-                logits = _last_logits(model, tokens[:, None], cache)
-    finally:
-        model.train(was_training)
+    with _eval_mode(model), torch.inference_mode():
+        cache = model.new_cache(len(prompts))
+        logits = _last_logits(model, torch.tensor(prompts, device=device), cache)
+        for step in range(steps):
+            tokens = choose(logits)
+            for row, token in enumerate(tokens.tolist()):
+                if row in open_rows:
+                    if token == eos_id:
+                        open_rows.discard(row)
+                    else:
+                        out[row].append(token)
+            if not open_rows or step == steps - 1:
+                break
+            logits = _last_logits(model, tokens[:, None], cache)
     return out
 
 

@@ -161,16 +161,9 @@ def is_text_file(path: Path) -> bool:
 
 def text_split_files(folder: Path) -> dict[str, Path]:
     """train.txt, validation.txt (or val, valid, dev) and test.txt in a folder, maybe gzipped."""
-    from llmcli.datasets import SPLIT_NAMES
+    from llmcli.datasets import split_files
 
-    found = {}
-    for split, names in SPLIT_NAMES.items():
-        for name in names:
-            for suffix in TEXT_SUFFIXES:
-                for candidate in (folder / f"{name}{suffix}", folder / f"{name}{suffix}.gz"):
-                    if candidate.is_file() and split not in found:
-                        found[split] = candidate
-    return found
+    return split_files(folder, TEXT_SUFFIXES)
 
 
 def record_story(record, where: str) -> dict:
