@@ -11,12 +11,15 @@ import argparse
 import copy
 import time
 
+from pathlib import Path
+
 import torch
 
 from common import report
 from llmcli.model.generate import GenerationConfig, generate_ids
 from llmcli.model.quantize import quantize_for_generation
-from llmcli.model.transformer import Transformer, preset_config
+from llmcli.model.config import preset_config
+from llmcli.model.transformer import Transformer
 
 
 def tokens_per_second(model, config: GenerationConfig, prompt: list[int], repeats: int = 3) -> float:
@@ -33,18 +36,14 @@ def bpb_delta(name: str) -> tuple[float, float]:
     """Validation bits per byte of a trained model, float32 and int8."""
     from llmcli.model.loading import load_model
     from llmcli.paths import resolve_model
-    from llmcli.training.corpus import read_corpus, split_train_val
-    from llmcli.training.evaluation import LanguageModelEvaluator
-    from llmcli.training.language_model import encode_split
-    from llmcli.training.batches import as_token_tensor
+    from llmcli.training.corpus_workload import CorpusWorkload
+    from llmcli.training.distributed import current
 
     loaded = load_model(resolve_model(name))
-    data = loaded.config["data"]
-    train_text, val_text = split_train_val(read_corpus(data["path"]), data["val_fraction"])
-    _, val_ids = encode_split(loaded.tokenizer, train_text, val_text, lambda e: None)
-    evaluator = LanguageModelEvaluator(
-        as_token_tensor(val_ids, loaded.tokenizer.vocab_size), len(val_text.encode()), loaded.model.config.context
-    )
+    data = loaded.config.data
+    workload = CorpusWorkload(Path(data.path), val_fraction=data.val_fraction)
+    encoded = workload.encode(loaded.tokenizer, loaded.model.config.context, lambda e: None)
+    evaluator = workload.feed(encoded, loaded.tokenizer, loaded.config.train, current()).evaluator
     with torch.inference_mode():
         fp32 = evaluator(loaded.model, final=True)["val_bpb"]
         quantize_for_generation(loaded.model)

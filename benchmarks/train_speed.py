@@ -13,10 +13,12 @@ import time
 import torch
 
 from common import peak_rss_mib, report
-from llmcli.model.transformer import Transformer, preset_config
+from llmcli.model.config import preset_config
+from llmcli.model.transformer import Transformer
 from llmcli.training.autoconfig import matmul_flops
 from llmcli.training.devices import autocast
-from llmcli.training.trainer import TrainSettings, make_optimizer
+from llmcli.training.run_config import TrainSettings
+from llmcli.training.trainer import make_optimizer
 
 CPU = torch.device("cpu")
 

@@ -41,7 +41,9 @@ def name_from_file(path: str | os.PathLike) -> str:
 
 
 def is_run_dir(path: Path) -> bool:
-    return (path / "config.json").is_file()
+    from llmcli.training.run_config import has_config
+
+    return has_config(path)
 
 
 def resolve_model(name_or_path: str) -> Path:

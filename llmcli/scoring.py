@@ -28,16 +28,16 @@ class TaskModel:
 def task_for_model(task, given: dict, model_ref: str | None):
     """The task configured with the options given on the command line, and, for those
     not given, the options the model was fine-tuned with (a de->en model stays de->en)."""
-    import json
-
     from llmcli.paths import resolve_model
+    from llmcli.training.run_config import load_config
 
     saved = {}
     if model_ref is not None:
+        path = resolve_model(model_ref)
         try:
-            config = json.loads((resolve_model(model_ref) / "config.json").read_text(encoding="utf-8"))
-            saved = (config.get("task") or {}).get("options") or {}
-        except (OSError, ValueError):
+            task_info = load_config(path).task
+            saved = task_info.options if task_info else {}
+        except UserError:
             saved = {}  # load_task_model reports what is wrong with the model
     return task.configured({**saved, **{k: v for k, v in given.items() if v is not None}})
 
@@ -50,17 +50,17 @@ def load_task_model(model_ref: str, task, precision: str = "auto") -> TaskModel:
 
     path = resolve_model(model_ref)
     loaded = load_model(path)
-    info = loaded.config.get("task")
+    info = loaded.config.task
     if info is None and task.head != "lm":
         raise UserError(f"{path.name} is a language model, not fine-tuned for {task.name}: "
                         f"run `llmcli finetune {task.name} --base {path.name} --time 2m` first")
-    if info is not None and info["name"] != task.name:
-        raise UserError(f"{path.name} was fine-tuned for task {info['name']}, not {task.name}: "
+    if info is not None and info.name != task.name:
+        raise UserError(f"{path.name} was fine-tuned for task {info.name}, not {task.name}: "
                         f"`llmcli models` lists the models, or fine-tune one with `llmcli finetune {task.name}`")
     prepare_for_generation(loaded.model, precision)
     head = registry.get().heads.get(task.head)
     return TaskModel(name=path.name, path=path, model=loaded.model, tokenizer=loaded.tokenizer, task=task,
-                     head=head, settings=(info or {}).get("settings", {}), prompt=(info or {}).get("prompt"))
+                     head=head, settings=info.settings if info else {}, prompt=info.prompt if info else None)
 
 
 def predict(tm: TaskModel, examples: list[dict], decoding: dict | None = None,

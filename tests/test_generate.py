@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from llmcli.model.generate import GenerationConfig, beam_search, generate_ids, generate_text, stream_text
-from llmcli.model.transformer import ModelConfig, Transformer
+from llmcli.model.config import ModelConfig
+from llmcli.model.transformer import Transformer
 
 PROMPT = [3, 14, 15, 92, 65]
 

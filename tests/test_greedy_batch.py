@@ -63,7 +63,8 @@ def test_sample_batch_draws_distinct_seeded_rows_within_top_k():
     import torch
 
     from llmcli.model.generate import sample_batch
-    from llmcli.model.transformer import ModelConfig, Transformer
+    from llmcli.model.config import ModelConfig
+    from llmcli.model.transformer import Transformer
 
     torch.manual_seed(0)
     model = Transformer(ModelConfig(vocab_size=50, n_layer=1, n_head=2, n_embd=16, context=32))

@@ -9,7 +9,8 @@ import torch
 
 from llmcli.model.generate import GenerationConfig, generate_ids
 from llmcli.model.quantize import int8_kernel_available, quantize_for_generation
-from llmcli.model.transformer import ModelConfig, Transformer
+from llmcli.model.config import ModelConfig
+from llmcli.model.transformer import Transformer
 
 pytestmark = pytest.mark.skipif(not int8_kernel_available(), reason="no int8 kernel in this torch")
 

@@ -236,7 +236,8 @@ def test_span_reader_lets_a_token_see_the_words_after_it():
     from llmcli.heads.span import SpanHead
     from llmcli.heads.span_reader import SpanReader
     from llmcli.model.loading import attach_head
-    from llmcli.model.transformer import ModelConfig, Transformer
+    from llmcli.model.config import ModelConfig
+    from llmcli.model.transformer import Transformer
 
     torch.manual_seed(0)
     model = Transformer(ModelConfig(vocab_size=32, n_layer=1, n_head=2, n_embd=32, context=16))

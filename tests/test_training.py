@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llmcli.model.transformer import ModelConfig, Transformer
+from llmcli.model.config import ModelConfig
+from llmcli.model.transformer import Transformer
 from llmcli.training import rundir
 from llmcli.training.batches import RandomWindows
-from llmcli.training.trainer import Trainer, TrainingInterrupted, TrainSettings, lr_at
+from llmcli.training.run_config import TrainSettings
+from llmcli.training.trainer import Trainer, TrainingInterrupted, lr_at
 
 CONFIG = ModelConfig(vocab_size=64, n_layer=2, n_head=2, n_embd=32, context=16)
 

@@ -24,8 +24,10 @@ def demo(seconds, prompt, seed):
     """
     started = time.perf_counter()
     from llmcli.cli.options import parse_duration
-    from llmcli.cli.train import run
+    from llmcli.cli.training_options import TrainingFlags
+    from llmcli.cli.training_run import train_corpus
     from llmcli.paths import models_dir
+    from llmcli.training.corpus_workload import CorpusWorkload
 
     if not DEMO_CORPUS.is_file():
         raise UserError(
@@ -38,7 +40,7 @@ def demo(seconds, prompt, seed):
     run_dir = models_dir() / "demo"
     if run_dir.exists():
         shutil.rmtree(run_dir)
-    run(DEMO_CORPUS, "demo", run_dir, started, False, False, dict(seconds=budget, seed=seed))
+    train_corpus(CorpusWorkload(DEMO_CORPUS), "demo", TrainingFlags(seconds=budget, seed=seed), started)
     from llmcli.model.generate import GenerationConfig, stream_text
     from llmcli.model.loading import load_model
     from llmcli.model.quantize import prepare_for_generation

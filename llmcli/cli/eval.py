@@ -7,7 +7,7 @@ import json
 import click
 
 from llmcli.cli.task_options import TaskCommand
-from llmcli.cli.train import positive
+from llmcli.cli.options import positive
 from llmcli.errors import UserError
 
 

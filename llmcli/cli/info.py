@@ -15,17 +15,18 @@ def info(model_name, as_json):
     from llmcli.files import read_jsonl
     from llmcli.paths import resolve_model
     from llmcli.training import rundir
+    from llmcli.training.run_config import load_config, load_summary
 
     path = resolve_model(model_name)
-    config = rundir.read_json(path / rundir.CONFIG)
-    summary_file = path / rundir.SUMMARY
-    summary = rundir.read_json(summary_file) if summary_file.is_file() else {}
+    config = load_config(path)
+    finished = load_summary(path)
+    summary = finished.to_dict() if finished else {}
     metrics = read_jsonl(path / rundir.METRICS) if (path / rundir.METRICS).is_file() else []
     steps = [m for m in metrics if m.get("event") == "step"]
     evals = [m for m in metrics if m.get("event") == "eval"]
     if as_json:
         click.echo(json.dumps({
-            "name": path.name, "path": str(path), "config": config, "summary": summary,
+            "name": path.name, "path": str(path), "config": config.to_dict(), "summary": summary,
             "loss_curve": [[m["step"], m["loss"]] for m in steps],
             "val_curve": [[m["step"], m["val_loss"], m.get("val_bpb")] for m in evals],
         }, indent=2))
@@ -38,16 +39,16 @@ def info(model_name, as_json):
     console = out_console()
     table = Table(title=path.name, show_header=False, title_justify="left")
     table.add_row("path", str(path))
-    table.add_row("preset", str(config.get("preset")))
-    table.add_row("parameters", f"{config.get('params', 0):,}")
-    for key, value in config.get("model", {}).items():
+    table.add_row("preset", str(config.preset))
+    table.add_row("parameters", f"{config.params or 0:,}")
+    for key, value in config.model.to_dict().items():
         table.add_row(f"model.{key}", str(value))
-    tok = config.get("tokenizer", {})
-    table.add_row("tokenizer", f"{tok.get('type')}, {tok.get('vocab_size')} tokens")
-    data = config.get("data", {})
-    table.add_row("data", f"{data.get('path')} ({data.get('bytes', 0):,} bytes)")
+    table.add_row("tokenizer", f"{config.tokenizer.type}, {config.tokenizer.vocab_size} tokens")
+    table.add_row("data", data_line(config.data))
+    if config.origin.base:
+        table.add_row("base", config.origin.base)
     for key in ("lr", "batch_size", "grad_accum", "precision", "seed"):
-        table.add_row(f"train.{key}", str(config.get("train", {}).get(key)))
+        table.add_row(f"train.{key}", str(getattr(config.train, key)))
     for key, value in summary.items():
         table.add_row(key, str(value))
     if not summary:
@@ -56,3 +57,10 @@ def info(model_name, as_json):
     if steps:
         console.print("\n[bold]training loss[/]")
         console.print(line_chart([m["step"] for m in steps], [m["loss"] for m in steps]), markup=False)
+
+
+def data_line(data) -> str:
+    """A corpus with its size, or a task's dataset with its example counts."""
+    if hasattr(data, "bytes"):
+        return f"{data.path} ({data.bytes:,} bytes)"
+    return f"{data.dataset} ({data.train_examples:,} train, {data.validation_examples:,} validation examples)"

@@ -9,21 +9,20 @@ import click
 
 def describe(run) -> dict:
     """One model's listing entry, from its JSON files only (no torch)."""
-    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
-    summary_path = run / "summary.json"
-    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
-    data = config.get("data", {})
+    from llmcli.training.run_config import load_config, load_summary
+
+    config, summary = load_config(run), load_summary(run)
     return {
         "name": run.name,
         "path": str(run),
-        "preset": config.get("preset"),
-        "task": (config.get("task") or {}).get("name"),
-        "params": config.get("params"),
-        "data": data.get("path") or data.get("dataset"),
-        "val_bpb": summary.get("val_bpb"),
-        "steps": summary.get("steps"),
-        "created": config.get("created"),
-        "finished": bool(summary),
+        "preset": config.preset,
+        "task": config.task.name if config.task else None,
+        "params": config.params,
+        "data": config.data_name,
+        "val_bpb": summary.figures.get("val_bpb") if summary else None,
+        "steps": summary.steps if summary else None,
+        "created": config.created,
+        "finished": summary is not None,
     }
 
 
@@ -34,6 +33,7 @@ def latest_for_task(task: str) -> dict | None:
 
 
 def list_runs() -> list[dict]:
+    from llmcli.errors import UserError
     from llmcli.paths import is_run_dir, models_dir
 
     root = models_dir()
@@ -45,7 +45,7 @@ def list_runs() -> list[dict]:
             continue
         try:
             entries.append(describe(run))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, UserError) as exc:
             entries.append({"name": run.name, "path": str(run), "error": f"unreadable: {exc}"})
     return entries
 

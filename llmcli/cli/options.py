@@ -34,3 +34,10 @@ class Duration(click.ParamType):
             return parse_duration(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+def positive(ctx, param, value):
+    """A click callback: a number given must be greater than 0."""
+    if value is not None and value <= 0:
+        raise click.BadParameter("must be greater than 0")
+    return value

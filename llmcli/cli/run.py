@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from llmcli.cli.task_options import TaskCommand, task_values
-from llmcli.cli.train import positive
+from llmcli.cli.options import positive
 from llmcli.errors import UserError
 
 
@@ -117,12 +117,13 @@ def default_model(task, yes: bool, options: dict) -> str:
                       f"{task.default_dataset} (about {task.default_time}).", markup=False)
     from llmcli.cli.finetune import fine_tune
     from llmcli.cli.options import parse_duration
+    from llmcli.cli.training_options import TrainingFlags
     from llmcli.paths import models_dir
 
     # a name nothing has yet: the user's models are never replaced
     names = [task.name, f"{task.name}-default"] + [f"{task.name}-default-{i}" for i in range(2, 100)]
     name = next(n for n in names if not (models_dir() / n).exists())
-    outcome = fine_tune(task.name, name=name, seconds=parse_duration(task.default_time),
+    outcome = fine_tune(task.name, TrainingFlags(seconds=parse_duration(task.default_time)), name=name,
                         options={k: v for k, v in options.items() if k in finetune_options(task)})
     return str(outcome.run_dir)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from llmcli.errors import UserError
 from llmcli.training import rundir
+from llmcli.training.run_config import RunConfig, load_config
 
 
 @dataclass
@@ -14,16 +15,14 @@ class LoadedModel:
     path: Path
     model: object  # Transformer
     tokenizer: object  # Tokenizer
-    config: dict  # the run's config.json
+    config: RunConfig
 
 
-def build_model(config: dict):
-    from llmcli.model.transformer import ModelConfig, Transformer
+def build_model(config):
+    """A Transformer of this ModelConfig, with fresh weights."""
+    from llmcli.model.transformer import Transformer
 
-    try:
-        return Transformer(ModelConfig.from_dict(config["model"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserError(f"the model config is invalid ({exc}): retrain the model") from None
+    return Transformer(config)
 
 
 def attach_head(model, head, settings: dict) -> None:
@@ -34,24 +33,23 @@ def attach_head(model, head, settings: dict) -> None:
         layer.to(model.embed.weight.device)
 
 
-def head_of(config: dict):
+def head_of(config: RunConfig):
     """The head a fine-tuned model was trained with (None for a plain language model)."""
-    task = config.get("task")
-    if not task:
+    if config.task is None:
         return None
     from llmcli import registry
 
-    return registry.get().heads.get(task["head"])
+    return registry.get().heads.get(config.task.head)
 
 
 def load_model(path: Path, device: str = "cpu") -> LoadedModel:
     from llmcli.model.tokenizer import Tokenizer
 
-    config = rundir.read_json(path / rundir.CONFIG)
-    model = build_model(config)
+    config = load_config(path)
+    model = build_model(config.model)
     head = head_of(config)
     if head is not None:
-        attach_head(model, head, config["task"].get("settings", {}))
+        attach_head(model, head, config.task.settings)
     weights_file = path / rundir.WEIGHTS
     checkpoint = rundir.checkpoint_dir(path)
     if not weights_file.is_file() and checkpoint is not None:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
-from llmcli.model.transformer import PRESETS, ModelConfig, Transformer
+from llmcli.model.config import PRESETS, ModelConfig
+from llmcli.model.transformer import Transformer
 
 # Tokens per parameter that a shape must see to be chosen. On tinyshakespeare in 133 s,
 # 2x128 at 7-9 tokens per parameter (2.16-2.19 bits per byte) beat 2x64 at about 80
@@ -136,3 +137,16 @@ def plan_auto(
 
 def plan_preset(name: str, corpus_default_vocab: int) -> Plan:
     return plan_for(PRESETS[name], corpus_default_vocab, f"preset {name}")
+
+
+def plan_run(preset: str, corpus_tokens: int, corpus_default_vocab: int, device: torch.device, precision: str,
+             seconds: float | None, steps: int | None) -> Plan:
+    """The plan of a from-scratch run: a named preset's, or auto's for the budget."""
+    from llmcli.errors import UserError
+
+    if preset == "auto":
+        return plan_auto(corpus_tokens, corpus_default_vocab, device, precision, seconds=seconds,
+                         steps=steps if seconds is None else None)
+    if preset in PRESETS:
+        return plan_preset(preset, corpus_default_vocab)
+    raise UserError(f"unknown preset {preset!r}: choose auto or one of {', '.join(PRESETS)}")

@@ -12,7 +12,7 @@ import math
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -22,6 +22,7 @@ from llmcli.errors import UserError
 from llmcli.files import append_jsonl
 from llmcli.training import distributed, rundir
 from llmcli.training.devices import autocast
+from llmcli.training.run_config import TrainSettings
 
 
 class TrainingInterrupted(Exception):
@@ -30,29 +31,6 @@ class TrainingInterrupted(Exception):
     def __init__(self, step: int):
         super().__init__(f"interrupted at step {step}")
         self.step = step
-
-
-@dataclass
-class TrainSettings:
-    max_steps: int | None = None  # a budget in optimizer steps...
-    max_seconds: float | None = None  # ...or in seconds of training loop
-    batch_size: int = 16
-    grad_accum: int = 1
-    lr: float = 1e-3
-    min_lr_ratio: float = 0.1
-    warmup: float = 0.03  # share of the budget spent warming up
-    weight_decay: float = 0.1
-    beta1: float = 0.9
-    beta2: float = 0.95
-    grad_clip: float = 1.0
-    precision: str = "bf16"  # "bf16" or "fp32", already resolved from "auto"
-    seed: int = 0
-    eval_every_s: float = 20.0  # seconds between quick evaluations
-    checkpoint_every_s: float = 120.0
-    compile: bool = False  # torch.compile the training step
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

@@ -38,7 +38,7 @@ def relaunch_if_asked(nproc: int | None, batch_size: int | None) -> None:
         raise UserError(f"the batch of {batch_size} cannot be split evenly over {nproc} processes: "
                         f"give --batch-size a multiple of {nproc}")
     args = without_nproc(sys.argv[1:])
-    command = [sys.executable, "-m", "llmcli.training.launcher", "--standalone", f"--nproc-per-node={nproc}",
+    command = [sys.executable, "-m", "llmcli.training.quiet_torchrun", "--standalone", f"--nproc-per-node={nproc}",
                "-m", "llmcli", *args]
     env = dict(os.environ)
     env.setdefault("LOGLEVEL", "ERROR")  # torchrun's own log: only its errors

@@ -1,4 +1,4 @@
-"""torchrun, quietly: `python -m llmcli.training.launcher TORCHRUN-ARGS` runs torchrun and
+"""torchrun, quietly: `python -m llmcli.training.quiet_torchrun TORCHRUN-ARGS` runs torchrun and
 leaves the talking to the processes it starts. A Ctrl-C or a failed process ends it with
 that process's status, without torchrun's own traceback (the processes have already said
 what happened, in one line)."""

@@ -1,0 +1,95 @@
+"""What the training commands (train, finetune, demo, run's default model) do around the
+pipeline: prepare the run's folder, show progress, say how to resume after Ctrl-C, and
+show the summary."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from llmcli.errors import UserError
+
+
+def prepare_run_dir(run_dir: Path, resume: bool, force: bool) -> Path:
+    """Check that a run may be started (or resumed) in run_dir, clearing it with --force.
+    Under torchrun, rank 0 alone prepares the folder."""
+    from llmcli.cli.relaunch import main_process
+    from llmcli.training.run_config import has_config
+
+    if not main_process():
+        return run_dir
+    name = run_dir.name
+    if resume and not has_config(run_dir):
+        raise UserError(f"there is no run named {name!r} to resume: train it first without --resume")
+    if run_dir.exists() and not resume:
+        # a folder without config.json is a start interrupted before training: nothing to keep
+        if has_config(run_dir) and not force:
+            raise UserError(
+                f"a model named {name!r} already exists: --resume continues it, --force replaces it, "
+                "--name picks another name"
+            )
+        shutil.rmtree(run_dir)
+    return run_dir
+
+
+def run_with_display(title: str, request, workload, resume_command: str):
+    """The pipeline under a progress display; Ctrl-C prints how to resume. Under
+    torchrun, the processes other than rank 0 show nothing and exit after training."""
+    from llmcli.cli.progress import TrainingDisplay
+    from llmcli.cli.relaunch import main_process
+    from llmcli.training import distributed
+    from llmcli.training.pipeline import run
+    from llmcli.training.trainer import TrainingInterrupted
+
+    try:
+        if not main_process():
+            run(request, workload)
+            sys.exit(0)  # leaving the process group on the way out (finally)
+        with TrainingDisplay(title) as display:
+            return run(request, workload, on_event=display)
+    except TrainingInterrupted as exc:
+        if main_process():
+            click.echo(f"\nInterrupted at step {exc.step}; checkpoint saved in {request.run_dir}.\n"
+                       f"Resume with: {resume_command}", err=True)
+        sys.exit(130)
+    finally:
+        distributed.leave()
+
+
+def train_corpus(workload, name: str | None, flags, started: float, **more):
+    """Train a language model on the workload's corpus with a progress display and a
+    summary (train and demo); returns the pipeline's TrainOutcome."""
+    from llmcli.paths import check_name, models_dir, name_from_file
+
+    name = check_name(name or name_from_file(workload.corpus))
+    run_dir = prepare_run_dir(models_dir() / name, flags.resume, flags.force)
+    request = flags.request(run_dir, name, started, **more)
+    command = f"llmcli train {shlex.quote(str(workload.corpus))} --name {shlex.quote(name)} --resume"
+    outcome = run_with_display(f"training {name}", request, workload, command)
+    show_summary(name, outcome)
+    return outcome
+
+
+def show_summary(name: str, outcome, extra_rows: dict | None = None) -> None:
+    from rich.table import Table
+
+    from llmcli.cli.console import err_console
+
+    s, figures = outcome.summary, outcome.summary.figures
+    table = Table(title=f"{name}", show_header=False, title_justify="left")
+    table.add_row("parameters", f"{outcome.model.num_params():,}")
+    table.add_row("steps", f"{s.steps:,}")
+    table.add_row("tokens seen", f"{s.tokens:,}")
+    table.add_row("training time", f"{s.train_seconds:.1f} s (command: {s.command_seconds:.1f} s)")
+    if "val_loss" in figures:
+        table.add_row("validation loss", f"{figures['val_loss']:.4f}" + (" nats/token" if "val_bpb" in figures else ""))
+    if "val_bpb" in figures:
+        table.add_row("validation bits per byte", f"{figures['val_bpb']:.4f}")
+    for key, value in (extra_rows or {}).items():
+        table.add_row(key, value)
+    table.add_row("saved in", str(outcome.run_dir))
+    err_console().print(table)

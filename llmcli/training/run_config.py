@@ -1,0 +1,217 @@
+"""What a run directory says about itself, typed: config.json and summary.json.
+
+    RunConfig            config.json: written when training starts
+      model              ModelConfig: the shape the weights have
+      tokenizer          TokenizerInfo
+      train              TrainSettings: optimizer, schedule, budget, precision, seed
+      data               CorpusData (train) or ExampleData (finetune): what it learnt from
+      task               TaskInfo, for a model fine-tuned for a task (else None)
+      origin             Origin: where its first weights came from
+    RunSummary           summary.json: the figures, written when training finishes
+
+Every reader goes through `load_config` and `load_summary`; `save_config` and
+`save_summary` write atomically. No torch here: listing commands read these files.
+
+Format 1 (llmcli before format_version existed) had the base model in task.base; it is
+read as format 2 with that base as the origin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from llmcli.errors import UserError
+from llmcli.model.config import ModelConfig
+from llmcli.training import rundir
+
+FORMAT_VERSION = 2
+
+
+@dataclass
+class TrainSettings:
+    max_steps: int | None = None  # a budget in optimizer steps...
+    max_seconds: float | None = None  # ...or in seconds of training loop
+    batch_size: int = 16
+    grad_accum: int = 1
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1
+    warmup: float = 0.03  # share of the budget spent warming up
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0
+    precision: str = "bf16"  # "bf16" or "fp32", already resolved from "auto"
+    seed: int = 0
+    eval_every_s: float = 20.0  # seconds between quick evaluations
+    checkpoint_every_s: float = 120.0
+    compile: bool = False  # torch.compile the training step
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TokenizerInfo:
+    vocab_size: int
+    type: str = "bpe"
+    file: str = rundir.TOKENIZER
+
+
+@dataclass
+class CorpusData:
+    """A text file a language model was trained on."""
+
+    path: str
+    bytes: int
+    sha256: str
+    val_fraction: float
+
+
+@dataclass
+class ExampleData:
+    """The task examples a model was fine-tuned on."""
+
+    dataset: str  # a registered dataset's name, or an absolute path
+    train_examples: int
+    validation_examples: int
+    sha256: str
+
+
+@dataclass
+class TaskInfo:
+    name: str
+    plugin: str
+    head: str
+    settings: dict = field(default_factory=dict)  # what the head learnt from the data (labels)
+    prompt: str | None = None  # the user's prompt format (None: the task's)
+    options: dict = field(default_factory=dict)  # the task options given: eval and run reuse them
+
+
+@dataclass
+class Origin:
+    """Where the first weights came from: "scratch", or "base" (the run at `base`)."""
+
+    start: str = "scratch"
+    base: str | None = None  # the base run directory, absolute
+
+
+@dataclass
+class RunConfig:
+    name: str
+    preset: str  # "small", "auto:2x128", "finetuned:BASE"
+    model: ModelConfig
+    tokenizer: TokenizerInfo
+    train: TrainSettings
+    data: CorpusData | ExampleData
+    created: str
+    llmcli_version: str
+    task: TaskInfo | None = None
+    origin: Origin = field(default_factory=Origin)
+    params: int | None = None
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def data_name(self) -> str:
+        """The corpus path or the dataset, as listings show it."""
+        return self.data.path if isinstance(self.data, CorpusData) else self.data.dataset
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "RunConfig":
+        raw = upgrade(dict(raw))
+        data_type = ExampleData if "dataset" in raw["data"] else CorpusData
+        task = raw.get("task")
+        return cls(
+            **{k: raw[k] for k in ("name", "preset", "created", "llmcli_version") if k in raw},
+            model=ModelConfig.from_dict(raw["model"]),
+            tokenizer=typed(TokenizerInfo, raw["tokenizer"]),
+            train=typed(TrainSettings, raw["train"]),
+            data=typed(data_type, raw["data"]),
+            task=typed(TaskInfo, task) if task else None,
+            origin=typed(Origin, raw.get("origin") or {}),
+            params=raw.get("params"),
+        )
+
+
+def typed(cls, values: dict):
+    """A dataclass from its JSON object; an unknown key is an error (a newer llmcli's file)."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {', '.join(unknown)}")
+    return cls(**values)
+
+
+def upgrade(raw: dict) -> dict:
+    """A format-1 config as format 2: the base model moves from task.base to origin."""
+    version = raw.pop("format_version", 1)
+    if version > FORMAT_VERSION:
+        raise UserError(f"config.json has format {version}, newer than this llmcli reads ({FORMAT_VERSION}): "
+                        "upgrade llmcli")
+    if version == 1:
+        task = raw.get("task")
+        base = task.pop("base", None) if task else None
+        raw["task"] = task
+        raw["origin"] = {"start": "base", "base": base} if base else {"start": "scratch"}
+    return raw
+
+
+def load_config(run: Path) -> RunConfig:
+    path = run / rundir.CONFIG
+    raw = rundir.read_json(path)
+    try:
+        return RunConfig.from_dict(raw)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UserError(f"{path} is invalid ({type(exc).__name__}: {exc}): retrain the model") from None
+
+
+def save_config(run: Path, config: RunConfig) -> None:
+    from llmcli.files import atomic_write_json
+
+    atomic_write_json(run / rundir.CONFIG, config.to_dict())
+
+
+def has_config(run: Path) -> bool:
+    return (run / rundir.CONFIG).is_file()
+
+
+@dataclass
+class RunSummary:
+    """The figures of a finished run; `figures` holds the final evaluation's (val_loss,
+    val_bpb, ...) and what the run adds (train_tokens_per_epoch), flat in the file."""
+
+    steps: int
+    tokens: int
+    train_seconds: float
+    command_seconds: float
+    finished: str
+    figures: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        fixed = {k: getattr(self, k) for k in ("steps", "tokens", "train_seconds", "command_seconds")}
+        return {**fixed, **self.figures, "finished": self.finished}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "RunSummary":
+        named = {f.name for f in fields(cls)} - {"figures"}
+        return cls(**{k: raw[k] for k in named}, figures={k: v for k, v in raw.items() if k not in named})
+
+
+def load_summary(run: Path) -> RunSummary | None:
+    """The summary of a finished run; None while it is unfinished."""
+    path = run / rundir.SUMMARY
+    if not path.is_file():
+        return None
+    try:
+        return RunSummary.from_dict(rundir.read_json(path))
+    except (KeyError, TypeError) as exc:
+        raise UserError(f"{path} is invalid ({exc}): retrain the model or restore the file") from None
+
+
+def save_summary(run: Path, summary: RunSummary) -> None:
+    from llmcli.files import atomic_write_json
+
+    atomic_write_json(run / rundir.SUMMARY, summary.to_dict())

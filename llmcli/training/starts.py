@@ -1,0 +1,135 @@
+"""Where a run's first weights come from: scratch, a base model, or its own checkpoint.
+
+Each start gives the run's config, its tokenizer and the model (with the workload's head
+attached). Under torchrun, rank 0 plans a new run (auto-sizing times the machine, and the
+tokenizer is trained once) and the other processes receive its config and tokenizer;
+DistributedDataParallel then copies rank 0's weights to them. A resumed run is read from
+its directory by every process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from llmcli import __version__
+from llmcli.errors import UserError
+from llmcli.training import distributed, rundir
+from llmcli.training.run_config import Origin, RunConfig, TokenizerInfo, TrainSettings, load_config
+
+BASE_LR_SCALE = 0.5  # a pretrained model is fine-tuned with smaller steps than it learnt with
+
+
+@dataclass
+class Start:
+    config: RunConfig
+    tokenizer: object
+    model: object
+
+
+def first_weights(request, workload, device, group, emit) -> Start:
+    if request.resume:
+        return resumed(request, workload)
+    start = None
+    if group.main:
+        from llmcli.training.devices import pick_precision
+
+        request.run_dir.mkdir(parents=True, exist_ok=True)
+        precision = pick_precision(request.precision, device)
+        start = from_base(request, workload, precision) if request.base else from_scratch(
+            request, workload, device, precision, emit)
+    start = shared(start, workload, group)
+    start.config.params = start.model.num_params()  # the head's layers included
+    return start
+
+
+def resumed(request, workload) -> Start:
+    from llmcli.model.loading import build_model
+    from llmcli.model.tokenizer import Tokenizer
+
+    config = load_config(request.run_dir)
+    workload.resume_from(config)
+    tokenizer = Tokenizer.load(request.run_dir / rundir.TOKENIZER)
+    model = build_model(config.model)
+    workload.attach(model, config)
+    return Start(config, tokenizer, model)
+
+
+def from_scratch(request, workload, device, precision: str, emit) -> Start:
+    """A tokenizer trained on the workload's text and a model of the planned shape."""
+    from llmcli.model.config import ModelConfig
+    from llmcli.model.loading import build_model
+
+    plan = workload.plan_scratch(request, device, precision, emit)
+    try:
+        model_config = ModelConfig(vocab_size=plan.tokenizer.vocab_size, **plan.shape)
+    except ValueError as exc:
+        raise UserError(f"{exc}: change --width or --heads") from None
+    model = build_model(model_config)
+    settings = new_settings(request, precision, lr=plan.lr, batch_size=plan.batch_size)
+    tokenizer_info = TokenizerInfo(vocab_size=plan.tokenizer.vocab_size, type=plan.tokenizer_type)
+    config = new_config(request, workload, model_config, tokenizer_info, settings, plan.preset, Origin())
+    workload.attach(model, config)
+    return Start(config, plan.tokenizer, model)
+
+
+def from_base(request, workload, precision: str) -> Start:
+    """The base run's weights and tokenizer (its task head, if any, is left behind)."""
+    from llmcli.model.loading import load_model
+    from llmcli.training.autoconfig import lr_for
+
+    loaded = load_model(request.base)
+    loaded.tokenizer.save(request.run_dir / rundir.TOKENIZER)
+    lr = lr_for(loaded.model.config.n_embd) * BASE_LR_SCALE
+    settings = new_settings(request, precision, lr=lr, batch_size=None)
+    origin = Origin(start="base", base=str(request.base.resolve()))
+    config = new_config(request, workload, loaded.model.config, loaded.config.tokenizer, settings,
+                        f"finetuned:{loaded.config.name}", origin)
+    workload.attach(loaded.model, config)
+    return Start(config, loaded.tokenizer, loaded.model)
+
+
+def new_settings(request, precision: str, lr: float, batch_size: int | None) -> TrainSettings:
+    """The training settings of a new run: the user's flags, else the plan's."""
+    group = distributed.current()
+    settings = TrainSettings(grad_accum=request.grad_accum, lr=request.lr or lr, precision=precision,
+                             seed=request.seed, compile=request.compile)
+    if batch_size is not None:
+        from llmcli.training.pipeline import round_to
+
+        settings.batch_size = request.batch_size or round_to(batch_size, group.world)
+    return settings
+
+
+def new_config(request, workload, model_config, tokenizer: TokenizerInfo, settings, preset: str,
+               origin: Origin) -> RunConfig:
+    return RunConfig(
+        name=request.name,
+        preset=preset,
+        model=model_config,
+        tokenizer=tokenizer,
+        train=settings,
+        data=workload.data_info(),
+        task=workload.task_info(request),
+        origin=origin,
+        params=None,  # set once the head is attached
+        llmcli_version=__version__,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def shared(start: Start | None, workload, group) -> Start:
+    """Rank 0's start, received by every other process (which builds the same model)."""
+    from llmcli.model.loading import build_model
+    from llmcli.model.tokenizer import Tokenizer
+
+    if group.active:
+        payload = distributed.share_from_main(
+            {"config": start.config.to_dict(), "tokenizer": start.tokenizer.to_bytes()} if group.main else None,
+            group)
+        if not group.main:
+            config = RunConfig.from_dict(payload["config"])
+            model = build_model(config.model)
+            workload.attach(model, config)
+            start = Start(config, Tokenizer.from_bytes(payload["tokenizer"]), model)
+    return start
