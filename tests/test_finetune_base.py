@@ -17,7 +17,8 @@ def test_finetune_from_a_base_model(toy_tasks, trained_model, llmcli_home):
     run = llmcli_home / "models" / "bird"
     config = json.loads((run / "config.json").read_text())
     assert config["preset"] == "finetuned:tiny"
-    assert config["task"]["base"] == str(trained_model.resolve())
+    assert config["origin"] == {"start": "base", "base": str(trained_model.resolve())}
+    assert config["format_version"] == 2
     assert config["model"] == json.loads((trained_model / "config.json").read_text())["model"]
     assert (run / "tokenizer.model").read_bytes() == (trained_model / "tokenizer.model").read_bytes()
     base, tuned = load_file(trained_model / "model.safetensors"), load_file(run / "model.safetensors")
