@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import TINY_TRAIN_ARGS, ok, run
 
 REPO = Path(__file__).resolve().parents[1]
 FABLES = REPO / "examples" / "corpus" / "fables.txt"
@@ -27,21 +28,11 @@ def small_corpus(tmp_path_factory) -> Path:
     return path
 
 
-TINY_TRAIN_ARGS = ["--preset", "nano", "--steps", "12", "--batch-size", "8", "--context", "64", "--no-sample"]
-
-
 @pytest.fixture(scope="session")
 def trained_template(tmp_path_factory, small_corpus) -> Path:
     """A nano model trained once per session, in a data directory of its own."""
-    from click.testing import CliRunner
-
-    from llmcli.cli import main
-
     home = tmp_path_factory.mktemp("template-home")
-    result = CliRunner().invoke(
-        main, ["train", str(small_corpus), "--name", "tiny", *TINY_TRAIN_ARGS], env={"LLMCLI_HOME": str(home)}
-    )
-    assert result.exit_code == 0, result.output
+    ok(run("train", small_corpus, "--name", "tiny", *TINY_TRAIN_ARGS, env={"LLMCLI_HOME": str(home)}))
     return home / "models" / "tiny"
 
 

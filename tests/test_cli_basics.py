@@ -6,10 +6,9 @@ import json
 import subprocess
 import sys
 
-from click.testing import CliRunner
+from cli_helpers import run
 
 from llmcli import __version__
-from llmcli.cli import main
 
 
 def python(code: str) -> str:
@@ -28,7 +27,7 @@ def test_help_and_listings_do_not_import_torch(llmcli_home):
 
 
 def test_version():
-    result = CliRunner().invoke(main, ["--version"])
+    result = run("--version")
     assert result.exit_code == 0
     assert __version__ in result.output
 
@@ -39,6 +38,6 @@ def test_python_dash_m_works():
 
 
 def test_models_empty(llmcli_home):
-    result = CliRunner().invoke(main, ["models", "--json"])
+    result = run("models", "--json")
     assert result.exit_code == 0
     assert json.loads(result.output) == []

@@ -5,63 +5,45 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from llmcli.cli import main
-
-
-def run(*args):
-    return CliRunner().invoke(main, list(args))
-
-
-def assert_one_line_error(result, *fragments, code=None):
-    assert result.exit_code != 0, result.output
-    if code is not None:
-        assert result.exit_code == code
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    error_lines = [line for line in lines if line.startswith("Error")]
-    assert len(error_lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
+from cli_helpers import one_line_error, run
 
 
 def test_missing_file(tmp_path):
-    assert_one_line_error(run("train", str(tmp_path / "nope.txt"), "--steps", "1"), "no such file")
+    one_line_error(run("train", str(tmp_path / "nope.txt"), "--steps", "1"), "no such file")
 
 
 def test_directory(tmp_path):
-    assert_one_line_error(run("train", str(tmp_path), "--steps", "1"), "is a directory")
+    one_line_error(run("train", str(tmp_path), "--steps", "1"), "is a directory")
 
 
 def test_empty_file(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_text("  \n\n")
-    assert_one_line_error(run("train", str(path), "--steps", "1"), "is empty")
+    one_line_error(run("train", str(path), "--steps", "1"), "is empty")
 
 
 def test_binary_file(tmp_path):
     path = tmp_path / "blob.bin"
     path.write_bytes(bytes(range(256)) * 10)
-    assert_one_line_error(run("train", str(path), "--steps", "1"), "binary")
+    one_line_error(run("train", str(path), "--steps", "1"), "binary")
 
 
 def test_non_utf8_file(tmp_path):
     path = tmp_path / "latin1.txt"
     path.write_bytes("hello\nwörld\n".encode("latin-1"))
-    assert_one_line_error(run("train", str(path), "--steps", "1"), "not valid UTF-8", "line 2")
+    one_line_error(run("train", str(path), "--steps", "1"), "not valid UTF-8", "line 2")
 
 
 def test_corpus_too_small_for_vocabulary(small_corpus):
     result = run("train", str(small_corpus), "--steps", "1", "--vocab-size", "30000")
-    assert_one_line_error(result, "--vocab-size")
+    one_line_error(result, "--vocab-size")
 
 
 def test_corpus_too_small_for_context(tmp_path):
     path = tmp_path / "tiny.txt"
     path.write_text("a small file with very few words in it.\n" * 3)
     result = run("train", str(path), "--steps", "1", "--preset", "nano")
-    assert_one_line_error(result, "too small")
+    one_line_error(result, "too small")
 
 
 @pytest.mark.parametrize(
@@ -85,41 +67,41 @@ def test_bad_flag_values(small_corpus, args, fragment):
 
 
 def test_unknown_model():
-    assert_one_line_error(run("generate", "-m", "nobody", "hi"), "no model named 'nobody'")
-    assert_one_line_error(run("info", "nobody"), "no model named 'nobody'")
+    one_line_error(run("generate", "-m", "nobody", "hi"), "no model named 'nobody'")
+    one_line_error(run("info", "nobody"), "no model named 'nobody'")
 
 
 def test_bad_generation_value(trained_model):
-    assert_one_line_error(run("generate", "-m", trained_model.name, "--top-p", "2", "x"), "--top-p must be in")
+    one_line_error(run("generate", "-m", trained_model.name, "--top-p", "2", "x"), "--top-p must be in")
 
 
 def test_corrupt_weights(trained_model):
     (trained_model / "model.safetensors").write_bytes(b"\x00garbage")
-    assert_one_line_error(run("generate", "-m", trained_model.name, "x"), "corrupt")
+    one_line_error(run("generate", "-m", trained_model.name, "x"), "corrupt")
 
 
 def test_corrupt_config(trained_model):
     (trained_model / "config.json").write_text("{not json")
-    assert_one_line_error(run("generate", "-m", trained_model.name, "x"), "corrupt")
+    one_line_error(run("generate", "-m", trained_model.name, "x"), "corrupt")
 
 
 def test_mismatched_checkpoint(trained_model):
     config = json.loads((trained_model / "config.json").read_text())
     config["model"]["n_embd"] *= 2
     (trained_model / "config.json").write_text(json.dumps(config))
-    assert_one_line_error(run("generate", "-m", trained_model.name, "x"), "does not match")
+    one_line_error(run("generate", "-m", trained_model.name, "x"), "does not match")
 
 
 def test_resume_mismatched_corpus(trained_model, tmp_path):
     other = tmp_path / "other.txt"
     other.write_text("something else entirely\n" * 500)
     result = run("train", str(other), "--name", trained_model.name, "--resume")
-    assert_one_line_error(result, "not the file")
+    one_line_error(result, "not the file")
 
 
 def test_existing_name_needs_force_or_resume(trained_model, small_corpus):
     result = run("train", str(small_corpus), "--name", trained_model.name, "--steps", "1")
-    assert_one_line_error(result, "already exists", "--resume", "--force")
+    one_line_error(result, "already exists", "--resume", "--force")
 
 
 def test_debug_shows_traceback(tmp_path):

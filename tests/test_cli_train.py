@@ -9,14 +9,7 @@ import subprocess
 import sys
 import time
 
-from click.testing import CliRunner
-
-from llmcli.cli import main
-from conftest import TINY_TRAIN_ARGS
-
-
-def run(*args):
-    return CliRunner().invoke(main, list(args))
+from cli_helpers import TINY_TRAIN_ARGS, run, tiny_train_args
 
 
 def test_run_directory_holds_everything(trained_model):
@@ -77,7 +70,7 @@ def test_same_seed_same_model(small_corpus, llmcli_home):
 def test_ctrl_c_saves_and_resume_continues(small_corpus, llmcli_home):
     env = {**os.environ, "LLMCLI_HOME": str(llmcli_home)}
     args = [sys.executable, "-m", "llmcli", "train", str(small_corpus), "--name", "long",
-            "--preset", "nano", "--steps", "100000", "--batch-size", "4", "--context", "32", "--no-sample"]
+            *tiny_train_args(steps=100000, batch_size=4, context=32)]
     proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     run_dir = llmcli_home / "models" / "long"
     deadline = time.time() + 60

@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import tiny_finetune_args, tiny_train_args
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="torchrun's CPU backend here is POSIX")
-
-ARGS = ["--preset", "nano", "--batch-size", "8", "--context", "64", "--no-sample", "--precision", "fp32"]
 
 
 def llmcli(home: Path, *args: str, background: bool = False):
@@ -38,7 +37,8 @@ def step_losses(run: Path) -> dict[int, float]:
 
 def interrupted(home: Path, corpus: Path, name: str, *extra: str) -> subprocess.CompletedProcess:
     """Start a long run and press Ctrl-C (to the whole process group) after a few steps."""
-    proc = llmcli(home, "train", str(corpus), "--name", name, "--steps", "150", *ARGS, *extra, background=True)
+    proc = llmcli(home, "train", str(corpus), "--name", name, *tiny_train_args(steps=150, precision="fp32"), *extra,
+                  background=True)
     metrics = home / "models" / name / "metrics.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -60,9 +60,10 @@ def close(a: dict[int, float], b: dict[int, float], tolerance: float) -> float:
 
 def test_two_processes_follow_one(small_corpus, tmp_path):
     home = tmp_path / "home"
-    one = llmcli(home, "train", str(small_corpus), "--name", "one", "--steps", "10", *ARGS)
+    one = llmcli(home, "train", str(small_corpus), "--name", "one", *tiny_train_args(steps=10, precision="fp32"))
     assert one.returncode == 0, one.stderr
-    two = llmcli(home, "train", str(small_corpus), "--name", "two", "--steps", "10", "--nproc", "2", *ARGS)
+    two = llmcli(home, "train", str(small_corpus), "--name", "two", "--nproc", "2",
+                 *tiny_train_args(steps=10, precision="fp32"))
     assert two.returncode == 0, two.stderr
     assert "2 processes" in two.stderr and "Traceback" not in two.stderr
     assert two.stderr.count("validation bits per byte") == 1  # only rank 0 speaks
@@ -78,7 +79,7 @@ def test_two_processes_follow_one(small_corpus, tmp_path):
 
 def test_a_two_process_checkpoint_resumes_in_one_process(small_corpus, tmp_path):
     home = tmp_path / "home"
-    full = llmcli(home, "train", str(small_corpus), "--name", "full", "--steps", "150", *ARGS)
+    full = llmcli(home, "train", str(small_corpus), "--name", "full", *tiny_train_args(steps=150, precision="fp32"))
     assert full.returncode == 0, full.stderr
     stopped = interrupted(home, small_corpus, "cut", "--nproc", "2")
     assert stopped.returncode == 130, stopped.stderr
@@ -92,7 +93,7 @@ def test_a_two_process_checkpoint_resumes_in_one_process(small_corpus, tmp_path)
 
 def test_a_one_process_checkpoint_resumes_in_two(small_corpus, tmp_path):
     home = tmp_path / "home"
-    full = llmcli(home, "train", str(small_corpus), "--name", "full", "--steps", "150", *ARGS)
+    full = llmcli(home, "train", str(small_corpus), "--name", "full", *tiny_train_args(steps=150, precision="fp32"))
     assert full.returncode == 0, full.stderr
     stopped = interrupted(home, small_corpus, "cut")
     assert stopped.returncode == 130, stopped.stderr
@@ -104,7 +105,7 @@ def test_a_one_process_checkpoint_resumes_in_two(small_corpus, tmp_path):
 
 def test_a_batch_that_does_not_split_is_one_line(small_corpus, tmp_path):
     result = llmcli(tmp_path / "home", "train", str(small_corpus), "--steps", "3", "--nproc", "2",
-                    *ARGS[:2], "--batch-size", "7")
+                    "--preset", "nano", "--batch-size", "7")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "Error: the batch of 7 cannot be split evenly over 2 processes: give --batch-size a multiple of 2"
@@ -120,7 +121,7 @@ def test_finetune_with_two_processes(tmp_path):
     (info / "entry_points.txt").write_text("[llmcli]\ntoy = toy_tasks\n")
     env_paths = os.pathsep.join([str(site), str(Path(__file__).resolve().parent)])
     home = tmp_path / "home"
-    common = ["finetune", "bird", "--preset", "nano", "--steps", "8", "--batch-size", "8", "--precision", "fp32"]
+    common = ["finetune", "bird", *tiny_finetune_args(steps=8, device=None)]
     for name, extra in (("one", []), ("two", ["--nproc", "2"])):
         env = {**os.environ, "LLMCLI_HOME": str(home), "PYTHONPATH": env_paths, "LLMCLI_LOAD_PLUGINS": "toy-tasks"}
         result = subprocess.run([sys.executable, "-m", "llmcli", *common, "--name", name, *extra], env=env,

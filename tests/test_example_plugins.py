@@ -12,13 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from llmcli.cli import main
+from cli_helpers import run, tiny_finetune_args
 
 REPO = Path(__file__).resolve().parents[1]
 NUMBERS = REPO / "examples" / "plugins" / "llmcli-numbers"
-TINY = ["--preset", "nano", "--steps", "15", "--batch-size", "16"]
+TINY = tiny_finetune_args(steps=15, batch_size=16, precision=None, device=None)
 
 
 def entry_points_of(project: Path) -> tuple[str, str, dict[str, str]]:
@@ -79,7 +77,7 @@ def test_numbers_plugin_end_to_end(tmp_path, llmcli_home):
 
 
 def test_plugin_new_writes_a_plugin_that_loads_and_trains(tmp_path, llmcli_home):
-    result = CliRunner().invoke(main, ["plugin", "new", "shout-it", "--dir", str(tmp_path)])
+    result = run("plugin", "new", "shout-it", "--dir", tmp_path)
     assert result.exit_code == 0, result.output
     project = tmp_path / "llmcli-shout-it"
     assert (project / "pyproject.toml").is_file() and (project / "README.md").is_file()
@@ -96,7 +94,7 @@ def test_plugin_new_writes_a_plugin_that_loads_and_trains(tmp_path, llmcli_home)
 
 @pytest.mark.parametrize("name", ["Bad Name", "9lives", "core", "a--b", ""])
 def test_plugin_new_refuses_a_bad_name(tmp_path, name):
-    result = CliRunner().invoke(main, ["plugin", "new", name, "--dir", str(tmp_path)])
+    result = run("plugin", "new", name, "--dir", tmp_path)
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and len(result.output.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
@@ -106,7 +104,7 @@ def test_plugin_new_never_overwrites(tmp_path):
     existing = tmp_path / "llmcli-mine"
     existing.mkdir()
     (existing / "keep.txt").write_text("mine")
-    result = CliRunner().invoke(main, ["plugin", "new", "mine", "--dir", str(tmp_path)])
+    result = run("plugin", "new", "mine", "--dir", tmp_path)
     assert result.exit_code == 1 and "already exists" in result.output
     assert [p.name for p in existing.iterdir()] == ["keep.txt"]
 

@@ -4,41 +4,40 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from llmcli.cli import main
+from cli_helpers import run, tiny_finetune_args
 
 
 def test_finetune_from_a_base_model(toy_tasks, trained_model, llmcli_home):
     from safetensors.torch import load_file
 
-    result = CliRunner().invoke(main, ["finetune", "bird", "--base", "tiny", "--steps", "5", "--batch-size", "8"])
+    result = run("finetune", "bird", "--base", "tiny", *tiny_finetune_args(steps=5, preset=None, precision=None,
+                                                                           device=None))
     assert result.exit_code == 0, result.output
-    run = llmcli_home / "models" / "bird"
-    config = json.loads((run / "config.json").read_text())
+    run_dir = llmcli_home / "models" / "bird"
+    config = json.loads((run_dir / "config.json").read_text())
     assert config["preset"] == "finetuned:tiny"
     assert config["origin"] == {"start": "base", "base": str(trained_model.resolve())}
     assert config["format_version"] == 2
     assert config["model"] == json.loads((trained_model / "config.json").read_text())["model"]
-    assert (run / "tokenizer.model").read_bytes() == (trained_model / "tokenizer.model").read_bytes()
-    base, tuned = load_file(trained_model / "model.safetensors"), load_file(run / "model.safetensors")
+    assert (run_dir / "tokenizer.model").read_bytes() == (trained_model / "tokenizer.model").read_bytes()
+    base, tuned = load_file(trained_model / "model.safetensors"), load_file(run_dir / "model.safetensors")
     assert set(tuned) == set(base) | {"task_head.weight", "task_head.bias"}
     assert not all((base[k] == tuned[k]).all() for k in base)  # the core model was trained too
 
-    report = CliRunner().invoke(main, ["eval", "bird", "-m", "bird", "--limit", "8", "--json"])
+    report = run("eval", "bird", "-m", "bird", "--limit", "8", "--json")
     assert report.exit_code == 0, report.output
     assert set(json.loads(report.stdout)["metrics"]) == {"accuracy", "macro_f1"}
 
 
 def test_a_fine_tuned_lm_model_still_generates(toy_tasks, trained_model):
-    result = CliRunner().invoke(main, ["finetune", "reverse", "--base", "tiny", "--steps", "3", "--batch-size", "8"])
+    result = run("finetune", "reverse", "--base", "tiny", *tiny_finetune_args(preset=None, precision=None,
+                                                                              device=None))
     assert result.exit_code == 0, result.output
-    generated = CliRunner().invoke(main, ["generate", "-m", "reverse", "apple tree =>", "--max-new-tokens", "5",
-                                          "--seed", "1"])
+    generated = run("generate", "-m", "reverse", "apple tree =>", "--max-new-tokens", "5", "--seed", "1")
     assert generated.exit_code == 0, generated.output
 
 
 def test_unknown_base_is_one_line(toy_tasks):
-    result = CliRunner().invoke(main, ["finetune", "bird", "--base", "nothing-here", "--steps", "3"])
+    result = run("finetune", "bird", "--base", "nothing-here", "--steps", "3")
     assert result.exit_code == 1
     assert "no model named 'nothing-here'" in result.output

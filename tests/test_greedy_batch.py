@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cli_helpers import run, tiny_finetune_args
 
 from llmcli.model.generate import GenerationConfig, generate_ids, greedy_batch
 
@@ -43,13 +44,10 @@ def test_greedy_batch_wants_prompts_of_one_length(trained_model):
 
 
 def test_the_lm_head_predicts_the_same_in_batches(toy_tasks, tmp_path):
-    from click.testing import CliRunner
-
-    from llmcli.cli import main
     from llmcli.scoring import load_task_model
     from llmcli.tasks import get_task
 
-    result = CliRunner().invoke(main, ["finetune", "reverse", "--preset", "nano", "--steps", "30", "--batch-size", "32"])
+    result = run("finetune", "reverse", *tiny_finetune_args(steps=30, batch_size=32, precision=None, device=None))
     assert result.exit_code == 0, result.output
     task = get_task("reverse")
     tm = load_task_model("reverse", task, precision="fp32")

@@ -10,7 +10,7 @@ import json
 import math
 
 import pytest
-from cli_helpers import ok, one_line_error, run
+from cli_helpers import ok, one_line_error, run, tiny_finetune_args
 import toy_tasks as toy_module
 import torch
 
@@ -19,7 +19,6 @@ from llmcli.heads.classification import ClassificationHead
 from llmcli.heads.language_model import LanguageModelHead
 from llmcli.heads.span import MAX_ANSWER_TOKENS, NO_ANSWER, SpanHead, best_span
 
-FT = ["--preset", "nano", "--batch-size", "8", "--precision", "fp32", "--device", "cpu"]
 SMALL_SIZES = {"train": 160, "validation": 16, "test": 16}
 
 
@@ -44,7 +43,7 @@ def eval_json(task, model, *extra):
 
 
 def test_finetune_and_eval_reverse(toy_tasks, llmcli_home):
-    ok(run("finetune", "reverse", "--steps", 30, *FT))
+    ok(run("finetune", "reverse", *tiny_finetune_args(steps=30)))
     run_dir = llmcli_home / "models" / "reverse"
     config = json.loads((run_dir / "config.json").read_text())
     assert config["task"]["name"] == "reverse" and config["task"]["head"] == "lm"
@@ -67,7 +66,7 @@ def test_finetune_and_eval_reverse(toy_tasks, llmcli_home):
 
 
 def test_finetune_and_eval_bird(toy_tasks, llmcli_home):
-    ok(run("finetune", "bird", "--steps", 30, *FT))
+    ok(run("finetune", "bird", *tiny_finetune_args(steps=30)))
     config = json.loads((llmcli_home / "models" / "bird" / "config.json").read_text())
     assert config["task"]["head"] == "classify"
     assert config["task"]["settings"] == {"labels": ["no", "yes"]}
@@ -84,7 +83,7 @@ def test_finetune_and_eval_bird(toy_tasks, llmcli_home):
 
 
 def test_finetune_and_eval_color(toy_tasks, llmcli_home):
-    ok(run("finetune", "color", "--steps", 20, *FT))
+    ok(run("finetune", "color", *tiny_finetune_args(steps=20)))
     config = json.loads((llmcli_home / "models" / "color" / "config.json").read_text())
     assert config["task"]["head"] == "span"
     losses = step_losses(llmcli_home / "models" / "color")
@@ -116,10 +115,10 @@ def stop_at(monkeypatch):
 
 
 def test_resume_gives_the_same_model_as_one_run(toy_tasks, llmcli_home, stop_at, tmp_path):
-    ok(run("finetune", "bird", "--name", "straight", "--steps", 8, *FT))
+    ok(run("finetune", "bird", "--name", "straight", *tiny_finetune_args(steps=8)))
 
     stop_at["at"] = 4
-    interrupted = run("finetune", "bird", "--name", "halves", "--steps", 8, *FT)
+    interrupted = run("finetune", "bird", "--name", "halves", *tiny_finetune_args(steps=8))
     assert interrupted.exit_code == 130, interrupted.output
     assert "Interrupted at step 4" in interrupted.stderr
     assert "Resume with: llmcli finetune bird --name halves --resume" in interrupted.stderr
@@ -148,7 +147,7 @@ def test_resume_gives_the_same_model_as_one_run(toy_tasks, llmcli_home, stop_at,
 
 
 def test_finetune_errors(toy_tasks, llmcli_home):
-    one_line_error(run("finetune", "bird", "--prompt", "Q: {question}", "--steps", 1, *FT),
+    one_line_error(run("finetune", "bird", "--prompt", "Q: {question}", *tiny_finetune_args(steps=1)),
                           "--prompt names {question}, not a field of task bird", "{text}, {label}")
     one_line_error(run("finetune", "birds", "--steps", 1), "unknown task 'birds'", "did you mean 'bird'?")
     one_line_error(run("finetune", "bird", "--data", "color-gen", "--steps", 1),
@@ -157,7 +156,7 @@ def test_finetune_errors(toy_tasks, llmcli_home):
 
 
 def test_finetune_with_a_malformed_prompt(toy_tasks, llmcli_home):
-    result = run("finetune", "bird", "--prompt", "{text", "--steps", 1, *FT)
+    result = run("finetune", "bird", "--prompt", "{text", *tiny_finetune_args(steps=1))
     one_line_error(result, "the prompt format '{text' is invalid")
     assert "ValueError" not in result.stderr
 
@@ -165,7 +164,7 @@ def test_finetune_with_a_malformed_prompt(toy_tasks, llmcli_home):
 def test_finetune_with_a_prompt_and_a_file(toy_tasks, llmcli_home, tmp_path):
     data = tmp_path / "birds.jsonl"
     data.write_text("".join(json.dumps(e) + "\n" for e in toy_module.bird_examples("file", 40, 1)))
-    ok(run("finetune", "bird", "--data", data, "--prompt", "Text: {text}", "--steps", 2, *FT))
+    ok(run("finetune", "bird", "--data", data, "--prompt", "Text: {text}", *tiny_finetune_args(steps=2)))
     run_dir = llmcli_home / "models" / "bird-birds"
     config = json.loads((run_dir / "config.json").read_text())
     assert config["task"]["prompt"] == "Text: {text}"

@@ -13,12 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from llmcli.cli import main
+from cli_helpers import run, tiny_finetune_args
 
 TESTS = Path(__file__).resolve().parent
-FINETUNE = ["--preset", "nano", "--steps", "40", "--batch-size", "64"]
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +29,11 @@ def reverse_model(tmp_path_factory):
     home = tmp_path_factory.mktemp("run-home")
     plugins.reset()
     plugins.get_plugins().add(toy_tasks, plugins.PluginInfo("toy", "toy-tasks", "1.0", builtin=False))
-    result = CliRunner().invoke(main, ["finetune", "reverse", *FINETUNE], env={"LLMCLI_HOME": str(home)})
+    result = run("finetune", "reverse", *tiny_finetune_args(steps=40, batch_size=64, precision=None, device=None),
+                 env={"LLMCLI_HOME": str(home)})
     plugins.reset()
     assert result.exit_code == 0, result.output
     return home / "models" / "reverse"
-
-
-def invoke(*args, input=None):
-    return CliRunner().invoke(main, list(args), input=input)
 
 
 def predicted(model_dir, *texts, **decoding):
@@ -53,13 +47,13 @@ def predicted(model_dir, *texts, **decoding):
 
 
 def test_one_input(toy_tasks, reverse_model):
-    result = invoke("run", "reverse", "-m", str(reverse_model), "apple river stone")
+    result = run("run", "reverse", "-m", str(reverse_model), "apple river stone")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == predicted(reverse_model, "apple river stone")[0]
 
 
 def test_piped_lines_give_one_output_each(toy_tasks, reverse_model):
-    result = invoke("run", "reverse", "-m", str(reverse_model), input="bird tree\n\nlamp cloud green\n")
+    result = run("run", "reverse", "-m", str(reverse_model), input="bird tree\n\nlamp cloud green\n")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == predicted(reverse_model, "bird tree", "lamp cloud green")
 
@@ -68,7 +62,7 @@ def test_jsonl_in_and_out(toy_tasks, reverse_model, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text('{"input": "house paper", "id": 7}\n{"input": "fast quiet"}\n', encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    result = invoke("run", "reverse", "-m", str(reverse_model), "--input", str(source), "--output", str(out))
+    result = run("run", "reverse", "-m", str(reverse_model), "--input", str(source), "--output", str(out))
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     first, second = predicted(reverse_model, "house paper", "fast quiet")
@@ -80,7 +74,7 @@ def test_bad_jsonl_is_one_line_and_writes_nothing(toy_tasks, reverse_model, tmp_
     source = tmp_path / "in.jsonl"
     source.write_text('{"input": "house paper"}\n[1, 2]\n', encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    result = invoke("run", "reverse", "-m", str(reverse_model), "--input", str(source), "--output", str(out))
+    result = run("run", "reverse", "-m", str(reverse_model), "--input", str(source), "--output", str(out))
     assert result.exit_code == 1
     assert f"{source}:2" in result.output and "Traceback" not in result.output
     assert not out.exists()
@@ -105,7 +99,7 @@ def test_session_through_stdin(toy_tasks, reverse_model):
         ":quit",
         "never read",
     ]
-    result = invoke("run", "reverse", "-m", str(reverse_model), "-i", input="\n".join(lines) + "\n")
+    result = run("run", "reverse", "-m", str(reverse_model), "-i", input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output
     first = predicted(reverse_model, "apple bird")[0]
     joined = predicted(reverse_model, "river \nstone", num_beams=2)[0]
@@ -118,7 +112,7 @@ def test_session_through_stdin(toy_tasks, reverse_model):
 
 
 def test_session_ends_cleanly_at_end_of_input(toy_tasks, reverse_model):
-    result = invoke("run", "reverse", "-m", str(reverse_model), "-i", input="quiet lamp\n")
+    result = run("run", "reverse", "-m", str(reverse_model), "-i", input="quiet lamp\n")
     assert result.exit_code == 0, result.output
     assert predicted(reverse_model, "quiet lamp")[0] in result.stdout
 
@@ -178,22 +172,22 @@ def test_session_in_a_pseudo_terminal(toy_tasks, reverse_model, llmcli_home):
 
 def test_default_model_is_trained_when_there_is_none(toy_tasks, monkeypatch, llmcli_home):
     monkeypatch.setattr(toy_tasks.Reverse, "default_time", "6s")
-    result = invoke("run", "reverse", "apple tree")
+    result = run("run", "reverse", "apple tree")
     assert result.exit_code == 0, result.output
     assert "No model is fine-tuned for reverse yet" in result.stderr
     assert (llmcli_home / "models" / "reverse" / "summary.json").is_file()
-    again = invoke("run", "reverse", "apple tree")  # the trained model is found now
+    again = run("run", "reverse", "apple tree")  # the trained model is found now
     assert again.exit_code == 0 and "No model" not in again.stderr
 
 
 def test_model_for_another_task_is_refused(toy_tasks, reverse_model):
-    result = invoke("run", "bird", "-m", str(reverse_model), "a bird")
+    result = run("run", "bird", "-m", str(reverse_model), "a bird")
     assert result.exit_code == 1
     assert "fine-tuned for task reverse, not bird" in result.output
 
 
 def test_unknown_task_suggests_the_close_one(toy_tasks):
-    result = invoke("run", "revers", "x")
+    result = run("run", "revers", "x")
     assert result.exit_code == 1
     assert "did you mean 'reverse'" in result.output
 
@@ -205,7 +199,7 @@ def test_the_default_model_never_replaces_a_model_of_the_same_name(toy_tasks, mo
     shutil.copytree(trained_model, llmcli_home / "models" / "reverse")  # a language model named "reverse"
     before = (llmcli_home / "models" / "reverse" / "model.safetensors").read_bytes()
     monkeypatch.setattr(toy_tasks.Reverse, "default_time", "5s")
-    result = invoke("run", "reverse", "-y", "apple tree")
+    result = run("run", "reverse", "-y", "apple tree")
     assert result.exit_code == 0, result.output
     assert (llmcli_home / "models" / "reverse-default" / "summary.json").is_file()
     assert (llmcli_home / "models" / "reverse" / "model.safetensors").read_bytes() == before

@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import ok, one_line_error, run, tiny_finetune_args
 
-from llmcli.cli import main
 from llmcli.errors import UserError
 from llmcli.sandbox import run_programs
 from llmcli.tasks import Prediction
@@ -31,24 +30,6 @@ from llmcli_code.task import CodeTask, indented
 SHARED_DATA = Path(os.environ.get("LLMCLI_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 HUMANEVAL = SHARED_DATA / "codegen" / "HumanEval.jsonl.gz"
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox's limits are Linux's")
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def one_line_error(result, *fragments):
-    assert result.exit_code != 0
-    lines = [line for line in result.output.strip().splitlines() if line.strip()]
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 # -- the generated dataset ----------------------------------------------------------------
@@ -225,7 +206,7 @@ def toy_files(tmp_path):
 @linux_only
 def test_eval_scores_a_samples_file_without_a_model(toy_files):
     problems_path, samples_path = toy_files
-    report = json.loads(ok(run("eval", "code", "--data", problems_path, "--samples", samples_path, "--json")))
+    report = json.loads(ok(run("eval", "code", "--data", problems_path, "--samples", samples_path, "--json")).output)
     assert report["model"] is None and report["examples"] == 2
     assert report["metrics"]["pass@1"] == pytest.approx(25.0)  # 1 of 2, and 0 of 2
     assert report["metrics"]["compiles"] == pytest.approx(75.0)
@@ -234,7 +215,7 @@ def test_eval_scores_a_samples_file_without_a_model(toy_files):
     assert [s["status"] for s in first["samples"]] == ["passed", "failed"]
     assert first["samples"][1]["error"].startswith("AssertionError")
     assert "SyntaxError" in second["samples"][1]["error"]
-    shown = ok(run("eval", "code", "--data", problems_path, "--samples", samples_path))
+    shown = ok(run("eval", "code", "--data", problems_path, "--samples", samples_path)).output
     assert "pass@1" in shown and "AssertionError" in shown  # the table of outcomes under the metrics
 
 
@@ -243,16 +224,16 @@ def test_samples_that_do_not_match_the_problems(toy_files, tmp_path):
     unknown = write_jsonl(tmp_path / "unknown.jsonl", [{"task_id": "Toy/0", "completion": "x"},
                                                        {"task_id": "Toy/9", "completion": "x"}])
     one_line_error(run("eval", "code", "--data", problems_path, "--samples", unknown), "unknown.jsonl:2",
-                   "'Toy/9'")
+                   "'Toy/9'", alone=True)
     partial = write_jsonl(tmp_path / "partial.jsonl", [{"task_id": "Toy/0", "completion": "x"}])
     one_line_error(run("eval", "code", "--data", problems_path, "--samples", partial), "no samples for 1 of the 2",
-                   "Toy/1")
+                   "Toy/1", alone=True)
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"task_id": "Toy/0"}\n')
     one_line_error(run("eval", "code", "--data", problems_path, "--samples", broken), "broken.jsonl:1",
-                   "'completion'")
+                   "'completion'", alone=True)
     one_line_error(run("eval", "code", "--data", problems_path, "--n-samples", "0", "--samples", partial),
-                   "--n-samples must be 1 or more")
+                   "--n-samples must be 1 or more", alone=True)
 
 
 # -- run: a description becomes a prompt -----------------------------------------------------
@@ -301,14 +282,14 @@ def test_tiny_finetune_eval_and_run(tmp_path):
     data.mkdir()
     write_jsonl(data / "train.jsonl", generate("train", 200, 0))
     write_jsonl(data / "test.jsonl", generate("test", 4, 0))
-    ok(run("finetune", "code", "--data", data, "--steps", "3", "--preset", "nano", "--batch-size", "8",
-           "--name", "tiny-code"))
-    report = json.loads(ok(run("eval", "code", "-m", "tiny-code", "--data", data, "--json")))
+    ok(run("finetune", "code", "--data", data, *tiny_finetune_args(precision=None, device=None), "--name", "tiny-code"))
+    report = json.loads(ok(run("eval", "code", "-m", "tiny-code", "--data", data, "--json")).output)
     assert set(report["metrics"]) == {"pass@1", "compiles"} and len(report["results"]) == 4
     assert all(len(r["samples"]) == 1 for r in report["results"])
     sampled = json.loads(ok(run("eval", "code", "-m", "tiny-code", "--data", data, "--limit", "2", "--n-samples", "2",
-                                "--json")))
+                                "--json")).output)
     assert set(sampled["metrics"]) == {"pass@1", "compiles"}
     assert [len(r["samples"]) for r in sampled["results"]] == [2, 2]
-    shown = ok(run("run", "code", "-m", "tiny-code", "--max-new-tokens", "8", "return the largest of three numbers"))
+    shown = ok(run("run", "code", "-m", "tiny-code", "--max-new-tokens", "8",
+                   "return the largest of three numbers")).output
     assert shown.startswith('def largest_of_three_numbers(a, b, c):\n    """Return the largest of three numbers."""\n')

@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_helpers import run
+from cli_helpers import TINY_FINETUNE_ARGS, run
 import toy_tasks as toy_module
-
-
-FT = ["--preset", "nano", "--batch-size", "8", "--precision", "fp32", "--device", "cpu", "--steps", "3"]
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +51,8 @@ def test_check_configuration_refuses_a_bad_value(words_file):
 
 
 def test_the_model_keeps_its_options_for_eval(words_file, llmcli_home):
-    result = run("finetune", "reverse", "--data", words_file, "--words-field", "w", "--name", "rev", *FT)
+    result = run("finetune", "reverse", "--data", words_file, "--words-field", "w", "--name", "rev",
+                 *TINY_FINETUNE_ARGS)
     assert result.exit_code == 0, result.output
     config = json.loads((llmcli_home / "models" / "rev" / "config.json").read_text())
     assert config["task"]["options"] == {"words_field": "w"}
@@ -91,7 +89,8 @@ def test_eval_scores_validation_where_there_is_no_test_split(words_file, tmp_pat
     rows = words_file.read_text(encoding="utf-8").splitlines()
     (folder / "train.jsonl").write_text("\n".join(rows[:30]) + "\n", encoding="utf-8")
     (folder / "validation.jsonl").write_text("\n".join(rows[30:]) + "\n", encoding="utf-8")
-    trained = run("finetune", "reverse", "--data", folder, "--words-field", "w", "--name", "rev2", *FT)
+    trained = run("finetune", "reverse", "--data", folder, "--words-field", "w", "--name", "rev2",
+                  *TINY_FINETUNE_ARGS)
     assert trained.exit_code == 0, trained.output
     scored = run("eval", "reverse", "-m", "rev2", "--data", folder, "--json")
     assert scored.exit_code == 0, scored.output

@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import ok, run, tiny_finetune_args
 
-from llmcli.cli import main
 from llmcli.errors import UserError
 from llmcli.tasks import InputTaken
 from llmcli_qa import register_datasets, register_metrics, register_tasks
@@ -185,46 +184,39 @@ def test_context_option(tmp_path):
 
 # -- end to end ----------------------------------------------------------------------------
 
-def invoke(*args, input=None):
-    result = CliRunner().invoke(main, [str(a) for a in args], input=input)
-    assert result.exit_code == 0, result.output
-    return result
-
-
 def test_tiny_finetune_eval_and_run(tmp_path):
     data = tmp_path / "facts"
     data.mkdir()
     for split, count in (("train", 120), ("validation", 20), ("test", 20)):
         lines = (json.dumps(e) for e in generate(split, count, 0))
         (data / f"{split}.jsonl").write_text("\n".join(lines), encoding="utf-8")
-    invoke("finetune", "qa", "--data", data, "--preset", "nano", "--steps", "3", "--batch-size", "8",
-           "--name", "tiny-qa")
+    ok(run("finetune", "qa", "--data", data, *tiny_finetune_args(precision=None, device=None), "--name", "tiny-qa"))
 
-    report = json.loads(invoke("eval", "qa", "-m", "tiny-qa", "--data", data, "--json").stdout)
+    report = json.loads(ok(run("eval", "qa", "-m", "tiny-qa", "--data", data, "--json")).stdout)
     assert set(report["metrics"]) == {"squad_em", "squad_f1"}
     assert all(0 <= v <= 100 for v in report["metrics"].values())
 
     notes = tmp_path / "notes.txt"
     notes.write_text(CONTEXT, encoding="utf-8")
-    answer = invoke("run", "qa", "-m", "tiny-qa", "--context", notes, "Who founded the Kessel Press?").stdout
+    answer = ok(run("run", "qa", "-m", "tiny-qa", "--context", notes, "Who founded the Kessel Press?")).stdout
     first = answer.splitlines()[0]
     assert first == "(no answer found)" or first in CONTEXT
 
-    piped = invoke("run", "qa", "-m", "tiny-qa", input=f"{CONTEXT}\nWho founded it?\nWhen?\n")
+    piped = ok(run("run", "qa", "-m", "tiny-qa", input=f"{CONTEXT}\nWho founded it?\nWhen?\n"))
     assert len(piped.stdout.strip().splitlines()) == 2  # one line per question, none for the passage
 
     records = tmp_path / "questions.jsonl"
     records.write_text(json.dumps({"question": "Who founded it?", "context": CONTEXT}) + "\n", encoding="utf-8")
-    out = json.loads(invoke("run", "qa", "-m", "tiny-qa", "--input", records).stdout)
+    out = json.loads(ok(run("run", "qa", "-m", "tiny-qa", "--input", records)).stdout)
     assert out["context"] == CONTEXT and out["prediction"] in CONTEXT
 
-    alone = CliRunner().invoke(main, ["run", "qa", "-m", "tiny-qa", "Who founded it?"])
+    alone = run("run", "qa", "-m", "tiny-qa", "Who founded it?")
     assert alone.exit_code == 1 and "Traceback" not in alone.output
     assert "qa takes this text as a setting" in alone.stderr and "--context" in alone.stderr
 
     # a session: the passage, a question, :context for another passage, a question
-    session = invoke("run", "qa", "-m", "tiny-qa", "-i",
-                     input=f"{CONTEXT}\nWho founded it?\n:context Ada lives in Brill.\nWhere does Ada live?\n")
+    session = ok(run("run", "qa", "-m", "tiny-qa", "-i",
+                     input=f"{CONTEXT}\nWho founded it?\n:context Ada lives in Brill.\nWhere does Ada live?\n"))
     assert session.stderr.count("Context set") == 2 and "Unknown command" not in session.stderr
 
 

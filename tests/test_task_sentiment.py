@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from cli_helpers import ok, one_line_error, run
+from cli_helpers import ok, one_line_error, run, tiny_finetune_args
 from llmcli_sentiment.confusion import confusion_matrix
 from llmcli_sentiment.generator import generate, held_out_pairs, split_of
 from llmcli_sentiment.lexicon import DOMAINS, GENERAL, NEGATORS, adjective
@@ -24,7 +24,6 @@ from llmcli.tasks import Prediction
 
 REPO = Path(__file__).resolve().parents[1]
 SST2 = REPO / ".." / "shared" / "data" / "sentiment" / "sst2"
-FT = ["--preset", "nano", "--batch-size", "16", "--precision", "fp32", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +250,8 @@ def small_folder(tmp_path):
 
 
 def test_finetune_eval_and_run(small_folder, tmp_path):
-    ok(run("finetune", "sentiment", "--data", small_folder, "--name", "tiny", "--steps", 8, *FT))
+    ok(run("finetune", "sentiment", "--data", small_folder, "--name", "tiny",
+           *tiny_finetune_args(steps=8, batch_size=16)))
     report = json.loads(ok(run("eval", "sentiment", "-m", "tiny", "--data", small_folder, "--json")).stdout)
     assert report["examples"] == 40 and set(report["metrics"]) == {"accuracy", "macro_f1"}
     matrix = report["confusion_matrix"]

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_helpers import ok, run
+from cli_helpers import ok, run, tiny_finetune_args
 
 from llmcli.errors import UserError
 from llmcli.tasks import Prediction
@@ -21,7 +21,6 @@ from llmcli_story.task import StoryTask
 from llmcli_story.world import BOYS, GIRLS
 
 SHARED = Path(__file__).resolve().parents[1] / "../shared/data/lm"
-FT = ["--preset", "nano", "--batch-size", "8", "--precision", "fp32", "--device", "cpu"]
 
 
 # -- the generated stories ---------------------------------------------------------------------
@@ -206,7 +205,7 @@ def story_folder(tmp_path):
 
 
 def test_finetune_eval_and_run(story_folder, llmcli_home):
-    ok(run("finetune", "story", "--data", story_folder, "--name", "tiny-story", "--steps", 6, *FT))
+    ok(run("finetune", "story", "--data", story_folder, "--name", "tiny-story", *tiny_finetune_args(steps=6)))
     report = json.loads(ok(run("eval", "story", "-m", "tiny-story", "--data", story_folder, "--json")).stdout)
     figures = report["metrics"]
     assert report["examples"] == 6
@@ -226,7 +225,7 @@ def test_bits_per_byte_agrees_with_the_training_loss(story_folder, llmcli_home):
 
     from llmcli.scoring import load_task_model
 
-    ok(run("finetune", "story", "--data", story_folder, "--name", "tiny-story", "--steps", 2, *FT))
+    ok(run("finetune", "story", "--data", story_folder, "--name", "tiny-story", *tiny_finetune_args(steps=2)))
     task = StoryTask()
     tm = load_task_model("tiny-story", task, precision="fp32")
     example = task.read_file(story_folder / "test.jsonl")[0]

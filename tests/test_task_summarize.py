@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_helpers import run
+from cli_helpers import run, tiny_finetune_args
 
 from llmcli.errors import UserError
 from llmcli.metrics.text import rouge
@@ -22,7 +22,6 @@ from llmcli_summarize.words import DAYS, FIRST_NAMES, MONTHS, SURNAMES, TOWNS
 DIALOGSUM = Path(__file__).resolve().parents[1] / "../shared/data/summarization/dialogsum"
 # words a summary may only contain when its document does: names, places, days, numbers
 FACT_WORDS = set(FIRST_NAMES) | set(SURNAMES) | set(TOWNS) | set(DAYS) | set(MONTHS) | set(COMPANIES)
-TINY = ["--preset", "nano", "--steps", "2", "--batch-size", "8", "--precision", "fp32", "--device", "cpu"]
 
 
 def write_jsonl(path: Path, records) -> Path:
@@ -147,7 +146,7 @@ def test_finetune_eval_and_run_on_a_dialogsum_style_folder(tmp_path):
         rows = [{"dialogue": e["document"], "summary1": e["summary"], "summary2": e["summary"].upper()}
                 for e in generate(split if split != "dev" else "validation", count, 0)]
         write_jsonl(folder / f"{split}.jsonl", rows)
-    trained = run("finetune", "summarize", "--data", folder, "--name", "tiny-sum", *TINY)
+    trained = run("finetune", "summarize", "--data", folder, "--name", "tiny-sum", *tiny_finetune_args(steps=2))
     assert trained.exit_code == 0, trained.output
     report = run("eval", "summarize", "-m", "tiny-sum", "--data", folder, "--limit", "2", "--beams", "2", "--json")
     assert report.exit_code == 0, report.output

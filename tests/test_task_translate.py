@@ -10,9 +10,8 @@ import random
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import TINY_FINETUNE_ARGS, ok, run
 
-from llmcli.cli import main
 from llmcli.errors import UserError
 from llmcli_translate import register_datasets, register_tasks
 from llmcli_translate.generator import SIZES, generate, key, split_of
@@ -281,18 +280,6 @@ def test_the_real_multi30k_folder():
 
 # -- the commands ------------------------------------------------------------------------
 
-FT = ["--preset", "nano", "--steps", "3", "--batch-size", "8", "--precision", "fp32", "--device", "cpu"]
-
-
-def invoke(*args, input=None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=input)
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result
-
-
 @pytest.fixture
 def small_corpus(tmp_path):
     """A folder of generated pairs in the Multi30k layout, small enough for a quick run."""
@@ -306,19 +293,20 @@ def small_corpus(tmp_path):
 
 
 def test_finetune_eval_and_run_both_ways(small_corpus):
-    ok(invoke("finetune", "translate", "--data", small_corpus, "--src", "de", "--tgt", "en", "--name", "de-en", *FT))
-    report = json.loads(ok(invoke("eval", "translate", "-m", "de-en", "--data", small_corpus, "--json",
-                                  "--beams", "2")).stdout)
+    ok(run("finetune", "translate", "--data", small_corpus, "--src", "de", "--tgt", "en", "--name", "de-en",
+           *TINY_FINETUNE_ARGS))
+    report = json.loads(ok(run("eval", "translate", "-m", "de-en", "--data", small_corpus, "--json",
+                               "--beams", "2")).stdout)
     assert report["examples"] == 8 and set(report["metrics"]) == {"bleu", "chrf"}
     assert report["notes"]["bleu_signature"].startswith("nrefs:1")
-    ok(invoke("run", "translate", "-m", "de-en", "der Hund schläft"))  # the model keeps its direction
-    result = invoke("eval", "translate", "-m", "de-en", "--data", small_corpus, "--src", "fr")
+    ok(run("run", "translate", "-m", "de-en", "der Hund schläft"))  # the model keeps its direction
+    result = run("eval", "translate", "-m", "de-en", "--data", small_corpus, "--src", "fr")
     assert result.exit_code == 1 and "no .fr files" in result.output
 
 
 def test_data_show_and_help_name_the_options():
-    shown = ok(invoke("data", "show", "grammar-en-de", "--split", "test", "-n", "1", "--src", "de", "--tgt", "en",
-                      "--json"))
+    shown = ok(run("data", "show", "grammar-en-de", "--split", "test", "-n", "1", "--src", "de", "--tgt", "en",
+                   "--json"))
     info = json.loads(shown.stdout)
     assert info["prompt_format"] == "{de} ="
-    assert "--src LANG" in ok(invoke("eval", "translate", "--help")).output
+    assert "--src LANG" in ok(run("eval", "translate", "--help")).output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cli_helpers import run, tiny_finetune_args
 
 from llmcli.metrics.text import bleu, chrf, reference_streams, rouge
 
@@ -43,17 +44,13 @@ def test_rouge_takes_the_best_reference_and_stems():
 def test_eval_reports_bleu_with_its_signature(toy_tasks, monkeypatch):
     import json
 
-    from click.testing import CliRunner
-
-    from llmcli.cli import main
-
     monkeypatch.setattr(toy_tasks.Reverse, "metrics", ("bleu", "chrf", "rouge"))
-    trained = CliRunner().invoke(main, ["finetune", "reverse", "--preset", "nano", "--steps", "3", "--batch-size", "8"])
+    trained = run("finetune", "reverse", *tiny_finetune_args(precision=None, device=None))
     assert trained.exit_code == 0, trained.output
-    result = CliRunner().invoke(main, ["eval", "reverse", "-m", "reverse", "--limit", "4", "--json"])
+    result = run("eval", "reverse", "-m", "reverse", "--limit", "4", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert set(report["metrics"]) == {"bleu", "chrf", "rouge1", "rouge2", "rougeL"}
     assert report["notes"]["bleu_signature"].startswith("nrefs:1|")
-    table = CliRunner().invoke(main, ["eval", "reverse", "-m", "reverse", "--limit", "4"])
+    table = run("eval", "reverse", "-m", "reverse", "--limit", "4")
     assert "bleu_signature: nrefs:1|" in table.stdout
