@@ -73,7 +73,7 @@ def main():
 
 def score(test_file: Path) -> dict:
     from llmcli.scoring import load_task_model
-    from llmcli.tasks import get_task
+    from llmcli.registry import get_task
     from llmcli_story.metrics import distinct_shares, repeated_share
 
     task = get_task("story")

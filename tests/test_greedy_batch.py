@@ -46,16 +46,16 @@ def test_the_lm_head_predicts_the_same_in_batches(toy_tasks, tmp_path):
     from click.testing import CliRunner
 
     from llmcli.cli import main
+    from llmcli.registry import get_task
     from llmcli.scoring import load_task_model
-    from llmcli.tasks import get_task
 
     result = CliRunner().invoke(main, ["finetune", "reverse", "--preset", "nano", "--steps", "30", "--batch-size", "32"])
     assert result.exit_code == 0, result.output
     task = get_task("reverse")
     tm = load_task_model("reverse", task, precision="fp32")
     examples = [{"input": f"{a} {b}", "output": ""} for a in ("apple", "river bird", "tree") for b in ("lamp", "quiet")]
-    batched = [p.text for p in tm.head.predict(tm.model, tm.tokenizer, task, examples, tm.settings)]
-    single = ["".join(tm.head.stream(tm.model, tm.tokenizer, task, e, tm.settings)).strip() for e in examples]
+    batched = [p.text for p in tm.head.predict(tm, examples)]
+    single = ["".join(tm.head.stream(tm, e)).strip() for e in examples]
     assert batched == single
 
 

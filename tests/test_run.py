@@ -45,7 +45,7 @@ def invoke(*args, input=None):
 def predicted(model_dir, *texts, **decoding):
     """What the model answers, asked directly (greedy unless decoding says otherwise)."""
     from llmcli.scoring import load_task_model, predict
-    from llmcli.tasks import get_task
+    from llmcli.registry import get_task
 
     task = get_task("reverse")
     tm = load_task_model(str(model_dir), task)

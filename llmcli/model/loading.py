@@ -1,4 +1,7 @@
-"""Loading a trained model from its run directory, with clear errors for damaged ones."""
+"""Loading a trained model from its run directory, with clear errors for damaged ones.
+
+The core model needs no registry: a caller that wants a fine-tuned model's head (the CLI,
+scoring) looks it up by the config's task head name and passes the head object in."""
 
 from __future__ import annotations
 
@@ -28,35 +31,34 @@ def build_model(config: dict):
 
 def attach_head(model, head, settings: dict) -> None:
     """Give the core model a task head's own layers (saved and trained with it)."""
-    layer = head.build(model.config, settings)
+    layer = head.build(model_config=model.config, settings=settings)
     model.task_head = layer
     if layer is not None:
         layer.to(model.embed.weight.device)
 
 
-def head_of(config: dict):
-    """The head a fine-tuned model was trained with (None for a plain language model)."""
-    task = config.get("task")
-    if not task:
-        return None
-    from llmcli import registry
-
-    return registry.get().heads.get(task["head"])
+TASK_HEAD = "task_head."  # the prefix of a head's own weights in the state dict
 
 
-def load_model(path: Path, device: str = "cpu") -> LoadedModel:
+def load_model(path: Path, device: str = "cpu", head=None) -> LoadedModel:
+    """The model of a run directory. For a fine-tuned model, `head` (a llmcli.heads.Head,
+    the one its config names) gets its layers attached and loaded; without it, the head's
+    weights are set aside and the core model loads alone (all that generation needs)."""
     from llmcli.model.tokenizer import Tokenizer
 
     config = rundir.read_json(path / rundir.CONFIG)
     model = build_model(config)
-    head = head_of(config)
+    task = config.get("task")
+    head = head if task else None  # a plain language model has no head's layers
     if head is not None:
-        attach_head(model, head, config["task"].get("settings", {}))
+        attach_head(model, head, task.get("settings", {}))
     weights_file = path / rundir.WEIGHTS
     checkpoint = rundir.checkpoint_dir(path)
     if not weights_file.is_file() and checkpoint is not None:
         weights_file = checkpoint / rundir.WEIGHTS  # an unfinished run
     weights = rundir.load_weights(weights_file)
+    if head is None:
+        weights = {name: tensor for name, tensor in weights.items() if not name.startswith(TASK_HEAD)}
     try:
         model.load_state_dict(weights)
     except RuntimeError as exc:

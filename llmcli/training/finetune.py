@@ -64,7 +64,7 @@ def corpus_texts(request: FinetuneRequest) -> list[str]:
     """What a from-scratch tokenizer learns from: every text the model will read or write."""
     texts = []
     for example in request.train:
-        texts.extend(request.head.tokenizer_texts(request.task, example, request.prompt))
+        texts.extend(request.head.tokenizer_texts(task=request.task, example=example, prompt=request.prompt))
     return [t for t in texts if t.strip()]
 
 
@@ -109,8 +109,8 @@ def scratch_model(request: FinetuneRequest, head_settings: dict, device, precisi
     emit({"event": "phase", "phase": "plan", "detail": plan.reason})
     vocab_size = max(plan.vocab_size, min(corpus_vocab, MIN_TASK_VOCAB))
     tokenizer = scratch_tokenizer(request, texts, vocab_size, emit)
-    items = request.head.encode(request.task, request.train[:2000], tokenizer, MAX_CONTEXT, head_settings,
-                                request.prompt)
+    items = request.head.encode(task=request.task, examples=request.train[:2000], tokenizer=tokenizer,
+                                context=MAX_CONTEXT, settings=head_settings, prompt=request.prompt)
     shape = dict(plan.shape, context=context_for([len(item["ids"]) for item in items]))
     return tokenizer, shape, plan
 
@@ -156,7 +156,7 @@ def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None =
     elif group.main:  # rank 0 plans, trains the tokenizer, loads the base; the others receive the plan
         run.mkdir(parents=True, exist_ok=True)
         precision = pick_precision(request.precision, device)
-        settings_for_head = head.settings(task, request.train)
+        settings_for_head = head.settings(task=task, examples=request.train)
         prompt = request.prompt
         if request.base is not None:
             loaded = load_model(request.base)
@@ -213,8 +213,10 @@ def finetune(request: FinetuneRequest, on_event: Callable[[dict], None] | None =
             attach_head(model, head, settings_for_head)
     context = model.config.context
     emit({"event": "phase", "phase": "encode", "detail": f"{len(request.train):,} training examples"})
-    train_items = head.encode(task, request.train, tokenizer, context, settings_for_head, prompt)
-    val_items = head.encode(task, request.validation, tokenizer, context, settings_for_head, prompt)
+    train_items = head.encode(task=task, examples=request.train, tokenizer=tokenizer, context=context,
+                              settings=settings_for_head, prompt=prompt)
+    val_items = head.encode(task=task, examples=request.validation, tokenizer=tokenizer, context=context,
+                            settings=settings_for_head, prompt=prompt)
     if not train_items:
         raise UserError(f"none of the {len(request.train)} training examples can be used by the {head.name} head")
     if previous is None:
