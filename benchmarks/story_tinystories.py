@@ -72,16 +72,16 @@ def main():
 
 
 def score(test_file: Path) -> dict:
+    from llmcli.registry import get_task
     from llmcli.scoring import load_task_model
-    from llmcli.tasks import get_task
     from llmcli_story.metrics import distinct_shares, repeated_share
 
     task = get_task("story")
     tm = load_task_model("tinystories", task)
     stories = task.read_file(test_file)
-    scores = task.reference_bits(tm.head, tm.model, tm.tokenizer, stories, tm.settings, tm.prompt)
+    scores = task.reference_bits(tm, stories)
     bits, nbytes = sum(b for b, _ in scores), sum(n for _, n in scores)
-    written = task.write(tm.head, tm.model, tm.tokenizer, stories[:SAMPLES], tm.settings, tm.prompt, None)
+    written = task.write(tm, stories[:SAMPLES], None)
     return {"stories": len(stories), "bytes": nbytes, "bits_per_byte": bits / nbytes,
             "distinct_2": distinct_shares(written)[1], "repetition_rate": repeated_share(written),
             "samples": [(s["opening"], w) for s, w in zip(stories, written)]}

@@ -148,9 +148,7 @@ def get_plugins() -> Plugins:
 
 
 def reset() -> None:
-    """Forget the loaded plugins (tests; after installing a plugin in-process)."""
+    """Forget the loaded plugins (tests; after installing a plugin in-process). What they
+    registered goes with them: `registry.get()` rebuilds from the next Plugins."""
     global _loaded
     _loaded = None
-    from llmcli import registry
-
-    registry.reset()

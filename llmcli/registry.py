@@ -1,7 +1,9 @@
 """What the plugins registered: tasks, datasets, metrics and heads, each with its plugin.
 
-Built once per process from the hooks; looking a name up gives a clear error that lists
-what exists, and a name two plugins registered is an error naming both.
+`build(plugins)` collects it from the hooks of the Plugins it is given; `get()` builds it
+from `llmcli.plugins.get_plugins()` when first asked, and again when those are reloaded.
+Looking a name up gives a clear error that lists what exists, and a name two plugins
+registered is an error naming both.
 """
 
 from __future__ import annotations
@@ -67,10 +69,8 @@ class Registry:
     heads: Kind
 
 
-def build() -> Registry:
-    from llmcli.plugins import get_plugins
-
-    plugins = get_plugins()
+def build(plugins) -> Registry:
+    """What the hooks of `plugins` (a llmcli.plugins.Plugins) register."""
     registry = Registry(
         tasks=Kind("task", "llmcli tasks"),
         datasets=Kind("dataset", "llmcli data list"),
@@ -99,16 +99,26 @@ def build() -> Registry:
     return registry
 
 
-_registry: Registry | None = None
+_built: tuple[object, Registry] | None = None  # (the Plugins it was built from, the registry)
 
 
 def get() -> Registry:
-    global _registry
-    if _registry is None:
-        _registry = build()
-    return _registry
+    """The registry of the loaded plugins, built once for each Plugins object (so anew
+    after `llmcli.plugins.reset()`)."""
+    global _built
+    from llmcli.plugins import get_plugins
+
+    plugins = get_plugins()
+    if _built is None or _built[0] is not plugins:
+        _built = (plugins, build(plugins))
+    return _built[1]
 
 
-def reset() -> None:
-    global _registry
-    _registry = None
+def get_task(name: str):
+    """The registered task called `name` (a llmcli.tasks.Task), or a UserError listing them."""
+    return get().tasks.get(name)
+
+
+def get_head(name: str):
+    """The registered head called `name` (a llmcli.heads.Head), or a UserError listing them."""
+    return get().heads.get(name)

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 from llmcli.errors import UserError
+from llmcli.task_model import TaskModel
 
 PREDICT_CHUNK = 256  # examples per call to the head (a head may batch them), between progress reports
-
-
-@dataclass
-class TaskModel:
-    """A loaded model ready for a task: the core model (with its head), tokenizer, settings."""
-
-    name: str
-    path: object
-    model: object
-    tokenizer: object
-    task: object
-    head: object
-    settings: dict
-    prompt: str | None  # the prompt format it was fine-tuned with (None: the task's)
 
 
 def task_for_model(task, given: dict, model_ref: str | None):
@@ -49,16 +35,16 @@ def load_task_model(model_ref: str, task, precision: str = "auto") -> TaskModel:
     from llmcli.paths import resolve_model
 
     path = resolve_model(model_ref)
-    loaded = load_model(path)
+    loaded = load_model(path, find_head=registry.get_head)
     info = loaded.config.task
-    if info is None and task.head != "lm":
+    head = registry.get_head(task.head)
+    if info is None and not head.serves_plain_model:
         raise UserError(f"{path.name} is a language model, not fine-tuned for {task.name}: "
                         f"run `llmcli finetune {task.name} --base {path.name} --time 2m` first")
     if info is not None and info.name != task.name:
         raise UserError(f"{path.name} was fine-tuned for task {info.name}, not {task.name}: "
                         f"`llmcli models` lists the models, or fine-tune one with `llmcli finetune {task.name}`")
     prepare_for_generation(loaded.model, precision)
-    head = registry.get().heads.get(task.head)
     return TaskModel(name=path.name, path=path, model=loaded.model, tokenizer=loaded.tokenizer, task=task,
                      head=head, settings=info.settings if info else {}, prompt=info.prompt if info else None)
 
@@ -68,7 +54,7 @@ def predict(tm: TaskModel, examples: list[dict], decoding: dict | None = None,
     out = []
     for start in range(0, len(examples), PREDICT_CHUNK):
         chunk = examples[start : start + PREDICT_CHUNK]
-        out.extend(tm.task.predict(tm.head, tm.model, tm.tokenizer, chunk, tm.settings, tm.prompt, decoding))
+        out.extend(tm.task.predict(tm, chunk, decoding=decoding))
         if on_progress:
             on_progress(len(out))
     return out

@@ -11,19 +11,11 @@ from __future__ import annotations
 import copy
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from llmcli.errors import UserError
-
-
-@dataclass
-class Prediction:
-    """A head's output for one example: the text the metrics compare with the references,
-    and whatever else the head knows (class probabilities, a span's position, a score)."""
-
-    text: str
-    details: dict = field(default_factory=dict)
+from llmcli.predictions import Prediction  # noqa: F401  (plugins import it from here)
 
 
 class InputTaken(Exception):
@@ -57,6 +49,12 @@ class Task:
 
     The defaults describe a text-to-text task: examples {"input": ..., "output": ...}, the
     prompt "{input}" and the target " {output}".
+
+    The head reads attributes of its own, which a task sets when the defaults don't fit:
+    "lm" reads `target` and `decoding`; "classify" reads `label_field` (default "label",
+    the field holding the class) and `labels` (the classes in order; default: those of the
+    training data); "span" reads `context_field` (default "context", the passage) and
+    `answers_field` (default "answers": [{"text": ..., "start": char offset}, ...]).
     """
 
     name: str = ""
@@ -67,16 +65,12 @@ class Task:
     fields: tuple[str, ...] = ("input", "output")  # every example must have these
     prompt: str = "{input}"  # a format string over the example's fields (`--prompt`)
     target: str = " {output}"  # lm head: the text the model learns to write after the prompt
-    label_field: str = "label"  # classify head: the field holding the class
-    labels: tuple[str, ...] = ()  # classify head: the classes, in order (default: from the data)
-    context_field: str = "context"  # span head: the passage answers are taken from
-    answers_field: str = "answers"  # span head: [{"text": ..., "start": char offset}, ...]
     input_field: str = "input"  # what a line typed in `llmcli run` fills
     decoding: Mapping = MappingProxyType({})  # generation settings for the lm head (GenerationConfig fields)
     default_time: str = "2m"  # training budget of the default model `llmcli run` offers to train
     interactive_help: str = "Type an input and press Enter."
     session_commands: tuple[str, ...] = ()  # ":name" lines the session passes to read_input
-    streams: bool = True  # lm head: `run` shows the text as it is written (False: show_output)
+    streams: bool = True  # with a head that streams (lm), `run` shows the text as it is written (False: show_output)
     options: tuple[TaskOption, ...] = ()  # command-line options of the task's own
 
     # -- options ---------------------------------------------------------------------
@@ -103,16 +97,6 @@ class Task:
     def render_target(self, example: dict) -> str:
         return render(self.target, example)
 
-    def label_of(self, example: dict) -> str:
-        return str(self.field(example, self.label_field))
-
-    def context_of(self, example: dict) -> str:
-        return self.field(example, self.context_field)
-
-    def answers_of(self, example: dict) -> list[dict]:
-        """Span head: gold answers as {"text", "start"} dicts (start: a character offset)."""
-        return self.field(example, self.answers_field)
-
     def field(self, example: dict, name: str):
         if name not in example:
             raise UserError(f"task {self.name} needs a {name!r} field, and the input has only "
@@ -120,12 +104,11 @@ class Task:
         return example[name]
 
     def references(self, example: dict) -> list[str]:
-        """The acceptable outputs for one example, as metrics see them."""
-        if self.head == "classify":
-            return [self.label_of(example)]
-        if self.head == "span":
-            return [answer["text"] for answer in self.answers_of(example)]
-        return [self.render_target(example).strip()]
+        """The acceptable outputs for one example, as metrics see them: by default, the
+        head's (the label, the answers' texts, the rendered target)."""
+        from llmcli.registry import get_head
+
+        return get_head(self.head).references(self, example)
 
     # -- data ------------------------------------------------------------------------
 
@@ -161,11 +144,11 @@ class Task:
 
     # -- predictions and reports -----------------------------------------------------
 
-    def predict(self, head, model, tokenizer, examples: list[dict], settings: dict, prompt: str | None,
-                decoding: dict | None) -> list[Prediction]:
-        """Predictions for examples: the head's, by default. Override to draw several
+    def predict(self, bundle, examples: list[dict], *, decoding: dict | None = None) -> list[Prediction]:
+        """Predictions for examples with `bundle` (a llmcli.task_model.TaskModel: model,
+        tokenizer, head, settings, prompt): the head's, by default. Override to draw several
         samples per example or to add details a metric reads."""
-        return head.predict(model, tokenizer, self, examples, settings, prompt, decoding)
+        return bundle.head.predict(bundle, examples, decoding=decoding)
 
     def given_predictions(self, examples: list[dict]) -> list[Prediction] | None:
         """Predictions someone else made (a task option naming a file of them): `eval`
@@ -190,7 +173,7 @@ class Task:
         """Draw one prediction for a person (`llmcli run`)."""
         probabilities = prediction.details.get("probabilities")
         if probabilities:
-            from llmcli.cli.bars import probability_table
+            from llmcli.display import probability_table
 
             console.print(probability_table(probabilities))
         else:
@@ -226,8 +209,3 @@ def check_template(template: str, task: Task) -> str:
                         f"task {task.name}: use {', '.join('{' + f + '}' for f in task.fields)}")
     return template
 
-
-def get_task(name: str) -> Task:
-    from llmcli import registry
-
-    return registry.get().tasks.get(name)

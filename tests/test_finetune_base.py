@@ -24,6 +24,14 @@ def test_finetune_from_a_base_model(toy_tasks, trained_model, llmcli_home):
     assert set(tuned) == set(base) | {"task_head.weight", "task_head.bias"}
     assert not all((base[k] == tuned[k]).all() for k in base)  # the core model was trained too
 
+    from llmcli.heads.classification import ClassificationHead
+    from llmcli.model.loading import load_model
+
+    alone = load_model(run_dir)  # no head given: its weights are set aside, the core model loads
+    assert getattr(alone.model, "task_head", None) is None
+    with_head = load_model(run_dir, find_head={"classify": ClassificationHead()}.get)
+    assert with_head.model.task_head.out_features == len(config["task"]["settings"]["labels"])
+
     report = run("eval", "bird", "-m", "bird", "--limit", "8", "--json")
     assert report.exit_code == 0, report.output
     assert set(json.loads(report.stdout)["metrics"]) == {"accuracy", "macro_f1"}

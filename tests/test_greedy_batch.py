@@ -44,16 +44,16 @@ def test_greedy_batch_wants_prompts_of_one_length(trained_model):
 
 
 def test_the_lm_head_predicts_the_same_in_batches(toy_tasks, tmp_path):
+    from llmcli.registry import get_task
     from llmcli.scoring import load_task_model
-    from llmcli.tasks import get_task
 
     result = run("finetune", "reverse", *tiny_finetune_args(steps=30, batch_size=32, precision=None, device=None))
     assert result.exit_code == 0, result.output
     task = get_task("reverse")
     tm = load_task_model("reverse", task, precision="fp32")
     examples = [{"input": f"{a} {b}", "output": ""} for a in ("apple", "river bird", "tree") for b in ("lamp", "quiet")]
-    batched = [p.text for p in tm.head.predict(tm.model, tm.tokenizer, task, examples, tm.settings)]
-    single = ["".join(tm.head.stream(tm.model, tm.tokenizer, task, e, tm.settings)).strip() for e in examples]
+    batched = [p.text for p in tm.head.predict(tm, examples)]
+    single = ["".join(tm.head.stream(tm, e)).strip() for e in examples]
     assert batched == single
 
 

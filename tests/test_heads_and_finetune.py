@@ -18,6 +18,7 @@ from llmcli.errors import UserError
 from llmcli.heads.classification import ClassificationHead
 from llmcli.heads.language_model import LanguageModelHead
 from llmcli.heads.span import MAX_ANSWER_TOKENS, NO_ANSWER, SpanHead, best_span
+from llmcli.task_model import TaskModel
 
 SMALL_SIZES = {"train": 160, "validation": 16, "test": 16}
 
@@ -217,7 +218,7 @@ def test_lm_loss_mask_covers_exactly_the_target(tokenizer):
     head = LanguageModelHead()
     examples = [{"input": "apple river", "output": "river apple"},
                 {"input": "bird", "output": "bird tree house paper lamp"}]
-    items = head.encode(task, examples, tokenizer, 64, {})
+    items = head.encode(task=task, examples=examples, tokenizer=tokenizer, context=64, settings={})
     targets = []
     for example, item in zip(examples, items):
         prompt = [tokenizer.bos_id] + tokenizer.encode(f"{example['input']} =>")
@@ -234,7 +235,8 @@ def test_lm_loss_mask_covers_exactly_the_target(tokenizer):
         assert not mask[row, len(item["ids"]) - 1 :].any()  # padding is never a target
         assert (y[row, len(item["ids"]) - 1 :] == tokenizer.pad_id).all()
 
-    custom = head.encode(task, examples[:1], tokenizer, 64, {}, prompt="Backwards: {input}")[0]
+    custom = head.encode(task=task, examples=examples[:1], tokenizer=tokenizer, context=64, settings={},
+                         prompt="Backwards: {input}")[0]
     assert custom["ids"][: custom["prompt"]] == [tokenizer.bos_id] + tokenizer.encode("Backwards: apple river")
 
 
@@ -242,7 +244,7 @@ def test_lm_long_prompt_is_cut_from_the_left(tokenizer):
     task = toy_module.Reverse()
     head = LanguageModelHead()
     example = {"input": " ".join(["the fox and the crow"] * 20), "output": "crow fox"}
-    item = head.encode(task, [example], tokenizer, 16, {})[0]
+    item = head.encode(task=task, examples=[example], tokenizer=tokenizer, context=16, settings={})[0]
     target = tokenizer.encode(" crow fox") + [tokenizer.eos_id]
     full_prompt = tokenizer.encode(task.render_prompt(example))
     assert len(item["ids"]) == 17  # context + 1: x and y are each 16 long
@@ -257,17 +259,17 @@ def test_classify_settings_collect_labels(tokenizer):
     head = ClassificationHead()
     task = toy_module.Bird()
     examples = [{"text": "a bird", "label": "yes"}, {"text": "a tree", "label": "no"}, {"text": "x", "label": "no"}]
-    assert head.settings(task, examples) == {"labels": ["no", "yes"]}
+    assert head.settings(task=task, examples=examples) == {"labels": ["no", "yes"]}
     with pytest.raises(UserError, match="only the label"):
-        head.settings(task, [e for e in examples if e["label"] == "no"])
+        head.settings(task=task, examples=[e for e in examples if e["label"] == "no"])
 
     class Ordered(toy_module.Bird):
         labels = ("yes", "no", "maybe")
 
-    assert head.settings(Ordered(), examples[:1]) == {"labels": ["yes", "no", "maybe"]}
+    assert head.settings(task=Ordered(), examples=examples[:1]) == {"labels": ["yes", "no", "maybe"]}
 
-    settings = head.settings(task, examples)
-    items = head.encode(task, examples, tokenizer, 64, settings)
+    settings = head.settings(task=task, examples=examples)
+    items = head.encode(task=task, examples=examples, tokenizer=tokenizer, context=64, settings=settings)
     assert [i["label"] for i in items] == [1, 0, 0]
     assert items[0]["ids"] == [tokenizer.bos_id] + tokenizer.encode("a bird") + [tokenizer.sep_id]
     ids, last, labels = head.collate(items, tokenizer.pad_id)
@@ -275,8 +277,10 @@ def test_classify_settings_collect_labels(tokenizer):
     assert (ids[torch.arange(3), last] == tokenizer.sep_id).all()
     assert labels.tolist() == [1, 0, 0]
     with pytest.raises(UserError, match="label 'maybe' is not one of the model's labels"):
-        head.encode(task, [{"text": "?", "label": "maybe"}], tokenizer, 64, settings)
-    long = head.encode(task, [{"text": "the fox " * 50, "label": "no"}], tokenizer, 12, settings)[0]
+        head.encode(task=task, examples=[{"text": "?", "label": "maybe"}], tokenizer=tokenizer, context=64,
+                    settings=settings)
+    long = head.encode(task=task, examples=[{"text": "the fox " * 50, "label": "no"}], tokenizer=tokenizer,
+                       context=12, settings=settings)[0]
     assert len(long["ids"]) == 12 and long["ids"][-1] == tokenizer.sep_id
 
 
@@ -314,6 +318,11 @@ class PointingModel(torch.nn.Module):
         return out
 
 
+def bundle(model, tokenizer, task, head, settings=None):
+    return TaskModel(name="test", path=None, model=model, tokenizer=tokenizer, task=task, head=head,
+                     settings=settings or {}, prompt=None)
+
+
 def answer_tokens(spans, begin, end):
     return [i for i, (a, b) in enumerate(spans) if a < end and b > begin]
 
@@ -337,21 +346,22 @@ def test_span_head_maps_answers_to_exact_characters(tokenizer):
     window_ids, first, spans = windows[0]
     assert window_ids[first:] == ids and spans == offsets
     inside = answer_tokens(spans, begin, begin + len(answer))
-    item = head.encode(task, [example], tokenizer, 128, {})[0]
+    item = head.encode(task=task, examples=[example], tokenizer=tokenizer, context=128, settings={})[0]
     assert (item["start"], item["end"]) == (first + inside[0], first + inside[-1])
     assert context[spans[inside[0]][0] : spans[inside[-1]][1]].strip() == answer
 
     model = PointingModel(128, {0: (item["start"], item["end"])})
-    prediction = head.predict(model, tokenizer, task, [example], {})[0]
+    prediction = head.predict(bundle(model, tokenizer, task, head), [example])[0]
     assert prediction.text == answer
     assert prediction.details["start"] == begin
     assert context[prediction.details["start"] :].startswith(answer)
 
     # a wrong start offset falls back to the answer's first occurrence; an absent answer is skipped
     moved = dict(example, answers=[{"text": answer, "start": 3}])
-    assert head.encode(task, [moved], tokenizer, 128, {}) == [item]
+    assert head.encode(task=task, examples=[moved], tokenizer=tokenizer, context=128, settings={}) == [item]
     absent = dict(example, answers=[{"text": "purple", "start": 0}])
-    assert head.encode(task, [absent, dict(example, answers=[])], tokenizer, 128, {}) == []
+    assert head.encode(task=task, examples=[absent, dict(example, answers=[])], tokenizer=tokenizer, context=128,
+                       settings={}) == []
 
 
 def test_span_head_reads_long_contexts_in_windows(tokenizer):
@@ -368,7 +378,7 @@ def test_span_head_reads_long_contexts_in_windows(tokenizer):
     width = len(windows[0][2])
     assert [w[2] for w in windows[:2]] == [offsets[:width], offsets[width * 3 // 4 : width * 3 // 4 + width]]
     assert windows[-1][2][-1] == offsets[-1]  # the last window reaches the end
-    items = head.encode(task, [example], tokenizer, 48, {})
+    items = head.encode(task=task, examples=[example], tokenizer=tokenizer, context=48, settings={})
     assert len(items) == len(windows)
     hits = [i for i in items if (i["start"], i["end"]) != (NO_ANSWER, NO_ANSWER)]
     assert 1 <= len(hits) < len(items)
@@ -379,5 +389,5 @@ def test_span_head_reads_long_contexts_in_windows(tokenizer):
 
     row = items.index(hits[-1])
     model = PointingModel(48, {row: (hits[-1]["start"], hits[-1]["end"])})
-    prediction = head.predict(model, tokenizer, task, [example], {})[0]
+    prediction = head.predict(bundle(model, tokenizer, task, head), [example])[0]
     assert prediction.text == answer and prediction.details["start"] == context.index(answer)

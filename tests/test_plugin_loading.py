@@ -431,3 +431,28 @@ def test_plugin_metric_and_head_are_used_in_process(monkeypatch):
                                                              "register_tasks"]
     finally:
         plugins.reset()
+
+
+def test_the_registry_is_built_from_the_plugins_given_and_again_after_a_reset(monkeypatch):
+    from llmcli import plugins, registry
+
+    monkeypatch.setenv("LLMCLI_LOAD_PLUGINS", "")
+    plugins.reset()
+    try:
+        first = registry.get()
+        assert registry.get() is first  # built once for the loaded plugins
+        assert {"lm", "classify", "span"} <= set(first.heads.names())
+        given = registry.build(plugins.get_plugins())
+        assert given is not first and given.tasks.names() == first.tasks.names()
+        plugins.reset()
+        assert registry.get() is not first  # the plugins were loaded anew
+    finally:
+        plugins.reset()
+
+
+def test_the_plugin_core_imports_neither_the_cli_nor_torch():
+    code = ("import sys, llmcli.plugins, llmcli.registry, llmcli.tasks, llmcli.task_model, llmcli.display; "
+            "llmcli.registry.get(); "
+            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('llmcli.cli')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

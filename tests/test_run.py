@@ -39,7 +39,7 @@ def reverse_model(tmp_path_factory):
 def predicted(model_dir, *texts, **decoding):
     """What the model answers, asked directly (greedy unless decoding says otherwise)."""
     from llmcli.scoring import load_task_model, predict
-    from llmcli.tasks import get_task
+    from llmcli.registry import get_task
 
     task = get_task("reverse")
     tm = load_task_model(str(model_dir), task)

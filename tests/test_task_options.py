@@ -69,7 +69,7 @@ def test_given_predictions_are_scored_without_a_model(tmp_path):
     from llmcli.datasets import GeneratedDataset
 
     dataset = GeneratedDataset("r", "reverse", toy_module.reverse_examples, {"test": 8})
-    from llmcli.tasks import get_task
+    from llmcli.registry import get_task
 
     task = get_task("reverse")
     examples = dataset.load(task, "test")

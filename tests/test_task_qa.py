@@ -234,8 +234,8 @@ def test_span_reader_lets_a_token_see_the_words_after_it():
     torch.manual_seed(0)
     model = Transformer(ModelConfig(vocab_size=32, n_layer=1, n_head=2, n_embd=32, context=16))
     head = SpanHead()
-    assert isinstance(head.build(model.config, {}), torch.nn.Linear)  # models from before the reader
-    attach_head(model, head, head.settings(QATask(), []))
+    assert isinstance(head.build(model_config=model.config, settings={}), torch.nn.Linear)  # before the reader
+    attach_head(model, head, head.settings(task=QATask(), examples=[]))
     assert isinstance(model.task_head, SpanReader)
     ids = torch.tensor([[1, 5, 6, 7, 8, 0, 0], [1, 5, 6, 7, 9, 0, 0]])
     starts, ends = head.scores(model, ids, torch.tensor([5, 5]))

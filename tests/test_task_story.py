@@ -229,8 +229,9 @@ def test_bits_per_byte_agrees_with_the_training_loss(story_folder, llmcli_home):
     task = StoryTask()
     tm = load_task_model("tiny-story", task, precision="fp32")
     example = task.read_file(story_folder / "test.jsonl")[0]
-    [(bits, nbytes)] = task.reference_bits(tm.head, tm.model, tm.tokenizer, [example], tm.settings, None)
-    [item] = tm.head.encode(task, [example], tm.tokenizer, tm.model.config.context, tm.settings)
+    [(bits, nbytes)] = task.reference_bits(tm, [example])
+    [item] = tm.head.encode(task=task, examples=[example], tokenizer=tm.tokenizer, context=tm.model.config.context,
+                            settings=tm.settings)
     x, y, mask = tm.head.collate([item], tm.tokenizer.pad_id)
     with torch.no_grad():
         loss = tm.head.loss(tm.model, (x, y, mask)).item()

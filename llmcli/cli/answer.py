@@ -16,16 +16,16 @@ def answer(tm, text: str, decoding: dict, out, err) -> None:
     except InputTaken as taken:
         err.print(taken.message, markup=False, highlight=False)
         return
-    if tm.task.head == "lm" and tm.task.streams:
+    if tm.head.streams and tm.task.streams:
         stream(tm, example, decoding)
         return
-    prediction = tm.task.predict(tm.head, tm.model, tm.tokenizer, [example], tm.settings, tm.prompt, decoding)[0]
+    prediction = tm.task.predict(tm, [example], decoding=decoding)[0]
     tm.task.show_output(out, example, prediction)
 
 
 def stream(tm, example: dict, decoding: dict) -> None:
     started = False
-    for piece in tm.head.stream(tm.model, tm.tokenizer, tm.task, example, tm.settings, tm.prompt, decoding):
+    for piece in tm.head.stream(tm, example, decoding=decoding):
         if not started:  # targets begin with a space after the prompt: not shown
             piece = piece.lstrip()
             started = bool(piece)

@@ -80,7 +80,7 @@ def show(name, task_name, split, count, as_json, **options):
     rendered = [{"prompt": task.render_prompt(e), "references": task.references(e)} for e in examples]
     info = {"name": dataset.name, "task": task.name, "kind": dataset.kind, "location": dataset.location(),
             "sizes": {s: len(v) for s, v in splits.items()}, "split": split, "examples": examples,
-            "prompt_format": task.prompt, "target_format": task.target if task.head == "lm" else None,
+            "prompt_format": task.prompt, "target_format": reg.heads.get(task.head).target_format(task),
             "rendered": rendered}
     if as_json:
         click.echo(json.dumps(info, indent=2, ensure_ascii=False))

@@ -30,8 +30,8 @@ def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json,
     """
     from llmcli.cli.task_options import task_values
     from llmcli.datasets.resolve import evaluation_split, resolve_dataset
+    from llmcli.registry import get_task
     from llmcli.scoring import evaluate, load_task_model, score, task_for_model
-    from llmcli.tasks import get_task
 
     task = task_for_model(get_task(task_name), task_values(options), model_ref)
     dataset = resolve_dataset(task, data)

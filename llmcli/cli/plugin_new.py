@@ -164,7 +164,7 @@ SIZES = {"train": 4000, "validation": 100, "test": 200}
 class $class_name(Task):
     name = "$task"
     description = "write the input in capital letters (an example: make it yours)"
-    head = "lm"  # generation; "classify" and "span" are the other built-in heads
+    head = "lm"  # generation; "classify" and "span" are the others (docs/plugins.md: what each reads)
     metrics = ("accuracy",)  # the output, exactly (exact_match would ignore case)
     default_dataset = "$dataset"
     fields = ("input", "output")  # every example has these

@@ -43,8 +43,8 @@ def run(task_name, text, text_file, model_ref, input_file, output_file, interact
     offers to train the task's default model first. The task's own options are listed
     by `llmcli run TASK --help`.
     """
+    from llmcli.registry import get_task
     from llmcli.scoring import load_task_model, task_for_model
-    from llmcli.tasks import get_task
 
     given = task_values(options)
     task = get_task(task_name).configured(given)
@@ -153,8 +153,7 @@ def run_lines(tm, decoding: dict) -> None:
             continue
         try:
             example = tm.task.read_input(line)
-            prediction = tm.task.predict(tm.head, tm.model, tm.tokenizer, [example], tm.settings, tm.prompt,
-                                         decoding)[0]
+            prediction = tm.task.predict(tm, [example], decoding=decoding)[0]
         except InputTaken as taken:
             click.echo(taken.message, err=True)
             continue

@@ -101,6 +101,6 @@ def task_values(params: dict) -> dict:
 
 def configured_task(name: str, params: dict):
     """The task named, with the task options in the command's keyword arguments set."""
-    from llmcli.tasks import get_task
+    from llmcli.registry import get_task
 
     return get_task(name).configured(task_values(params))

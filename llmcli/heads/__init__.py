@@ -12,26 +12,43 @@ from typing import Iterator
 
 
 class Head:
+    """Training-side methods take keyword arguments; `predict` and `stream` take the
+    bundle (a llmcli.task_model.TaskModel: model, tokenizer, task, head, settings, prompt).
+    A head reads the Task attributes of its own (a classifier's `label_field`) here, so
+    that nothing outside the heads knows one head from another."""
+
     name: str = ""
     description: str = ""
+    streams: bool = False  # `run` shows its text as it is written (`stream`), unless the task's `streams` is False
+    serves_plain_model: bool = False  # a plain language model (no fine-tuning, no task head) can serve its tasks
 
-    def tokenizer_texts(self, task, example: dict, prompt: str | None = None) -> list[str]:
+    def references(self, task, example: dict) -> list[str]:
+        """The acceptable outputs for one example, as metrics see them (`Task.references`
+        asks the head): by default the rendered target."""
+        return [task.render_target(example).strip()]
+
+    def target_format(self, task) -> str | None:
+        """The format of what the model learns to write, shown by `llmcli data show`; None
+        when the head writes no text of its own (a label, a span)."""
+        return None
+
+    def tokenizer_texts(self, *, task, example: dict, prompt: str | None = None) -> list[str]:
         """What a tokenizer trained from scratch learns from, for one example: every text
         the model reads or writes. By default the prompt and the example's other strings."""
         return [task.render_prompt(example, prompt)] + [
             value for value in example.values() if isinstance(value, str)
         ]
 
-    def settings(self, task, train_examples: list[dict]) -> dict:
-        """JSON-able settings learnt from the training data (a classifier's labels), stored
-        with the model and passed back to every other method."""
+    def settings(self, *, task, examples: list[dict]) -> dict:
+        """JSON-able settings learnt from the training examples (a classifier's labels),
+        stored with the model and given back to every other method."""
         return {}
 
-    def build(self, model_config, settings: dict):
+    def build(self, *, model_config, settings: dict):
         """The head's own layers (a torch.nn.Module), or None when the core model suffices."""
         return None
 
-    def encode(self, task, examples: list[dict], tokenizer, context: int, settings: dict,
+    def encode(self, *, task, examples: list[dict], tokenizer, context: int, settings: dict,
                prompt: str | None = None) -> list[dict]:
         """Training items: one or more per example, each a dict with at least "ids"."""
         raise NotImplementedError
@@ -44,15 +61,13 @@ class Head:
         """The mean loss of a batch (a scalar tensor)."""
         raise NotImplementedError
 
-    def predict(self, model, tokenizer, task, examples: list[dict], settings: dict,
-                prompt: str | None = None, decoding: dict | None = None) -> list:
-        """A llmcli.tasks.Prediction for each example."""
+    def predict(self, bundle, examples: list[dict], *, decoding: dict | None = None) -> list:
+        """A llmcli.predictions.Prediction for each example."""
         raise NotImplementedError
 
-    def stream(self, model, tokenizer, task, example: dict, settings: dict,
-               prompt: str | None = None, decoding: dict | None = None) -> Iterator[str]:
+    def stream(self, bundle, example: dict, *, decoding: dict | None = None) -> Iterator[str]:
         """The output for one example piece by piece (interactive use); by default all at once."""
-        yield self.predict(model, tokenizer, task, [example], settings, prompt, decoding)[0].text
+        yield self.predict(bundle, [example], decoding=decoding)[0].text
 
 
 def prompt_ids(tokenizer, text: str, room: int) -> list[int]:

@@ -1,30 +1,41 @@
 """The sequence-classification head: a linear layer on the hidden state of the last token
-(the core model is causal, so that token has seen the whole text), marked by <sep>."""
+(the core model is causal, so that token has seen the whole text), marked by <sep>.
+
+It reads two attributes of the task: `label_field`, the field holding the class (default
+"label"), and `labels`, the classes in order (default: those of the training data)."""
 
 from __future__ import annotations
 
 from llmcli.errors import UserError
 from llmcli.heads import Head
-from llmcli.tasks import Prediction
+from llmcli.predictions import Prediction
 
 PREDICT_BATCH = 32
+LABEL_FIELD = "label"  # where the class is when the task sets no `label_field`
 
 
 class ClassificationHead(Head):
     name = "classify"
     description = "sequence classification: a label and its probability for each text"
 
-    def settings(self, task, train_examples):
-        labels = list(task.labels) or sorted({task.label_of(example) for example in train_examples})
+    def label_of(self, task, example: dict) -> str:
+        """The class of an example: its `task.label_field` field, as text."""
+        return str(task.field(example, getattr(task, "label_field", LABEL_FIELD)))
+
+    def references(self, task, example):
+        return [self.label_of(task, example)]
+
+    def settings(self, *, task, examples):
+        labels = list(getattr(task, "labels", ())) or sorted({self.label_of(task, example) for example in examples})
         if len(labels) < 2:
             raise UserError(f"the training data of task {task.name} has only the label(s) {labels}: "
                             "a classifier needs at least two")
         return {"labels": labels}
 
-    def tokenizer_texts(self, task, example, prompt=None):
+    def tokenizer_texts(self, *, task, example, prompt=None):
         return [task.render_prompt(example, prompt)]
 
-    def build(self, model_config, settings):
+    def build(self, *, model_config, settings):
         import torch
 
         layer = torch.nn.Linear(model_config.n_embd, len(settings["labels"]))
@@ -36,11 +47,11 @@ class ClassificationHead(Head):
         body = tokenizer.encode(task.render_prompt(example, prompt))[: context - 2]
         return [tokenizer.bos_id] + body + [tokenizer.sep_id]
 
-    def encode(self, task, examples, tokenizer, context, settings, prompt=None):
+    def encode(self, *, task, examples, tokenizer, context, settings, prompt=None):
         index = {label: i for i, label in enumerate(settings["labels"])}
         items = []
         for example in examples:
-            label = task.label_of(example)
+            label = self.label_of(task, example)
             if label not in index:
                 raise UserError(f"label {label!r} is not one of the model's labels ({', '.join(index)})")
             items.append({"ids": self.text_ids(task, example, tokenizer, context, prompt), "label": index[label]})
@@ -68,10 +79,11 @@ class ClassificationHead(Head):
         ids, last, labels = batch
         return F.cross_entropy(self.logits(model, ids, last), labels)
 
-    def predict(self, model, tokenizer, task, examples, settings, prompt=None, decoding=None):
+    def predict(self, bundle, examples, *, decoding=None):
         import torch
 
-        labels = settings["labels"]
+        model, tokenizer, task, prompt = bundle.model, bundle.tokenizer, bundle.task, bundle.prompt
+        labels = bundle.settings["labels"]
         device = next(model.parameters()).device
         context = model.config.context
         out = []

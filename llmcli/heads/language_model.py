@@ -1,5 +1,8 @@
 """The language-modelling head: the core model writes the target after the prompt; the
-loss counts the target tokens only, so the model learns to answer, not to echo prompts."""
+loss counts the target tokens only, so the model learns to answer, not to echo prompts.
+
+It reads the task's `target` (the format of what the model writes after the prompt) and
+`decoding` (generation settings); a plain language model serves its tasks too."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from dataclasses import asdict
 from typing import Iterator
 
 from llmcli.heads import Head, fit_prompt, prompt_ids
-from llmcli.tasks import Prediction
+from llmcli.predictions import Prediction
 
 MAX_NEW_TOKENS = 128
 
@@ -15,11 +18,16 @@ MAX_NEW_TOKENS = 128
 class LanguageModelHead(Head):
     name = "lm"
     description = "generation: the target is written after the prompt; loss on target tokens only"
+    streams = True
+    serves_plain_model = True
 
-    def tokenizer_texts(self, task, example, prompt=None):
+    def target_format(self, task):
+        return task.target
+
+    def tokenizer_texts(self, *, task, example, prompt=None):
         return [task.render_prompt(example, prompt), task.render_target(example)]
 
-    def encode(self, task, examples, tokenizer, context, settings, prompt=None):
+    def encode(self, *, task, examples, tokenizer, context, settings, prompt=None):
         prompts = tokenizer.encode_batch([task.render_prompt(e, prompt) for e in examples])
         targets = tokenizer.encode_batch([task.render_target(e) for e in examples])
         items = []
@@ -52,30 +60,30 @@ class LanguageModelHead(Head):
         options["stop"] = tuple(options.get("stop", ()))
         return GenerationConfig(**options).validate()
 
-    def stream(self, model, tokenizer, task, example, settings, prompt=None, decoding=None) -> Iterator[str]:
+    def stream(self, bundle, example, *, decoding=None) -> Iterator[str]:
         from llmcli.model.generate import stream_from_ids
 
-        config = self.generation_config(task, decoding)
-        ids = prompt_ids(tokenizer, task.render_prompt(example, prompt), prompt_room(model, config))
+        model, tokenizer = bundle.model, bundle.tokenizer
+        config = self.generation_config(bundle.task, decoding)
+        ids = prompt_ids(tokenizer, bundle.task.render_prompt(example, bundle.prompt), prompt_room(model, config))
         return stream_from_ids(model, tokenizer, ids, config, tokenizer.eos_id)
 
-    def predict(self, model, tokenizer, task, examples, settings, prompt=None, decoding=None):
-        config = self.generation_config(task, decoding)
+    def predict(self, bundle, examples, *, decoding=None):
+        config = self.generation_config(bundle.task, decoding)
         if beams_only(config):
-            return self.predict_batched(model, tokenizer, task, examples, prompt, config, beams=True)
+            return self.predict_batched(bundle, examples, config, beams=True)
         if not plain_greedy(config):
-            return [
-                Prediction("".join(self.stream(model, tokenizer, task, example, settings, prompt, decoding)).strip())
-                for example in examples
-            ]
-        return self.predict_batched(model, tokenizer, task, examples, prompt, config, beams=False)
+            return [Prediction("".join(self.stream(bundle, example, decoding=decoding)).strip())
+                    for example in examples]
+        return self.predict_batched(bundle, examples, config, beams=False)
 
-    def predict_batched(self, model, tokenizer, task, examples, prompt, config, beams: bool):
+    def predict_batched(self, bundle, examples, config, beams: bool):
         """Greedy decoding or beam search, prompts of the same length decoded as one batch
         (the usual evaluation settings, many times faster than one example at a time)."""
         from llmcli.model.batched_beams import beam_search_batch
         from llmcli.model.generate import _earliest_stop, greedy_batch
 
+        model, tokenizer, task, prompt = bundle.model, bundle.tokenizer, bundle.task, bundle.prompt
         context = model.config.context
         room = prompt_room(model, config)
         prompts = [fit_prompt(tokenizer, ids, room)
@@ -96,7 +104,7 @@ class LanguageModelHead(Head):
                 for row, ids in zip(chunk, outputs):
                     if not beams and len(ids) >= window and config.max_new_tokens > window:
                         # still writing at the window's end: one at a time, sliding the window
-                        pieces = self.stream(model, tokenizer, task, examples[row], {}, prompt, asdict(config))
+                        pieces = self.stream(bundle, examples[row], decoding=asdict(config))
                         texts[row] = "".join(pieces).strip()
                         continue
                     text = tokenizer.decode(ids)

@@ -7,26 +7,44 @@ press" the name can't know what Ada did. Models fine-tuned now (settings {"reade
 score spans with a SpanReader: one attention layer without the causal mask on top of the
 model, through which every token sees the whole window. Older models score with a single
 linear layer, as they were trained.
+
+It reads two attributes of the task: `context_field`, the passage answers are taken from
+(default "context"), and `answers_field`, the gold answers as [{"text": ..., "start":
+character offset}, ...] (default "answers").
 """
 
 from __future__ import annotations
 
 from llmcli.heads import Head
-from llmcli.tasks import Prediction
+from llmcli.predictions import Prediction
 
 MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 30
 NO_ANSWER = 0  # a window without the answer points at its first token (bos)
+CONTEXT_FIELD = "context"  # where the passage is when the task sets no `context_field`
+ANSWERS_FIELD = "answers"  # where the gold answers are when the task sets no `answers_field`
 
 
 class SpanHead(Head):
     name = "span"
     description = "span extraction: the answer is a span of the context, found by start and end scores"
 
-    def settings(self, task, train_examples):
+    def context_of(self, task, example: dict) -> str:
+        """The passage of an example: its `task.context_field` field."""
+        return task.field(example, getattr(task, "context_field", CONTEXT_FIELD))
+
+    def answers_of(self, task, example: dict) -> list[dict]:
+        """The gold answers of an example, {"text", "start"} dicts (start: a character
+        offset in the passage): its `task.answers_field` field."""
+        return task.field(example, getattr(task, "answers_field", ANSWERS_FIELD))
+
+    def references(self, task, example):
+        return [answer["text"] for answer in self.answers_of(task, example)]
+
+    def settings(self, *, task, examples):
         return {"reader": True}
 
-    def build(self, model_config, settings):
+    def build(self, *, model_config, settings):
         import torch
 
         if settings.get("reader"):
@@ -38,15 +56,15 @@ class SpanHead(Head):
         torch.nn.init.zeros_(layer.bias)
         return layer
 
-    def tokenizer_texts(self, task, example, prompt=None):
-        return [task.render_prompt(example, prompt), task.context_of(example)]
+    def tokenizer_texts(self, *, task, example, prompt=None):
+        return [task.render_prompt(example, prompt), self.context_of(task, example)]
 
     def windows(self, task, example, tokenizer, context, prompt, encoded: dict | None = None):
         """[(ids, first context position, offsets of the window's context tokens)].
         `encoded` keeps contexts' (ids, offsets): questions often share a context."""
         question = tokenizer.encode(task.render_prompt(example, prompt))[:MAX_QUESTION_TOKENS]
         head = [tokenizer.bos_id] + question + [tokenizer.sep_id]
-        text = task.context_of(example)
+        text = self.context_of(task, example)
         encoded = {} if encoded is None else encoded
         if text not in encoded:
             encoded[text] = tokenizer.encode_with_offsets(text)
@@ -60,13 +78,13 @@ class SpanHead(Head):
                 return out
             start += step
 
-    def encode(self, task, examples, tokenizer, context, settings, prompt=None):
+    def encode(self, *, task, examples, tokenizer, context, settings, prompt=None):
         items, encoded = [], {}
         for example in examples:
-            answers = task.answers_of(example)
+            answers = self.answers_of(task, example)
             if not answers:
                 continue
-            text = task.context_of(example)
+            text = self.context_of(task, example)
             first = answers[0]
             begin = first.get("start", -1)
             if text[begin : begin + len(first["text"])] != first["text"]:
@@ -117,9 +135,10 @@ class SpanHead(Head):
         start_logits, end_logits = self.scores(model, ids, lengths)
         return (F.cross_entropy(start_logits, starts) + F.cross_entropy(end_logits, ends)) / 2
 
-    def predict(self, model, tokenizer, task, examples, settings, prompt=None, decoding=None):
+    def predict(self, bundle, examples, *, decoding=None):
         import torch
 
+        model, tokenizer, task, prompt = bundle.model, bundle.tokenizer, bundle.task, bundle.prompt
         device = next(model.parameters()).device
         out, encoded = [], {}
         for example in examples:
@@ -132,7 +151,7 @@ class SpanHead(Head):
                 found = best_span(starts[row, offset : offset + len(spans)], ends[row, offset : offset + len(spans)])
                 if found and (best is None or found[0] > best[0]):
                     best = (found[0], spans[found[1]][0], spans[found[2]][1])
-            text = task.context_of(example)
+            text = self.context_of(task, example)
             if best is None:
                 out.append(Prediction("", {"start": -1, "score": float("-inf")}))
             else:  # a token carries the space before its word: the answer starts after it

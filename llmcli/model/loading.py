@@ -1,4 +1,7 @@
-"""Loading a trained model from its run directory, with clear errors for damaged ones."""
+"""Loading a trained model from its run directory, with clear errors for damaged ones.
+
+The core model needs no registry: a caller that wants a fine-tuned model's head (the CLI,
+scoring) looks it up by the config's task head name and passes the head object in."""
 
 from __future__ import annotations
 
@@ -27,27 +30,25 @@ def build_model(config):
 
 def attach_head(model, head, settings: dict) -> None:
     """Give the core model a task head's own layers (saved and trained with it)."""
-    layer = head.build(model.config, settings)
+    layer = head.build(model_config=model.config, settings=settings)
     model.task_head = layer
     if layer is not None:
         layer.to(model.embed.weight.device)
 
 
-def head_of(config: RunConfig):
-    """The head a fine-tuned model was trained with (None for a plain language model)."""
-    if config.task is None:
-        return None
-    from llmcli import registry
-
-    return registry.get().heads.get(config.task.head)
+TASK_HEAD = "task_head."  # the prefix of a head's own weights in the state dict
 
 
-def load_model(path: Path, device: str = "cpu") -> LoadedModel:
+def load_model(path: Path, device: str = "cpu", find_head=None) -> LoadedModel:
+    """The model of a run directory. For a fine-tuned model, `find_head(name)` gives the
+    head its config names (a llmcli.heads.Head), whose layers are attached and loaded;
+    without it, the head's weights are set aside and the core model loads alone (all that
+    generation needs)."""
     from llmcli.model.tokenizer import Tokenizer
 
     config = load_config(path)
     model = build_model(config.model)
-    head = head_of(config)
+    head = find_head(config.task.head) if config.task and find_head else None
     if head is not None:
         attach_head(model, head, config.task.settings)
     weights_file = path / rundir.WEIGHTS
@@ -55,6 +56,8 @@ def load_model(path: Path, device: str = "cpu") -> LoadedModel:
     if not weights_file.is_file() and checkpoint is not None:
         weights_file = checkpoint / rundir.WEIGHTS  # an unfinished run
     weights = rundir.load_weights(weights_file)
+    if head is None:
+        weights = {name: tensor for name, tensor in weights.items() if not name.startswith(TASK_HEAD)}
     try:
         model.load_state_dict(weights)
     except RuntimeError as exc:

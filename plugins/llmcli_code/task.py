@@ -52,12 +52,12 @@ class CodeTask(Task):
 
     # -- predictions and results -------------------------------------------------------
 
-    def predict(self, head, model, tokenizer, examples, settings, prompt, decoding):
+    def predict(self, bundle, examples, *, decoding=None):
         """n_samples completions per problem in details["samples"], the first as the text:
         greedy (and batched) for one, sampled for more, each seeded by the problem and
         its number, so a run repeats."""
         if self.n_samples == 1:
-            predictions = head.predict(model, tokenizer, self, examples, settings, prompt, decoding)
+            predictions = bundle.head.predict(bundle, examples, decoding=decoding)
             texts = [indented(example["prompt"], p.text) for example, p in zip(examples, predictions)]
             return [Prediction(text, {"samples": [text]}) for text in texts]
         out = []
@@ -67,7 +67,7 @@ class CodeTask(Task):
             samples = []
             for i in range(self.n_samples):
                 options = {"temperature": self.temperature, **(decoding or {}), "seed": first_seed + i}
-                pieces = head.stream(model, tokenizer, self, example, settings, prompt, options)
+                pieces = bundle.head.stream(bundle, example, decoding=options)
                 samples.append(indented(example["prompt"], "".join(pieces).rstrip()))
             out.append(Prediction(samples[0], {"samples": samples}))
         return out

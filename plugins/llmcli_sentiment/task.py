@@ -42,7 +42,7 @@ class SentimentTask(Task):
     def extra_report(self, examples, predictions) -> dict:
         from llmcli_sentiment.confusion import confusion_matrix
 
-        gold = [self.label_of(e) for e in examples]
+        gold = [self.references(e)[0] for e in examples]
         predicted = [p.text for p in predictions]
         seen = set(gold) | set(predicted)
         extra = {"confusion_matrix": confusion_matrix(gold, predicted, [l for l in LABELS if l in seen])}

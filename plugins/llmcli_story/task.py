@@ -57,34 +57,35 @@ class StoryTask(Task):
 
     # -- predictions -----------------------------------------------------------------
 
-    def predict(self, head, model, tokenizer, examples, settings, prompt, decoding):
-        texts = self.write(head, model, tokenizer, examples, settings, prompt, decoding)
-        scores = self.reference_bits(head, model, tokenizer, examples, settings, prompt)
+    def predict(self, bundle, examples, *, decoding=None):
+        texts = self.write(bundle, examples, decoding)
+        scores = self.reference_bits(bundle, examples)
         return [Prediction(text, {"target_bits": bits, "target_bytes": nbytes})
                 for text, (bits, nbytes) in zip(texts, scores)]
 
-    def write(self, head, model, tokenizer, examples, settings, prompt, decoding) -> list[str]:
+    def write(self, bundle, examples, decoding) -> list[str]:
         """Sampled stories, each seeded by its opening (and the user's --seed): the same
         figures on every run, whatever the order or grouping of the examples."""
         decoding = dict(decoding or {})
         if {**self.decoding, **decoding}.get("temperature", 0) == 0:
-            return [p.text for p in head.predict(model, tokenizer, self, examples, settings, prompt, decoding)]
+            return [p.text for p in bundle.head.predict(bundle, examples, decoding=decoding)]
         base = decoding.get("seed") or 0
         texts = []
         for example in examples:
-            seed = base + int.from_bytes(hashlib.blake2b(self.render_prompt(example, prompt).encode(),
+            seed = base + int.from_bytes(hashlib.blake2b(self.render_prompt(example, bundle.prompt).encode(),
                                                          digest_size=4).digest(), "big")
-            texts.append(head.predict(model, tokenizer, self, [example], settings, prompt,
-                                      {**decoding, "seed": seed})[0].text)
+            texts.append(bundle.head.predict(bundle, [example], decoding={**decoding, "seed": seed})[0].text)
         return texts
 
-    def reference_bits(self, head, model, tokenizer, examples, settings, prompt) -> list[tuple[float, int]]:
+    def reference_bits(self, bundle, examples) -> list[tuple[float, int]]:
         """(bits, bytes) of each reference continuation under the model, scored as it was
         trained: after the prompt, up to the model's window, its end token included."""
         import torch
         import torch.nn.functional as F
 
-        items = head.encode(self, examples, tokenizer, model.config.context, settings, prompt)
+        head, model, tokenizer = bundle.head, bundle.model, bundle.tokenizer
+        items = head.encode(task=self, examples=examples, tokenizer=tokenizer, context=model.config.context,
+                            settings=bundle.settings, prompt=bundle.prompt)
         out = []
         with torch.no_grad():
             for start in range(0, len(items), BPB_BATCH):

@@ -1,4 +1,5 @@
-"""Class probabilities drawn as bars (sentiment, any classifier)."""
+"""How the core draws predictions for a person: class probabilities as bars (sentiment,
+any classifier). Rich is imported inside, so the core stays free of the CLI."""
 
 from __future__ import annotations
 
