@@ -5,8 +5,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from llmcli.model.generate import GenerationConfig, beam_search, generate_ids, generate_text, stream_text
+from llmcli.model.batched_beams import beam_search
 from llmcli.model.config import ModelConfig
+from llmcli.model.generate import GenerationConfig, generate_ids, generate_text, stream_text
 from llmcli.model.transformer import Transformer
 
 PROMPT = [3, 14, 15, 92, 65]

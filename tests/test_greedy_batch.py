@@ -80,8 +80,7 @@ def test_sample_batch_draws_distinct_seeded_rows_within_top_k():
 
 @pytest.mark.parametrize("extra", [{}, {"no_repeat_ngram": 2, "length_penalty": 0.6}, {"repetition_penalty": 1.3}])
 def test_batched_beam_search_equals_one_prompt_at_a_time(trained_model, extra):
-    from llmcli.model.batched_beams import beam_search_batch
-    from llmcli.model.generate import beam_search
+    from llmcli.model.batched_beams import beam_search, beam_search_batch
     from llmcli.model.loading import load_model
 
     loaded = load_model(trained_model)

@@ -81,7 +81,8 @@ class LanguageModelHead(Head):
         """Greedy decoding or beam search, prompts of the same length decoded as one batch
         (the usual evaluation settings, many times faster than one example at a time)."""
         from llmcli.model.batched_beams import beam_search_batch
-        from llmcli.model.generate import _earliest_stop, greedy_batch
+        from llmcli.model.decoding_steps import earliest_stop
+        from llmcli.model.generate import greedy_batch
 
         model, tokenizer, task, prompt = bundle.model, bundle.tokenizer, bundle.task, bundle.prompt
         context = model.config.context
@@ -108,7 +109,7 @@ class LanguageModelHead(Head):
                         texts[row] = "".join(pieces).strip()
                         continue
                     text = tokenizer.decode(ids)
-                    cut = _earliest_stop(text, config.stop)
+                    cut = earliest_stop(text, config.stop)
                     texts[row] = (text if cut is None else text[:cut]).strip()
         return [Prediction(text) for text in texts]
 

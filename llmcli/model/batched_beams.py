@@ -9,7 +9,8 @@ import math
 
 import torch
 
-from llmcli.model.generate import GenerationConfig, _banned, _device, _eval_mode, _last_logits, _penalize
+from llmcli.model.decoding_steps import banned_tokens, eval_mode, last_logits, model_device, penalize_repeats
+from llmcli.model.generation_config import GenerationConfig
 
 
 class _Search:
@@ -26,6 +27,15 @@ class _Search:
         return max(finished, key=lambda f: f[0])[1] if finished else []
 
 
+def beam_search(model, prompt_ids: list[int], config: GenerationConfig | None = None, eos_id=None) -> list[int]:
+    """The best continuation found by beam search (eos not included); stops when the context
+    is full. Hypotheses end at eos within the top num_beams candidates, and the search stops
+    when no live beam can beat the worst kept one (Hugging Face's rule)."""
+    if not prompt_ids:
+        raise ValueError("the prompt must contain at least one token")
+    return beam_search_batch(model, [list(prompt_ids)], config or GenerationConfig(num_beams=4), eos_id)[0]
+
+
 def beam_search_batch(model, prompts: list[list[int]], config: GenerationConfig, eos_id=None) -> list[list[int]]:
     """The best continuation of each prompt (all of one length), as `beam_search` finds it."""
     config = config.validate()
@@ -34,11 +44,11 @@ def beam_search_batch(model, prompts: list[list[int]], config: GenerationConfig,
     context, vocab = model.config.context, model.config.vocab_size
     prompts = [list(p)[-context:] for p in prompts]
     steps = min(config.max_new_tokens, context - len(prompts[0]) + 1)
-    nb, lp, device = config.num_beams, config.length_penalty, _device(model)
+    nb, lp, device = config.num_beams, config.length_penalty, model_device(model)
     searches = [_Search(p) for p in prompts]
-    with _eval_mode(model), torch.inference_mode():
+    with eval_mode(model), torch.inference_mode():
         cache = model.new_cache(len(prompts))
-        logits = _last_logits(model, torch.tensor(prompts, device=device), cache)
+        logits = last_logits(model, torch.tensor(prompts, device=device), cache)
         owners = list(range(len(prompts)))  # the search each batch row belongs to
         seen = None
         if config.repetition_penalty != 1.0:
@@ -47,12 +57,12 @@ def beam_search_batch(model, prompts: list[list[int]], config: GenerationConfig,
                 seen[row, torch.tensor(prompt, device=device)] = True
         for step in range(steps):
             if seen is not None:
-                logits = _penalize(logits, seen, config.repetition_penalty)
+                logits = penalize_repeats(logits, seen, config.repetition_penalty)
             if config.no_repeat_ngram:
                 for row, owner in enumerate(owners):
                     search = searches[owner]
                     beam = search.beams[row - owners.index(owner)]
-                    banned = _banned(search.prompt + beam, config.no_repeat_ngram)
+                    banned = banned_tokens(search.prompt + beam, config.no_repeat_ngram)
                     if banned:
                         logits[row, list(banned)] = -math.inf
             scores = torch.tensor([s for i in ordered(owners) for s in searches[i].scores], device=device)
@@ -76,7 +86,7 @@ def beam_search_batch(model, prompts: list[list[int]], config: GenerationConfig,
                 seen = seen[index]
                 seen[torch.arange(len(next_rows), device=device), torch.tensor(next_tokens, device=device)] = True
             owners = next_owners
-            logits = _last_logits(model, torch.tensor(next_tokens, device=device)[:, None], cache)
+            logits = last_logits(model, torch.tensor(next_tokens, device=device)[:, None], cache)
     return [search.result(lp) for search in searches]
 
 

@@ -1,4 +1,6 @@
-"""Text generation: greedy and sampled decoding over the KV cache, beam search, streamed text.
+"""Text generation: greedy and sampled decoding over the KV cache, streamed text. Beam
+search lives in batched_beams.py, the steps every decoder shares in decoding_steps.py, and
+GenerationConfig (imported from here by most callers) in generation_config.py.
 
 The hot loop is one single-token forward per new token; everything else per token is a
 handful of small tensor ops, and the optional logit processors cost nothing when off.
@@ -7,90 +9,15 @@ handful of small tensor ops, and the optional logit processors cost nothing when
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Iterator
 
 import torch
 
-
-@dataclass
-class GenerationConfig:
-    max_new_tokens: int = 256
-    temperature: float = 0.8  # 0 means greedy
-    top_k: int | None = None
-    top_p: float | None = None
-    repetition_penalty: float = 1.0  # CTRL-style; 1 is off
-    no_repeat_ngram: int = 0  # ban repeating any n-gram of this size; 0 is off
-    stop: tuple[str, ...] = ()
-    seed: int | None = None
-    num_beams: int = 1
-    length_penalty: float = 1.0  # beam search ranks hypotheses by score / len**length_penalty
-    use_cache: bool = True  # False recomputes the whole window every step (the reference path)
-
-    def validate(self) -> "GenerationConfig":
-        def number(x):
-            return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-        def integer(x):
-            return isinstance(x, int) and not isinstance(x, bool)
-
-        checks = [
-            (integer(self.max_new_tokens) and self.max_new_tokens >= 0, "max_new_tokens must be an integer >= 0"),
-            (number(self.temperature) and self.temperature >= 0, "temperature must be >= 0 (0 means greedy)"),
-            (self.top_k is None or (integer(self.top_k) and self.top_k >= 1), "top_k must be an integer >= 1"),
-            (self.top_p is None or (number(self.top_p) and 0 < self.top_p <= 1), "top_p must be in (0, 1]"),
-            (number(self.repetition_penalty) and self.repetition_penalty > 0, "repetition_penalty must be > 0"),
-            (integer(self.no_repeat_ngram) and self.no_repeat_ngram >= 0, "no_repeat_ngram must be an integer >= 0"),
-            (
-                isinstance(self.stop, (tuple, list)) and all(isinstance(s, str) and s for s in self.stop),
-                "stop must be a tuple of non-empty strings",
-            ),
-            (self.seed is None or integer(self.seed), "seed must be an integer or None"),
-            (integer(self.num_beams) and self.num_beams >= 1, "num_beams must be an integer >= 1"),
-            (number(self.length_penalty), "length_penalty must be a finite number"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-        return self
-
-
-def _device(model) -> torch.device:
-    param = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
-    return param.device if param is not None else torch.device("cpu")
-
-
-@contextmanager
-def _eval_mode(model):
-    """The model in eval mode (no dropout) for the block, then as it was."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
-
-
-def _last_logits(model, idx: torch.Tensor, cache) -> torch.Tensor:
-    """fp32 logits (B, vocab) at the last position. Projecting only that position onto the
-    vocabulary spares a prefill a (T, vocab) matmul."""
-    if hasattr(model, "hidden_states") and hasattr(model, "logits"):
-        return model.logits(model.hidden_states(idx, cache)[:, -1]).float()
-    return model(idx, cache=cache)[0][:, -1].float()
-
-
-def _penalize(logits, seen, penalty: float):
-    """CTRL repetition penalty: make every token already seen less likely, whatever its sign."""
-    return torch.where(seen, torch.where(logits > 0, logits / penalty, logits * penalty), logits)
-
-
-def _banned(seq: list[int], n: int) -> set[int]:
-    """Tokens that would complete an n-gram already in seq (a scan: fine for beam search)."""
-    if len(seq) < n:
-        return set()
-    prefix = seq[len(seq) - n + 1 :]
-    return {seq[i + n - 1] for i in range(len(seq) - n + 1) if seq[i : i + n - 1] == prefix}
+from llmcli.model.batched_beams import beam_search
+from llmcli.model.decoding_steps import (
+    earliest_stop, eval_mode, last_logits, model_device, partial_stop, penalize_repeats,
+)
+from llmcli.model.generation_config import GenerationConfig
 
 
 class _Sampler:
@@ -131,7 +58,7 @@ class _Sampler:
         """The next token for 1-D logits, or None when the n-gram ban leaves nothing to pick."""
         cfg = self.config
         if self.seen is not None:
-            logits = _penalize(logits, self.seen, cfg.repetition_penalty)
+            logits = penalize_repeats(logits, self.seen, cfg.repetition_penalty)
         if self.n:
             banned = self.followers.get(tuple(self.history[len(self.history) - self.n + 1 :]))
             if banned:
@@ -182,13 +109,13 @@ def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterat
     context = model.config.context
     keep = max(1, context // 2)
     start = max(0, len(seq) - context)  # the model sees seq[start:]
-    device = _device(model)
+    device = model_device(model)
     # inference_mode wraps each step, never a yield, so the caller's code runs outside it
-    with _eval_mode(model):
+    with eval_mode(model):
         with torch.inference_mode():
             sampler = _Sampler(config, model.config.vocab_size, device, seq)
             cache = model.new_cache(1) if config.use_cache else None
-            logits = _last_logits(model, torch.tensor([seq[start:]], device=device), cache)[0]
+            logits = last_logits(model, torch.tensor([seq[start:]], device=device), cache)[0]
         token = None  # the last token picked: fed to the model at the next step
         for produced in range(config.max_new_tokens):
             with torch.inference_mode():
@@ -197,11 +124,11 @@ def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterat
                     if len(seq) - start > context:  # the window is full: slide it
                         start = len(seq) - keep
                         cache = model.new_cache(1) if cache is not None else None
-                        logits = _last_logits(model, torch.tensor([seq[start:]], device=device), cache)[0]
+                        logits = last_logits(model, torch.tensor([seq[start:]], device=device), cache)[0]
                     elif cache is not None:
-                        logits = _last_logits(model, torch.tensor([[token]], device=device), cache)[0]
+                        logits = last_logits(model, torch.tensor([[token]], device=device), cache)[0]
                     else:
-                        logits = _last_logits(model, torch.tensor([seq[start:]], device=device), None)[0]
+                        logits = last_logits(model, torch.tensor([seq[start:]], device=device), None)[0]
                 token = sampler.pick(logits)
             if token is None or token == eos_id:
                 return
@@ -220,13 +147,13 @@ def greedy_batch(model, prompts: list[list[int]], max_new_tokens: int, eos_id=No
 def _decode_rows(model, prompts: list[list[int]], max_new_tokens: int, choose, eos_id) -> list[list[int]]:
     """Rows decoded together over one KV cache, `choose(logits)` picking each step's
     tokens; a row ends at eos (not returned), all end where the context is full."""
-    device = _device(model)
+    device = model_device(model)
     steps = min(max_new_tokens, model.config.context - len(prompts[0]) + 1)
     out: list[list[int]] = [[] for _ in prompts]
     open_rows = set(range(len(prompts)))
-    with _eval_mode(model), torch.inference_mode():
+    with eval_mode(model), torch.inference_mode():
         cache = model.new_cache(len(prompts))
-        logits = _last_logits(model, torch.tensor(prompts, device=device), cache)
+        logits = last_logits(model, torch.tensor(prompts, device=device), cache)
         for step in range(steps):
             tokens = choose(logits)
             for row, token in enumerate(tokens.tolist()):
@@ -237,7 +164,7 @@ def _decode_rows(model, prompts: list[list[int]], max_new_tokens: int, choose, e
                         out[row].append(token)
             if not open_rows or step == steps - 1:
                 break
-            logits = _last_logits(model, tokens[:, None], cache)
+            logits = last_logits(model, tokens[:, None], cache)
     return out
 
 
@@ -252,7 +179,7 @@ def sample_batch(model, prompt_ids: list[int], count: int, config: GenerationCon
     prompt = list(prompt_ids)[-model.config.context :]
     if config.temperature == 0:
         return greedy_batch(model, [prompt], config.max_new_tokens, eos_id) * count
-    generator = torch.Generator(device=_device(model))
+    generator = torch.Generator(device=model_device(model))
     if config.seed is None:
         generator.seed()
     else:
@@ -275,17 +202,6 @@ def _sample_rows(logits: torch.Tensor, config: GenerationConfig, generator) -> t
         logits = torch.full_like(logits, -math.inf).scatter(-1, order, sorted_logits)
     probs = torch.softmax(logits, dim=-1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
-
-
-def beam_search(model, prompt_ids: list[int], config: GenerationConfig | None = None, eos_id=None) -> list[int]:
-    """The best continuation found by beam search (eos not included); stops when the context
-    is full. Hypotheses end at eos within the top num_beams candidates, and the search stops
-    when no live beam can beat the worst kept one (Hugging Face's rule)."""
-    from llmcli.model.batched_beams import beam_search_batch
-
-    if not prompt_ids:
-        raise ValueError("the prompt must contain at least one token")
-    return beam_search_batch(model, [list(prompt_ids)], config or GenerationConfig(num_beams=4), eos_id)[0]
 
 
 class _Detokenizer:
@@ -317,22 +233,6 @@ class _Detokenizer:
             self.read -= self.prefix
             self.prefix = 0
         return piece
-
-
-def _earliest_stop(text: str, stops) -> int | None:
-    found = [i for i in (text.find(s) for s in stops) if i >= 0]
-    return min(found) if found else None
-
-
-def _partial_stop(text: str, stops) -> int:
-    """Length of the longest tail of text that could still grow into a stop string."""
-    longest = 0
-    for s in stops:
-        for k in range(min(len(s) - 1, len(text)), longest, -1):
-            if text.endswith(s[:k]):
-                longest = k
-                break
-    return longest
 
 
 def stream_text(model, tokenizer, prompt: str, config: GenerationConfig | None = None, eos_id=None) -> Iterator[str]:
@@ -371,17 +271,17 @@ def _stream(ids: Iterator[int], detok: _Detokenizer, stops, all_at_once: bool) -
                         yield pending
                         pending = ""
                     continue
-                cut = _earliest_stop(pending, stops)
+                cut = earliest_stop(pending, stops)
                 if cut is not None:
                     if cut:
                         yield pending[:cut]
                     return
-                safe = len(pending) - _partial_stop(pending, stops)
+                safe = len(pending) - partial_stop(pending, stops)
                 if safe:
                     yield pending[:safe]
                     pending = pending[safe:]
             pending += detok.add([], final=True)  # whatever is left, half characters included
-        cut = _earliest_stop(pending, stops)
+        cut = earliest_stop(pending, stops)
         pending = pending if cut is None else pending[:cut]
         if pending:
             yield pending

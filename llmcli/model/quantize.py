@@ -41,7 +41,8 @@ class Int8Linear(nn.Module):
 
 
 def quantize_for_generation(model) -> bool:
-    """Give a float model int8 weights in its linear layers and output head, in place.
+    """Give a float model int8 weights in its linear layers and an int8 copy of its tied
+    output layer (`model.int8_output`), in place.
 
     Returns False (and leaves the model alone) where the int8 kernel is missing.
     """
@@ -52,7 +53,7 @@ def quantize_for_generation(model) -> bool:
         block.attn.proj = Int8Linear(block.attn.proj.weight)
         block.mlp.gate_up = Int8Linear(block.mlp.gate_up.weight)
         block.mlp.down = Int8Linear(block.mlp.down.weight)
-    model.head = Int8Linear(model.embed.weight)
+    model.int8_output = Int8Linear(model.embed.weight)
     model.to(torch.bfloat16)  # the int8 kernel takes bf16 activations; the KV cache stays float32
     model.eval()
     return True

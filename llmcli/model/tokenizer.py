@@ -103,6 +103,31 @@ def _explain(err: RuntimeError, vocab_size: int) -> tuple[TokenizerError, int | 
     return TokenizerError(f"tokenizer training failed: {first}"), None
 
 
+def _train_sentencepiece(path: str, max_bytes: int, vocab_size: int, model_type: str) -> bytes:
+    """One sentencepiece training run on (a sample of) the file: the model's bytes."""
+    import sentencepiece as spm
+
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=_training_lines(path, max_bytes), model_writer=model,
+        vocab_size=vocab_size, model_type=model_type, byte_fallback=True,
+        normalization_rule_name="identity", add_dummy_prefix=False,
+        remove_extra_whitespaces=False, split_digits=True,
+        # a run of spaces (code's indentation) may be one piece: 12% fewer tokens on code
+        allow_whitespace_only_pieces=True,
+        # 0.9995 leaves very rare characters (a stray CJK glyph) to byte fallback
+        character_coverage=0.9995,
+        pad_id=0, unk_id=1, bos_id=2, eos_id=3,
+        pad_piece=PAD, unk_piece=UNK, bos_piece=BOS, eos_piece=EOS,
+        control_symbols=[SEP, *EXTRAS],
+        # sentencepiece trains line by line; "\n" gets its own id for encode_file_text
+        user_defined_symbols=[NEWLINE],
+        input_sentence_size=MAX_TRAIN_LINES, shuffle_input_sentence=True,
+        max_sentence_length=MAX_SENTENCE_BYTES, train_extremely_large_corpus=False,
+        num_threads=_threads(), minloglevel=2)
+    return model.getvalue()
+
+
 class Tokenizer:
     """Encode text to ids and back with a trained sentencepiece model."""
 
@@ -153,25 +178,8 @@ class Tokenizer:
 
         spm.set_random_generator_seed(1234)  # same file, same model
         for _ in range(3):  # auto sizes may be retried with what sentencepiece suggests
-            model = io.BytesIO()
             try:
-                spm.SentencePieceTrainer.train(
-                    sentence_iterator=_training_lines(path, max_bytes), model_writer=model,
-                    vocab_size=vocab_size, model_type=model_type, byte_fallback=True,
-                    normalization_rule_name="identity", add_dummy_prefix=False,
-                    remove_extra_whitespaces=False, split_digits=True,
-                    # a run of spaces (code's indentation) may be one piece: 12% fewer tokens on code
-                    allow_whitespace_only_pieces=True,
-                    # 0.9995 leaves very rare characters (a stray CJK glyph) to byte fallback
-                    character_coverage=0.9995,
-                    pad_id=0, unk_id=1, bos_id=2, eos_id=3,
-                    pad_piece=PAD, unk_piece=UNK, bos_piece=BOS, eos_piece=EOS,
-                    control_symbols=[SEP, *EXTRAS],
-                    # sentencepiece trains line by line; "\n" gets its own id for encode_file_text
-                    user_defined_symbols=[NEWLINE],
-                    input_sentence_size=MAX_TRAIN_LINES, shuffle_input_sentence=True,
-                    max_sentence_length=MAX_SENTENCE_BYTES, train_extremely_large_corpus=False,
-                    num_threads=_threads(), minloglevel=2)
+                model = _train_sentencepiece(path, max_bytes, vocab_size, model_type)
                 break
             except RuntimeError as e:
                 err, suggested = _explain(e, vocab_size)
@@ -180,7 +188,7 @@ class Tokenizer:
                 vocab_size = suggested
         else:
             raise err
-        tok = cls.from_bytes(model.getvalue())
+        tok = cls.from_bytes(model)
         tok.save(out_path)
         return tok
 

@@ -152,7 +152,9 @@ class Transformer(nn.Module):
         cos, sin = rope_tables(config.head_dim, config.context, config.rope_theta)
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)
-        self.head = None  # tied by default; an int8 copy for generation (model/quantize.py)
+        # the output layer is the tied embedding; for generation, quantize.py may set an int8
+        # copy of it here (made at load time, never saved)
+        self.int8_output = None
         self.apply(self._init_weights)
         # GPT-2's scaled init for the projections that write into the residual stream
         for name, p in self.named_parameters():
@@ -180,8 +182,8 @@ class Transformer(nn.Module):
         return self.norm(x)
 
     def logits(self, hidden):
-        if self.head is not None:
-            return self.head(hidden)
+        if self.int8_output is not None:
+            return self.int8_output(hidden)
         return F.linear(hidden, self.embed.weight)  # tied input/output embeddings
 
     def forward(self, idx, targets=None, loss_mask=None, cache: KVCache | None = None):

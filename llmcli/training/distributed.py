@@ -101,6 +101,11 @@ def per_process_batch(batch_size: int, group: Group) -> int:
     return batch_size // group.world
 
 
+def splittable_batch(batch_size: int, group: Group) -> int:
+    """batch_size rounded up to a multiple of the processes, so that it splits evenly."""
+    return -(-batch_size // group.world) * group.world
+
+
 def share_from_main(value, group: Group):
     """Rank 0's value (plain data: dicts, lists, strings, bytes, numbers), on every process."""
     if not group.active:

@@ -101,16 +101,11 @@ def run(request: RunRequest, workload: Workload, on_event: Callable[[dict], None
     encoded = workload.encode(start.tokenizer, start.model.config.context, emit)
     hint = workload.batch_hint(encoded)
     if not request.resume and hint is not None:
-        settings.batch_size = request.batch_size or round_to(hint, group.world)
+        settings.batch_size = request.batch_size or distributed.splittable_batch(hint, group)
     distributed.per_process_batch(settings.batch_size, group)  # a clear error if it does not split
     feed = workload.feed(encoded, start.tokenizer, settings, group)
     summary = train_and_save(request, start.model, feed, config, device, emit)
     return TrainOutcome(run_dir=request.run_dir, summary=summary, model=start.model, tokenizer=start.tokenizer)
-
-
-def round_to(value: int, multiple: int) -> int:
-    """value rounded up to a multiple (a batch that splits evenly over the processes)."""
-    return -(-value // multiple) * multiple
 
 
 def set_budget(request: RunRequest, settings: TrainSettings) -> None:

@@ -95,9 +95,7 @@ def new_settings(request, precision: str, lr: float, batch_size: int | None) -> 
     settings = TrainSettings(grad_accum=request.grad_accum, lr=request.lr or lr, precision=precision,
                              seed=request.seed, compile=request.compile)
     if batch_size is not None:
-        from llmcli.training.pipeline import round_to
-
-        settings.batch_size = request.batch_size or round_to(batch_size, group.world)
+        settings.batch_size = request.batch_size or distributed.splittable_batch(batch_size, group)
     return settings
 
 
