@@ -27,6 +27,8 @@ COMMANDS = {
     "finetune": "llmcli.cli.finetune:finetune",
     "eval": "llmcli.cli.eval:eval_command",
     "run": "llmcli.cli.run:run",
+    "import": "llmcli.cli.import_model:import_command",
+    "pull": "llmcli.cli.pull:pull",
 }
 
 

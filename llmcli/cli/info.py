@@ -47,6 +47,9 @@ def info(model_name, as_json):
     table.add_row("data", data_line(config.data))
     if config.origin.base:
         table.add_row("base", config.origin.base)
+    if config.origin.source:
+        table.add_row("imported from", config.origin.source)
+        table.add_row("licence", config.origin.license or "not stated by the source")
     for key in ("lr", "batch_size", "grad_accum", "precision", "seed"):
         table.add_row(f"train.{key}", str(getattr(config.train, key)))
     for key, value in summary.items():
@@ -61,6 +64,8 @@ def info(model_name, as_json):
 
 def data_line(data) -> str:
     """A corpus with its size, or a task's dataset with its example counts."""
+    if data is None:
+        return "not known (an imported model)"
     if hasattr(data, "bytes"):
         return f"{data.path} ({data.bytes:,} bytes)"
     return f"{data.dataset} ({data.train_examples:,} train, {data.validation_examples:,} validation examples)"

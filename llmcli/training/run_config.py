@@ -90,10 +90,15 @@ class TaskInfo:
 
 @dataclass
 class Origin:
-    """Where the first weights came from: "scratch", or "base" (the run at `base`)."""
+    """Where the first weights came from: "scratch"; "base" (the run at `base`); or
+    "import" (converted by `llmcli import` from the file or folder at `source`)."""
 
     start: str = "scratch"
     base: str | None = None  # the base run directory, absolute
+    source: str | None = None  # an imported model's GGUF file or Hugging Face folder, absolute
+    sha256: str | None = None  # of the imported GGUF file, or of the folder's weight files
+    name: str | None = None  # the model's own name, where the source gives one
+    license: str | None = None  # where the source says
 
 
 @dataclass
@@ -103,7 +108,7 @@ class RunConfig:
     model: ModelConfig
     tokenizer: TokenizerInfo
     train: TrainSettings
-    data: CorpusData | ExampleData
+    data: CorpusData | ExampleData | None  # None: an imported model (its training data is not known)
     created: str
     llmcli_version: str
     task: TaskInfo | None = None
@@ -113,7 +118,9 @@ class RunConfig:
 
     @property
     def data_name(self) -> str:
-        """The corpus path or the dataset, as listings show it."""
+        """The corpus path or the dataset, as listings show it (an import's source)."""
+        if self.data is None:
+            return self.origin.source or ""
         return self.data.path if isinstance(self.data, CorpusData) else self.data.dataset
 
     def to_dict(self) -> dict:
@@ -122,14 +129,15 @@ class RunConfig:
     @classmethod
     def from_dict(cls, raw: dict) -> "RunConfig":
         raw = upgrade(dict(raw))
-        data_type = ExampleData if "dataset" in raw["data"] else CorpusData
+        data = raw["data"]
+        data_type = ExampleData if data and "dataset" in data else CorpusData
         task = raw.get("task")
         return cls(
             **{k: raw[k] for k in ("name", "preset", "created", "llmcli_version") if k in raw},
             model=ModelConfig.from_dict(raw["model"]),
             tokenizer=typed(TokenizerInfo, raw["tokenizer"]),
             train=typed(TrainSettings, raw["train"]),
-            data=typed(data_type, raw["data"]),
+            data=typed(data_type, data) if data else None,
             task=typed(TaskInfo, task) if task else None,
             origin=typed(Origin, raw.get("origin") or {}),
             params=raw.get("params"),
