@@ -29,6 +29,7 @@ COMMANDS = {
     "run": "llmcli.cli.run:run",
     "import": "llmcli.cli.import_model:import_command",
     "pull": "llmcli.cli.pull:pull",
+    "chat": "llmcli.cli.chat:chat",
 }
 
 

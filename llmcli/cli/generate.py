@@ -38,11 +38,13 @@ def flag_names(message: str) -> str:
 @click.option("--greedy", is_flag=True, help="Always take the most likely token (same as -t 0).")
 @click.option("--no-cache", is_flag=True, help="Recompute the whole context each token (slow; for checking).")
 @click.option("--echo/--no-echo", default=True, show_default=True, help="Print the prompt before the continuation.")
+@click.option("--chat", is_flag=True, help="PROMPT is a user's message: the model's chat template frames it, and "
+                                          "only the answer is printed (imported instruct models).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, mps or auto.")
 @click.option("--precision", type=click.Choice(["auto", "int8", "fp32"]), default="auto", show_default=True,
               help="Weights to generate with; auto: int8 on a CPU (several times faster), else fp32.")
 def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty,
-             no_repeat_ngram, stop, seed, beams, greedy, no_cache, echo, device, precision):
+             no_repeat_ngram, stop, seed, beams, greedy, no_cache, echo, chat, device, precision):
     """Continue PROMPT (or text read from stdin when PROMPT is '-') with a trained model."""
     from llmcli.model.generate import GenerationConfig, stream_text
     from llmcli.model.loading import load_model
@@ -71,6 +73,10 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
         raise UserError(flag_names(str(exc))) from None
     loaded = load_model(resolve_model(model_name), device=str(pick_device(device)))
     prepare_for_generation(loaded.model, precision)
+    if chat:
+        from llmcli.model.chat import chat_prompt
+
+        prompt, echo = chat_prompt(loaded.tokenizer, [{"role": "user", "content": prompt}], model_name), False
     out = sys.stdout
     if echo:
         out.write(prompt)
