@@ -10,15 +10,14 @@ from __future__ import annotations
 import argparse
 import copy
 import time
-
 from pathlib import Path
 
 import torch
 
 from common import report
+from llmcli.model.config import preset_config
 from llmcli.model.generate import GenerationConfig, generate_ids
 from llmcli.model.quantize import quantize_for_generation
-from llmcli.model.config import preset_config
 from llmcli.model.transformer import Transformer
 
 

