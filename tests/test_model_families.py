@@ -27,13 +27,7 @@ FAMILIES = {  # test id: (model type, config overrides)
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors gain nothing from threads, and lose much to them on busy cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def hf_model(kind: str, **overrides):
@@ -150,18 +144,33 @@ def test_int8_generation_covers_biases_and_an_untied_output():
     assert len(list(generate_ids(model, [1, 2, 3], GenerationConfig(max_new_tokens=8, temperature=0)))) == 8
 
 
-def test_training_loss_reaches_an_untied_output_layer():
+GPT2_LIKE = dict(qkv_bias=True, bias=True, norm="layer", positions="learned", mlp="gelu")
+
+
+@pytest.mark.parametrize("variants", [dict(n_kv_head=2, tied_output=False, qkv_bias=True, bias=True), GPT2_LIKE],
+                         ids=["gqa-untied-biases", "gpt2-like"])
+def test_the_fused_training_loss_reaches_every_weight(variants):
     torch.manual_seed(0)
-    config = ModelConfig(vocab_size=VOCAB, n_layer=1, n_head=4, n_kv_head=2, n_embd=32, context=16,
-                         tied_output=False, qkv_bias=True, bias=True)
-    model = Transformer(config)
+    model = Transformer(ModelConfig(vocab_size=VOCAB, n_layer=1, n_head=4, n_embd=32, context=16, **variants))
     ids, targets = torch.randint(0, VOCAB, (2, 16)), torch.randint(0, VOCAB, (2, 16))
     with torch.no_grad():
         _, unfused = model(ids, targets)
     _, loss = model(ids, targets)  # the fused loss, with gradients
     loss.backward()
     assert abs(loss.item() - unfused.item()) < 1e-5
-    assert model.output.weight.grad.abs().sum() > 0 and model.embed.weight.grad.abs().sum() > 0
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_span_reader_runs_on_a_model_with_learned_positions():
+    from llmcli.heads.span import SpanHead
+    from llmcli.model.loading import attach_head
+
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=VOCAB, n_layer=1, n_head=2, n_embd=32, context=16, **GPT2_LIKE))
+    head = SpanHead()
+    attach_head(model, head, {"reader": True})
+    starts, ends = head.scores(model, torch.tensor([[1, 5, 6, 7, 0]]), torch.tensor([4]))
+    assert starts.shape == ends.shape == (1, 5) and torch.isfinite(starts[0, :4]).all()
 
 
 # llmcli's own model, unchanged by the variants
