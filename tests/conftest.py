@@ -11,6 +11,18 @@ REPO = Path(__file__).resolve().parents[1]
 FABLES = REPO / "examples" / "corpus" / "fables.txt"
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors gain nothing from threads, and lose much to them on busy cores: a module
+    of tiny-model tests asks for one with `pytestmark = pytest.mark.usefixtures("one_thread")`."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def llmcli_home(tmp_path, monkeypatch):
     """Every test gets its own empty data directory."""

@@ -13,13 +13,7 @@ from llmcli.model.transformer import Transformer
 PROMPT = [3, 14, 15, 92, 65]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors gain nothing from threads, and lose much to them on busy cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_model(vocab=97, context=32, seed=0):

@@ -118,11 +118,10 @@ class SpanHead(Head):
 
         hidden = model.hidden_states(ids)
         pad = torch.arange(ids.shape[1], device=ids.device)[None, :] >= lengths[:, None]
-        from llmcli.heads.span_reader import SpanReader
+        from llmcli.heads.span_reader import SpanReader, reader_tables
 
         if isinstance(model.task_head, SpanReader):
-            T = ids.shape[1]
-            logits = model.task_head(hidden, model.rope_cos[:T], model.rope_sin[:T], pad).float()
+            logits = model.task_head(hidden, *reader_tables(model, ids.shape[1]), pad).float()
         else:  # a linear layer: a model from before the SpanReader
             logits = model.task_head(hidden).float()
         logits = logits.masked_fill(pad[..., None], -1e4)

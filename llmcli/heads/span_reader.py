@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from llmcli.model.transformer import RMSNorm, apply_rope
+from llmcli.model.transformer import RMSNorm, apply_rope, rope_tables
 
 
 class SpanReader(nn.Module):
@@ -33,3 +33,12 @@ class SpanReader(nn.Module):
         weights = weights.masked_fill(pad[:, None, None, :], float("-inf")).softmax(dim=-1)
         x = hidden + self.proj((weights @ v).transpose(1, 2).reshape(B, T, C))
         return self.scores(x)
+
+
+def reader_tables(model, length: int):
+    """The rotary tables (cos, sin) the reader turns its queries and keys with: the core
+    model's own, or, for a model with learned positions (GPT-2), tables to the same recipe."""
+    if hasattr(model, "rope_cos"):
+        return model.rope_cos[:length], model.rope_sin[:length]
+    cos, sin = rope_tables(model.config.head_dim, length, model.config.rope_theta)
+    return cos.to(model.embed.weight.device), sin.to(model.embed.weight.device)

@@ -21,14 +21,15 @@ def int8_kernel_available() -> bool:
 
 
 class Int8Linear(nn.Module):
-    """y = x @ W.T with W stored as int8 rows times a bf16 scale per row."""
+    """y = x @ W.T (+ b) with W stored as int8 rows times a bf16 scale per row."""
 
-    def __init__(self, weight: torch.Tensor):
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None):
         super().__init__()
         w = weight.detach().float()
         scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127.0
         self.register_buffer("qweight", torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8))
         self.register_buffer("scale", scale.to(torch.bfloat16))
+        self.register_buffer("bias", None if bias is None else bias.detach().clone())
 
     def forward(self, x):
         shape = x.shape
@@ -37,23 +38,25 @@ class Int8Linear(nn.Module):
             y = torch._weight_int8pack_mm(flat, self.qweight, self.scale)
         else:  # elsewhere: dequantize (GPUs have the bandwidth this saves on a CPU)
             y = F.linear(flat, self.qweight.to(flat.dtype) * self.scale[:, None])
+        if self.bias is not None:
+            y = y + self.bias.to(y.dtype)
         return y.view(*shape[:-1], y.shape[-1]).to(x.dtype)
 
 
 def quantize_for_generation(model) -> bool:
-    """Give a float model int8 weights in its linear layers and an int8 copy of its tied
-    output layer (`model.int8_output`), in place.
+    """Give a float model int8 weights in its linear layers and an int8 copy of its output
+    layer (`model.int8_output`, tied to the embedding or not), in place.
 
     Returns False (and leaves the model alone) where the int8 kernel is missing.
     """
     if not int8_kernel_available():
         return False
     for block in model.blocks:
-        block.attn.qkv = Int8Linear(block.attn.qkv.weight)
-        block.attn.proj = Int8Linear(block.attn.proj.weight)
-        block.mlp.gate_up = Int8Linear(block.mlp.gate_up.weight)
-        block.mlp.down = Int8Linear(block.mlp.down.weight)
-    model.int8_output = Int8Linear(model.embed.weight)
+        for part in (block.attn, block.mlp):  # every family's linears: qkv, proj, gate_up or up, down
+            for name, layer in list(part.named_children()):
+                if isinstance(layer, nn.Linear):
+                    setattr(part, name, Int8Linear(layer.weight, layer.bias))
+    model.int8_output = Int8Linear(model.output_weight)  # the tied embedding or the output layer
     model.to(torch.bfloat16)  # the int8 kernel takes bf16 activations; the KV cache stays float32
     model.eval()
     return True

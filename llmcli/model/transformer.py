@@ -1,8 +1,11 @@
 """The compact decoder-only Transformer at the heart of llmcli.
 
-Read top to bottom: the building blocks (RMSNorm, rotary embeddings, attention with a KV
-cache, SwiGLU), then the model itself. Its config and the presets are in model/config.py,
-which needs no torch, so that listing commands can read a model's shape.
+Read top to bottom: the building blocks (norms, rotary embeddings, attention with a KV
+cache, the two MLPs), then the model itself. One file serves every family llmcli runs:
+config fields choose the variants (model/config.py lists them), so llmcli's own model,
+Llama (grouped-query attention), Qwen2 (q/k/v biases) and GPT-2 (LayerNorm, learned
+positions, GELU, biases) are this same code. The config and the presets need no torch,
+so that listing commands can read a model's shape.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ class RMSNorm(nn.Module):
         return F.rms_norm(x, (x.shape[-1],), self.weight, self.eps)
 
 
+def norm_layer(config: ModelConfig) -> nn.Module:
+    """RMSNorm (llmcli, Llama, Qwen2) or LayerNorm with a bias (GPT-2)."""
+    if config.norm == "layer":
+        return nn.LayerNorm(config.n_embd, eps=config.norm_eps)
+    return RMSNorm(config.n_embd, config.norm_eps)
+
+
 def rope_tables(head_dim: int, length: int, theta: float):
     """cos and sin tables of shape (length, head_dim) for rotate-half rotary embeddings."""
     inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
@@ -37,7 +47,8 @@ def rope_tables(head_dim: int, length: int, theta: float):
 
 
 def apply_rope(x, cos, sin):
-    """x: (B, H, T, D); cos, sin: (T, D)."""
+    """x: (B, H, T, D); cos, sin: (T, D). The halves of each head rotate together, the
+    layout of Hugging Face's Llama checkpoints."""
     half = x.shape[-1] // 2
     rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
     # tables in x's dtype, so that bf16 activations stay bf16 under autocast
@@ -67,14 +78,43 @@ def causal_bias(length: int, dtype: torch.dtype) -> torch.Tensor:
 
 
 class KVCache:
-    """Preallocated keys and values for every layer, filled as generation proceeds."""
+    """Keys and values of every layer, filled as generation proceeds. The room grows with
+    use, CHUNK positions at first and doubling up to the context, so that a model with a
+    long context (8,192 positions) costs only what a generation reaches."""
+
+    CHUNK = 256
 
     def __init__(self, config: ModelConfig, batch: int, device, dtype):
-        shape = (config.n_layer, batch, config.n_head, config.context, config.head_dim)
-        self.k = torch.zeros(shape, device=device, dtype=dtype)
-        self.v = torch.zeros(shape, device=device, dtype=dtype)
+        empty = (config.n_layer, batch, config.n_kv_head, 0, config.head_dim)  # made room for by make_room
+        self.k = torch.zeros(empty, device=device, dtype=dtype)
+        self.v = torch.zeros(empty, device=device, dtype=dtype)
         self.length = 0  # positions filled so far
-        self.capacity = config.context
+        self.limit = config.context
+
+    @property
+    def capacity(self) -> int:
+        return self.k.shape[3]
+
+    def make_room(self, end: int) -> None:
+        """Room for positions up to `end`; the positions filled so far are copied over."""
+        if end <= self.capacity:
+            return
+        capacity = max(self.CHUNK, self.capacity)
+        while capacity < end:
+            capacity *= 2
+        shape = (*self.k.shape[:3], max(end, min(capacity, self.limit)), self.k.shape[4])
+        k, v = self.k.new_zeros(shape), self.v.new_zeros(shape)
+        k[:, :, :, : self.length] = self.k[:, :, :, : self.length]
+        v[:, :, :, : self.length] = self.v[:, :, :, : self.length]
+        self.k, self.v = k, v
+
+    def update(self, layer: int, k, v):
+        """Store a layer's new keys and values (B, H, T, D) after those filled so far;
+        returns all of them. `length` moves on once every layer has stored its own."""
+        end = self.length + k.shape[2]
+        self.k[layer, :, :, self.length : end] = k
+        self.v[layer, :, :, self.length : end] = v
+        return self.k[layer, :, :, :end], self.v[layer, :, :, :end]
 
     def reorder(self, index):
         """Keep the batch rows in `index` (beam search). Only the positions filled so far
@@ -87,54 +127,80 @@ class KVCache:
 
 
 class Attention(nn.Module):
+    """Causal self-attention. With n_kv_head < n_head (grouped-query attention), each key
+    and value head serves n_head / n_kv_head query heads in a row."""
+
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.n_head = config.n_head
-        self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd, bias=False)
-        self.proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
+        self.n_head, self.n_kv_head, self.head_dim = config.n_head, config.n_kv_head, config.head_dim
+        # q rows, then k rows, then v rows
+        self.qkv = nn.Linear(config.n_embd, (config.n_head + 2 * config.n_kv_head) * config.head_dim,
+                             bias=config.qkv_bias)
+        self.proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.dropout = config.dropout
 
     def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0):
         B, T, C = x.shape
-        q, k, v = self.qkv(x).view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        heads = self.qkv(x).view(B, T, -1, self.head_dim).transpose(1, 2)
+        q, k, v = heads.split([self.n_head, self.n_kv_head, self.n_kv_head], dim=1)
+        if cos is not None:  # rotary positions (learned ones were added to the embeddings)
+            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if cache is None:
+            k, v = self.shared_kv(k), self.shared_kv(v)
             y = causal_attention(q, k, v, self.dropout if self.training else 0.0)
         else:
             start = cache.length
-            end = start + T
-            cache.k[layer, :, :, start:end] = k
-            cache.v[layer, :, :, start:end] = v
-            k, v = cache.k[layer, :, :, :end], cache.v[layer, :, :, :end]
+            k, v = cache.update(layer, k, v)
             q = q.to(k.dtype)
-            if T == 1:
-                y = F.scaled_dot_product_attention(q, k, v)
+            if T == 1:  # one query per head: the query heads of a key-value head share its keys in place
+                group = self.n_head // self.n_kv_head
+                y = F.scaled_dot_product_attention(q.reshape(B, self.n_kv_head, group, self.head_dim), k, v)
+                y = y.reshape(B, self.n_head, 1, self.head_dim)
             else:
                 # queries at positions start..end-1 see every key up to their own position
-                mask = torch.ones(T, end, dtype=torch.bool, device=x.device).tril(diagonal=start)
-                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+                mask = torch.ones(T, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=start)
+                y = F.scaled_dot_product_attention(q, self.shared_kv(k), self.shared_kv(v), attn_mask=mask)
             y = y.to(x.dtype)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
+    def shared_kv(self, x):
+        """Key or value heads repeated for the query heads they serve (B, n_head, T, D)."""
+        group = self.n_head // self.n_kv_head
+        return x if group == 1 else x.repeat_interleave(group, dim=1)
+
 
 class SwiGLU(nn.Module):
+    """llmcli, Llama and Qwen2's MLP: gate rows, then up rows, in one matrix."""
+
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.gate_up = nn.Linear(config.n_embd, 2 * config.ffn_hidden, bias=False)
-        self.down = nn.Linear(config.ffn_hidden, config.n_embd, bias=False)
+        self.gate_up = nn.Linear(config.n_embd, 2 * config.ffn_hidden, bias=config.bias)
+        self.down = nn.Linear(config.ffn_hidden, config.n_embd, bias=config.bias)
 
     def forward(self, x):
         gate, up = self.gate_up(x).chunk(2, dim=-1)
         return self.down(F.silu(gate) * up)
 
 
+class GeluMLP(nn.Module):
+    """GPT-2's MLP, with the tanh approximation of GELU that GPT-2 was trained with."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.up = nn.Linear(config.n_embd, config.ffn_hidden, bias=config.bias)
+        self.down = nn.Linear(config.ffn_hidden, config.n_embd, bias=config.bias)
+
+    def forward(self, x):
+        return self.down(F.gelu(self.up(x), approximate="tanh"))
+
+
 class Block(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.attn_norm = RMSNorm(config.n_embd, config.norm_eps)
+        self.attn_norm = norm_layer(config)
         self.attn = Attention(config)
-        self.mlp_norm = RMSNorm(config.n_embd, config.norm_eps)
-        self.mlp = SwiGLU(config)
+        self.mlp_norm = norm_layer(config)
+        self.mlp = SwiGLU(config) if config.mlp == "swiglu" else GeluMLP(config)
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x, cos, sin, cache=None, layer=0):
@@ -147,13 +213,18 @@ class Transformer(nn.Module):
         super().__init__()
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.n_embd)
+        # GPT-2 learns a vector per position; the others rotate queries and keys instead
+        self.pos_embed = nn.Embedding(config.context, config.n_embd) if config.positions == "learned" else None
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
-        self.norm = RMSNorm(config.n_embd, config.norm_eps)
-        cos, sin = rope_tables(config.head_dim, config.context, config.rope_theta)
-        self.register_buffer("rope_cos", cos, persistent=False)
-        self.register_buffer("rope_sin", sin, persistent=False)
-        # the output layer is the tied embedding; for generation, quantize.py may set an int8
-        # copy of it here (made at load time, never saved)
+        self.norm = norm_layer(config)
+        # the output layer: the embedding itself when tied, else a matrix of its own
+        self.output = None if config.tied_output else nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        if config.positions == "rope":
+            cos, sin = rope_tables(config.head_dim, config.context, config.rope_theta)
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
+        # for generation, quantize.py may set an int8 copy of the output layer here (made at
+        # load time, never saved)
         self.int8_output = None
         self.apply(self._init_weights)
         # GPT-2's scaled init for the projections that write into the residual stream
@@ -165,6 +236,13 @@ class Transformer(nn.Module):
     def _init_weights(module):
         if isinstance(module, (nn.Linear, nn.Embedding)):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    @property
+    def output_weight(self) -> torch.Tensor:
+        """The (vocab, n_embd) matrix that turns hidden states into logits."""
+        return self.embed.weight if self.output is None else self.output.weight
 
     def hidden_states(self, idx, cache: KVCache | None = None):
         """Final normalized hidden states (B, T, n_embd): what task heads build on."""
@@ -172,9 +250,15 @@ class Transformer(nn.Module):
         start = cache.length if cache is not None else 0
         if start + T > self.config.context:
             raise ValueError(f"sequence of {start + T} tokens exceeds the context of {self.config.context}")
-        cos = self.rope_cos[start : start + T].to(self.embed.weight.dtype)
-        sin = self.rope_sin[start : start + T].to(self.embed.weight.dtype)
         x = self.embed(idx)
+        cos = sin = None
+        if self.pos_embed is not None:
+            x = x + self.pos_embed(torch.arange(start, start + T, device=idx.device))
+        else:
+            cos = self.rope_cos[start : start + T].to(self.embed.weight.dtype)
+            sin = self.rope_sin[start : start + T].to(self.embed.weight.dtype)
+        if cache is not None:
+            cache.make_room(start + T)
         for i, block in enumerate(self.blocks):
             x = block(x, cos, sin, cache, i)
         if cache is not None:
@@ -184,7 +268,7 @@ class Transformer(nn.Module):
     def logits(self, hidden):
         if self.int8_output is not None:
             return self.int8_output(hidden)
-        return F.linear(hidden, self.embed.weight)  # tied input/output embeddings
+        return F.linear(hidden, self.output_weight)
 
     def forward(self, idx, targets=None, loss_mask=None, cache: KVCache | None = None):
         """Logits (B, T, vocab); with targets, also the mean cross-entropy over unmasked tokens.
@@ -194,7 +278,7 @@ class Transformer(nn.Module):
         """
         hidden = self.hidden_states(idx, cache)
         if targets is not None and torch.is_grad_enabled():
-            return None, linear_cross_entropy(hidden, self.embed.weight, targets, loss_mask)
+            return None, linear_cross_entropy(hidden, self.output_weight, targets, loss_mask)
         logits = self.logits(hidden)
         if targets is None:
             return logits, None
@@ -211,12 +295,19 @@ class Transformer(nn.Module):
         return KVCache(self.config, batch, device, dtype)
 
     def num_params(self) -> int:
-        """Parameter count; the tied embedding counts once."""
+        """Parameter count; a tied embedding counts once."""
         return sum(p.numel() for p in self.parameters())
 
     def flops_per_token(self, seq_len: int | None = None) -> int:
         """Training FLOPs (forward and backward) per token, as in the PaLM paper's appendix:
-        6 per parameter (the tied embedding counts as the output matmul) plus attention."""
+        6 per parameter of a matrix multiply plus attention. A tied embedding counts as the
+        output matmul; with an output layer of its own, the embedding and a position table
+        are look-ups and do not count."""
         c = self.config
         T = seq_len or c.context
-        return 6 * self.num_params() + 12 * c.n_layer * c.n_embd * T
+        matmul_params = self.num_params()
+        if self.output is not None:
+            matmul_params -= self.embed.weight.numel()
+        if self.pos_embed is not None:
+            matmul_params -= self.pos_embed.weight.numel()
+        return 6 * matmul_params + 12 * c.n_layer * c.n_embd * T

@@ -1,0 +1,1 @@
+"""Pretrained models from elsewhere (Hugging Face checkpoints, GGUF files) as llmcli models."""
