@@ -1,0 +1,1 @@
+"""Models made elsewhere: reading GGUF files and Hugging Face folders."""
