@@ -14,7 +14,9 @@ Two choices make it behave as llmcli's SentencePiece models do:
   ids in, by id. On text without special-token strings the ids are transformers' own.
 - `decode` drops special tokens (they decode to "", as SentencePiece's control tokens
   do); every other token, added ones included, decodes to its text. So
-  `decode(encode(text)) == text` for any text, when the tokenizer has no normalizer.
+  `decode(encode(text)) == text` for any text, when the tokenizer has no normalizer and
+  a token for every byte. (SmolLM2's vocabulary lacks 21 byte values, 0x04 and 0xF1 among
+  them; its own tokenizer drops them, and so does this one: the ids stay the model's.)
 
 Roles the model lacks are filled as transformers users expect: bos = eos when there is no
 bos, pad = eos when there is no pad, sep = eos (no imported family has a separator),
@@ -179,9 +181,10 @@ class HFTokenizer:
         character split over several byte tokens belongs to each of them."""
         ids = self.encode_file_text(text)
         covered = sum(self.token_bytes(i) for i in ids)
-        if covered != len(text.encode("utf-8")):  # a normalizer or an added prefix space
-            raise TokenizerError("this tokenizer changes the text it encodes, so its tokens "
-                                 "have no exact offsets in it")
+        if covered != len(text.encode("utf-8")):
+            raise TokenizerError("this tokenizer changes the text it encodes (a normalizer, an added "
+                                 "prefix space, or bytes without a token), so its tokens have no "
+                                 "exact offsets in it")
         return ids, token_offsets(text, ids, self.token_bytes)
 
     def decode(self, ids: Iterable[int]) -> str:
