@@ -294,8 +294,41 @@ def test_pre_tokenizer_matters(tiny_gguf, pre):
     assert split_digits.encode(TEXTS["digits"]) != own.encode(TEXTS["digits"])
 
 
+@pytest.fixture(scope="module")
+def qwen2_pair(tmp_path_factory):
+    """The tiny GPT-2-split vocabulary as a "qwen2" GGUF, rebuilt; and transformers' own
+    Qwen2 tokenizer made of the same vocabulary and merges."""
+    transformers = pytest.importorskip("transformers")
+    from llmcli.model.gguf_tokenizer import tokenizer_from_gguf
+    from llmcli.pretrained.gguf_metadata import gguf_metadata
+
+    folder = train_tiny(tmp_path_factory.mktemp("qwen2"), digits=False)
+    write_gguf(folder / "tiny.gguf", folder, "qwen2")
+    spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in spec["model"]["merges"]]
+    reference = transformers.Qwen2Tokenizer(vocab=spec["model"]["vocab"], merges=merges)
+    return tokenizer_from_gguf(gguf_metadata(folder / "tiny.gguf")), reference
+
+
+@pytest.mark.parametrize("name", sorted(TEXTS))
+def test_qwen2_split_matches_transformers(qwen2_pair, name):
+    tok, reference = qwen2_pair
+    text = TEXTS[name]
+    assert tok.encode(text) == reference.encode(text, add_special_tokens=False)
+    assert tok.decode(tok.encode(text)) == text
+    assert tok.encode_file_text(text) == tok.encode(text)
+
+
+def test_qwen2_digits_and_nfc(qwen2_pair):
+    tok, reference = qwen2_pair
+    texts = SAMPLES + random_texts(8, 200) + ["e\u0301 cafe\u0301 \u212b", "x 2026 y", "A's B'LL"]
+    assert tok.encode_batch(texts) == [reference.encode(t, add_special_tokens=False) for t in texts]
+    assert len(tok.encode("2026")) == 4  # each digit alone, whatever the merges
+    assert tok.decode(tok.encode("cafe\u0301")) == "caf\u00e9"  # Qwen2 encodes text in NFC
+
+
 @pytest.mark.parametrize("key, value, message", [
-    ("tokenizer.ggml.pre", "qwen35", r"pre-tokenizer 'qwen35' is not one llmcli knows \(it knows gpt2, smollm\)"),
+    ("tokenizer.ggml.pre", "qwen35", r"pre-tokenizer 'qwen35' is not one llmcli knows \(it knows gpt2, qwen2, smollm\)"),
     ("tokenizer.ggml.pre", None, r"pre-tokenizer None is not one llmcli knows"),
     ("tokenizer.ggml.model", "llama", r"tokenizer model 'llama' is not supported"),
     ("tokenizer.ggml.merges", None, r"no tokenizer.ggml.merges"),

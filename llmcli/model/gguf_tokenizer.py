@@ -26,26 +26,46 @@ ROLE_KEYS = {"bos": "tokenizer.ggml.bos_token_id", "eos": "tokenizer.ggml.eos_to
              "pad": "tokenizer.ggml.padding_token_id", "unk": "tokenizer.ggml.unknown_token_id"}
 
 
-def _gpt2_split():
+def _gpt2_split(tokenizer) -> None:
     """GPT-2's split: contractions, letters, digits, other symbols, each with one leading
     space, and runs of whitespace (ByteLevel's own regex)."""
     from tokenizers import pre_tokenizers
 
-    return pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False,
+                                                       use_regex=True)
 
 
-def _smollm_split():
-    """SmolLM's: every digit on its own first, then GPT-2's split."""
+def _smollm_split(tokenizer) -> None:
+    """SmolLM's: every number character on its own first, then GPT-2's split."""
     from tokenizers import pre_tokenizers
 
-    return pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), _gpt2_split()])
+    _gpt2_split(tokenizer)
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), tokenizer.pre_tokenizer])
 
 
-# tokenizer.ggml.pre -> the pre-tokenizer it names; only names whose rules were checked
-# against the model's own tokenizer (tests/test_hf_tokenizer.py)
+# contractions in any case; a run of letters after at most one other character (not a
+# newline); each digit alone; symbols with the newlines after them; newlines; whitespace
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
+               r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def _qwen2_split(tokenizer) -> None:
+    """Qwen2's: text in NFC, then QWEN2_SPLIT, then bytes."""
+    from tokenizers import Regex, normalizers, pre_tokenizers
+
+    tokenizer.normalizer = normalizers.NFC()
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN2_SPLIT), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)])
+
+
+# tokenizer.ggml.pre -> what sets the normalizer and pre-tokenizer it names; only names
+# whose rules were checked against the model's own tokenizer (tests/test_hf_tokenizer.py)
 PRE_TOKENIZERS = {
     "gpt2": _gpt2_split,
     "smollm": _smollm_split,
+    "qwen2": _qwen2_split,
 }
 
 
@@ -67,7 +87,8 @@ def tokenizer_from_gguf(metadata: dict) -> HFTokenizer:
     types = list(metadata.get("tokenizer.ggml.token_type") or [NORMAL] * len(tokens))
     if len(types) != len(tokens):
         raise TokenizerError(f"the GGUF has {len(tokens)} tokens but {len(types)} token types")
-    tokenizer = _byte_level_bpe(tokens, merges, PRE_TOKENIZERS[pre]())
+    tokenizer = _byte_level_bpe(tokens, merges)
+    PRE_TOKENIZERS[pre](tokenizer)
     _add_tokens(tokenizer, tokens, types)
     return HFTokenizer(tokenizer, _config(metadata, tokens))
 
@@ -79,7 +100,7 @@ def _required(metadata: dict, key: str) -> list:
     return list(value)
 
 
-def _byte_level_bpe(tokens: list[str], merges: list[str], pre_tokenizer):
+def _byte_level_bpe(tokens: list[str], merges: list[str]):
     from tokenizers import Tokenizer, decoders, models
 
     vocab = {token: i for i, token in enumerate(tokens)}
@@ -92,7 +113,6 @@ def _byte_level_bpe(tokens: list[str], merges: list[str], pre_tokenizer):
             raise TokenizerError(f"the GGUF's merge {merge!r} is not two tokens apart by a space")
         pairs.append((left, right))
     tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=pairs, fuse_unk=False, byte_fallback=False))
-    tokenizer.pre_tokenizer = pre_tokenizer
     tokenizer.decoder = decoders.ByteLevel()
     return tokenizer
 

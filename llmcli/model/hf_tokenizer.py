@@ -208,8 +208,9 @@ def _has_type(spec, name: str) -> bool:
 
 def _chunk_safe(spec: dict) -> bool:
     """Whether cutting the text after a newline that a visible character follows leaves
-    the ids unchanged: no normalizer, and only pre-tokenizers that split there anyway."""
-    if spec.get("normalizer") is not None:
+    the ids unchanged: no normalizer but NFC, and only pre-tokenizers that split there anyway."""
+    normalizer = spec.get("normalizer")
+    if normalizer is not None and normalizer.get("type") != "NFC":  # NFC joins nothing to a newline
         return False
     todo, seen = [spec.get("pre_tokenizer")], 0
     while todo:
