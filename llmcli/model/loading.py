@@ -44,7 +44,7 @@ def load_model(path: Path, device: str = "cpu", find_head=None) -> LoadedModel:
     head its config names (a llmcli.heads.Head), whose layers are attached and loaded;
     without it, the head's weights are set aside and the core model loads alone (all that
     generation needs)."""
-    from llmcli.model.tokenizer import Tokenizer
+    from llmcli.model.tokenizer_files import HF, open_tokenizer, tokenizer_file
 
     config = load_config(path)
     model = build_model(config.model)
@@ -66,16 +66,14 @@ def load_model(path: Path, device: str = "cpu", find_head=None) -> LoadedModel:
             f"{path / rundir.WEIGHTS} does not match {path / rundir.CONFIG} ({first}): "
             "the files come from different models; retrain or restore them"
         ) from None
-    tokenizer_path = path / rundir.TOKENIZER
-    if not tokenizer_path.is_file():
-        raise UserError(f"{tokenizer_path} is missing: the model directory is incomplete")
-    try:
-        tokenizer = Tokenizer.load(tokenizer_path)
-    except Exception as exc:  # sentencepiece raises plain RuntimeError/OSError on a bad file
-        raise UserError(f"{tokenizer_path} is corrupt ({exc}): retrain the model") from None
-    if tokenizer.vocab_size != model.config.vocab_size:
+    kind = config.tokenizer.type
+    tokenizer = open_tokenizer(path, kind)
+    # an imported model's embedding may have more rows than its tokenizer has tokens
+    # (padded to a round number); llmcli's own models have exactly one row a token
+    if tokenizer.vocab_size > model.config.vocab_size or (
+            kind != HF and tokenizer.vocab_size != model.config.vocab_size):
         raise UserError(
-            f"{tokenizer_path} has {tokenizer.vocab_size} tokens but the model expects "
+            f"{path / tokenizer_file(kind)} has {tokenizer.vocab_size} tokens but the model expects "
             f"{model.config.vocab_size}: the files come from different models"
         )
     model.to(device).eval()

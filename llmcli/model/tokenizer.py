@@ -267,20 +267,27 @@ class Tokenizer:
         """Ids for text and, for each, the (start, end) characters of text it covers; a
         character split over several byte tokens belongs to each of them."""
         ids = self.encode_file_text(text)
-        char_at = []  # the character index of every byte of text
-        for index, char in enumerate(text):
-            char_at.extend([index] * len(char.encode("utf-8")))
-        offsets, byte = [], 0
-        for i in ids:
-            width = self.token_bytes(i)
-            if width == 0:
-                offsets.append((char_at[byte] if byte < len(char_at) else len(text),) * 2)
-                continue
-            offsets.append((char_at[byte], char_at[byte + width - 1] + 1))
-            byte += width
-        return ids, offsets
+        return ids, token_offsets(text, ids, self.token_bytes)
 
     def decode(self, ids: Iterable[int]) -> str:
         """Text for ids; control tokens (pad, bos, eos, <sep>, spares) decode to ''."""
         return self._sp.decode([int(i) for i in ids])
 
+
+
+def token_offsets(text: str, ids: list[int], token_bytes) -> list[tuple[int, int]]:
+    """The (start, end) characters of text that each of ids covers, given how many bytes
+    of text each token stands for (`token_bytes(id)`, 0 for a control token, which gets
+    an empty span where it stands). Shared by both tokenizer backends."""
+    char_at = []  # the character index of every byte of text
+    for index, char in enumerate(text):
+        char_at.extend([index] * len(char.encode("utf-8")))
+    offsets, byte = [], 0
+    for i in ids:
+        width = token_bytes(i)
+        if width == 0:
+            offsets.append((char_at[byte] if byte < len(char_at) else len(text),) * 2)
+            continue
+        offsets.append((char_at[byte], char_at[byte + width - 1] + 1))
+        byte += width
+    return offsets

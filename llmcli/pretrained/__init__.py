@@ -1,1 +1,1 @@
-"""Pretrained models from elsewhere (Hugging Face checkpoints, GGUF files) as llmcli models."""
+"""Pretrained models from elsewhere (GGUF files, Hugging Face folders) as llmcli models, and back."""

@@ -53,6 +53,11 @@ class TrainSettings:
 
 @dataclass
 class TokenizerInfo:
+    """The run's tokenizer. `type` chooses the backend (llmcli.model.tokenizer_files):
+    "bpe" or "unigram", a SentencePiece model llmcli trained (`tokenizer.model`); "hf", an
+    imported model's Hugging Face tokenizer (`tokenizer.json`, `tokenizer_config.json`
+    beside it). `file` is the file the type keeps it in."""
+
     vocab_size: int
     type: str = "bpe"
     file: str = rundir.TOKENIZER

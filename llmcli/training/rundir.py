@@ -2,7 +2,8 @@
 
     config.json        model shape, preset, training settings, data, versions
     model.safetensors  the weights
-    tokenizer.model    the SentencePiece tokenizer
+    tokenizer.model    the SentencePiece tokenizer (tokenizer.json and tokenizer_config.json
+                       for an imported model's: model/tokenizer_files.py)
     summary.json       final figures (validation loss and bits per byte, time, tokens)
     metrics.jsonl      one line per logged step or evaluation
     checkpoint/        what --resume needs: weights, optimizer, trainer state with RNG

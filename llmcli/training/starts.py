@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from llmcli import __version__
 from llmcli.errors import UserError
-from llmcli.training import distributed, rundir
+from llmcli.training import distributed
 from llmcli.training.run_config import Origin, RunConfig, TokenizerInfo, TrainSettings, load_config
 
 BASE_LR_SCALE = 0.5  # a pretrained model is fine-tuned with smaller steps than it learnt with
@@ -45,11 +45,11 @@ def first_weights(request, workload, device, group, emit) -> Start:
 
 def resumed(request, workload) -> Start:
     from llmcli.model.loading import build_model
-    from llmcli.model.tokenizer import Tokenizer
+    from llmcli.model.tokenizer_files import open_tokenizer
 
     config = load_config(request.run_dir)
     workload.resume_from(config)
-    tokenizer = Tokenizer.load(request.run_dir / rundir.TOKENIZER)
+    tokenizer = open_tokenizer(request.run_dir, config.tokenizer.type)
     model = build_model(config.model)
     workload.attach(model, config)
     return Start(config, tokenizer, model)
@@ -76,10 +76,11 @@ def from_scratch(request, workload, device, precision: str, emit) -> Start:
 def from_base(request, workload, precision: str) -> Start:
     """The base run's weights and tokenizer (its task head, if any, is left behind)."""
     from llmcli.model.loading import load_model
+    from llmcli.model.tokenizer_files import save_tokenizer
     from llmcli.training.autoconfig import lr_for
 
     loaded = load_model(request.base)
-    loaded.tokenizer.save(request.run_dir / rundir.TOKENIZER)
+    save_tokenizer(loaded.tokenizer, request.run_dir, loaded.config.tokenizer.type)
     lr = lr_for(loaded.model.config.n_embd) * BASE_LR_SCALE
     settings = new_settings(request, precision, lr=lr, batch_size=None)
     origin = Origin(start="base", base=str(request.base.resolve()))
@@ -119,7 +120,7 @@ def new_config(request, workload, model_config, tokenizer: TokenizerInfo, settin
 def shared(start: Start | None, workload, group) -> Start:
     """Rank 0's start, received by every other process (which builds the same model)."""
     from llmcli.model.loading import build_model
-    from llmcli.model.tokenizer import Tokenizer
+    from llmcli.model.tokenizer_files import tokenizer_from_bytes
 
     if group.active:
         payload = distributed.share_from_main(
@@ -129,5 +130,5 @@ def shared(start: Start | None, workload, group) -> Start:
             config = RunConfig.from_dict(payload["config"])
             model = build_model(config.model)
             workload.attach(model, config)
-            start = Start(config, Tokenizer.from_bytes(payload["tokenizer"]), model)
+            start = Start(config, tokenizer_from_bytes(config.tokenizer.type, payload["tokenizer"]), model)
     return start

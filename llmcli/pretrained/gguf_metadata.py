@@ -1,0 +1,23 @@
+"""A GGUF file's metadata as a plain {key: value} dict, read with the `gguf` package.
+
+Strings come back as str, numbers as int, float or bool, arrays as lists of those. The
+tensors are not read (the reader maps the file; nothing is loaded until asked for).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmcli.errors import UserError
+
+
+def gguf_metadata(path) -> dict:
+    """Every key of the GGUF file at path, without the reader's bookkeeping (GGUF.*)."""
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(Path(path), "r")
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path} is not a readable GGUF file ({exc})") from None
+    return {name: field.contents() for name, field in reader.fields.items()
+            if not name.startswith("GGUF.")}
