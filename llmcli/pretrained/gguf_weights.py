@@ -1,0 +1,317 @@
+"""Reading a GGUF file (llama.cpp's format) into llmcli's config fields and state-dict names.
+
+`read_gguf(path)` returns three plain things: the model config fields (family, shape, norm,
+positions...), a state dict of float32 tensors under the names llmcli's Transformer uses, and
+the file's metadata (name, licence, origin, quantization). Nothing else in llmcli needs to
+know GGUF's tensor names.
+
+The file is untrusted input: the `gguf` package's reader only maps it and reads numbers and
+strings (no pickle, no code), every tensor's shape is checked against the config the file
+declares, and a tensor llmcli has no place for is refused rather than dropped, since dropping
+one (Llama 3.1's `rope_freqs`, say) would give a model that runs and is silently wrong.
+
+What llama.cpp's converter did to a Hugging Face checkpoint is undone here:
+
+- Llama: q and k rows were permuted from the rotate-half rotary layout (the one llmcli and
+  Hugging Face use) to interleaved pairs. The inverse runs per head, with the key-value head
+  count for k: using the query head count there is the grouped-query bug of
+  transformers#31766. Qwen2 is written with llama.cpp's "neox" rotary, which is rotate-half
+  already, so it is not permuted; GPT-2 has no rotary embeddings.
+- GPT-2: the converter transposed Hugging Face's Conv1D weights into Linear's (out, in)
+  layout, which is llmcli's, and wrote the tied output as a copy of the embedding; a copy
+  equal to the embedding is read as tied again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "gpt2")
+SUPPORTED_TYPES = ("F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K")
+GGUF_MAGIC = b"GGUF"
+
+# what each architecture is in llmcli's terms (the rest of its config comes from the file)
+FAMILIES = {
+    "llama": dict(norm="rms", positions="rope", mlp="swiglu", bias=False, unpermute=True),
+    "qwen2": dict(norm="rms", positions="rope", mlp="swiglu", bias=False, unpermute=False),
+    "gpt2": dict(norm="layer", positions="learned", mlp="gelu", bias=True, unpermute=False),
+}
+# GGUF block tensor -> llmcli name, for the tensors that map one to one
+GPT2_BLOCK = {
+    "attn_norm": "attn_norm", "attn_qkv": "attn.qkv", "attn_output": "attn.proj",
+    "ffn_norm": "mlp_norm", "ffn_up": "mlp.up", "ffn_down": "mlp.down",
+}
+LLAMA_BLOCK = {"attn_norm": "attn_norm", "attn_output": "attn.proj", "ffn_norm": "mlp_norm", "ffn_down": "mlp.down"}
+
+
+class GGUFError(ValueError):
+    """A GGUF file llmcli cannot read: the message names the file and what is wrong."""
+
+
+def read_gguf(path: str | os.PathLike) -> tuple[dict, dict, dict]:
+    """(model config fields, state dict of float32 tensors in llmcli's names, metadata)."""
+    path = Path(path)
+    reader = open_reader(path)
+    try:
+        architecture = str(field(reader, "general.architecture", path))
+        if architecture not in FAMILIES:
+            raise GGUFError(
+                f"{path} holds a model of architecture {architecture!r}, which llmcli cannot load; "
+                f"supported: {', '.join(SUPPORTED_ARCHITECTURES)}"
+            )
+        tensors = Tensors(path, reader)
+        config = config_fields(path, reader, architecture, tensors)
+        state = state_dict(config, architecture, tensors)
+        return config, state, metadata(reader, architecture, tensors)
+    except GGUFError:
+        raise
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
+        # a reader that parsed the header can still meet a damaged value or tensor later
+        raise GGUFError(f"{path} is not a readable GGUF file: it is corrupt or truncated ({exc})") from None
+
+
+def open_reader(path: Path):
+    """The `gguf` package's reader, or a GGUFError saying why the file is not one."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise GGUFError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if magic != GGUF_MAGIC:
+        what = "an empty file" if not magic else "a file that does not start with GGUF's magic bytes"
+        raise GGUFError(f"{path} is not a GGUF file ({what})")
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(path, "r")
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError, MemoryError) as exc:
+        raise GGUFError(f"{path} is not a readable GGUF file: it is truncated or corrupt ({exc})") from None
+    if reader.byte_order != "I":
+        raise GGUFError(f"{path} is a big-endian GGUF file, which llmcli cannot read")
+    return reader
+
+
+def field(reader, key: str, path: Path, default=None, required: bool = True):
+    """A metadata value as a Python str, int, float, bool or list; GGUFError when missing."""
+    item = reader.fields.get(key)
+    if item is None:
+        if required and default is None:
+            raise GGUFError(f"{path} has no {key} in its metadata: it is not a complete GGUF model file")
+        return default
+    return field_value(item)
+
+
+def field_value(item):
+    from gguf import GGUFValueType
+
+    def one(index: int):
+        part = item.parts[index]
+        if item.types[-1] == GGUFValueType.STRING:
+            return bytes(part).decode("utf-8")
+        return part.tolist()[0]
+
+    values = [one(i) for i in item.data]
+    return values if item.types[0] == GGUFValueType.ARRAY else values[0]
+
+
+def tidy(value: float) -> float:
+    """A float32 value from the file as the decimal it was written from: 1e-05, not 9.99999974e-06."""
+    return float(f"{float(value):.7g}")
+
+
+class Tensors:
+    """The file's tensors by name, dequantized to float32 on `take`; what is never taken is left over."""
+
+    def __init__(self, path: Path, reader):
+        self.path = path
+        self.remaining = {t.name: t for t in reader.tensors}
+        self.types = {t.name: t.tensor_type.name for t in reader.tensors}
+
+    def has(self, name: str) -> bool:
+        return name in self.remaining
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        """The numpy shape (rows first), as PyTorch's Linear stores it."""
+        return tuple(int(n) for n in reversed(self.need(name).shape.tolist()))
+
+    def need(self, name: str):
+        tensor = self.remaining.get(name)
+        if tensor is None:
+            raise GGUFError(f"{self.path} has no tensor {name}: the file is incomplete or not a model llmcli knows")
+        return tensor
+
+    def take(self, name: str, shape: tuple[int, ...]):
+        """The tensor `name` as a float32 torch tensor, checked to have `shape`."""
+        tensor = self.need(name)
+        if self.shape(name) != tuple(shape):
+            raise GGUFError(
+                f"{self.path}: tensor {name} has shape {self.shape(name)}, not the {tuple(shape)} its "
+                "metadata implies: the file is corrupt or inconsistent"
+            )
+        del self.remaining[name]
+        return dequantize(self.path, tensor, shape)
+
+    def take_optional(self, name: str, shape: tuple[int, ...]):
+        return self.take(name, shape) if self.has(name) else None
+
+
+def dequantize(path: Path, tensor, shape: tuple[int, ...]):
+    """One tensor's values in float32, through the `gguf` package's own dequantizer."""
+    import numpy as np
+    import torch
+    from gguf.quants import dequantize as gguf_dequantize
+
+    kind = tensor.tensor_type.name
+    if kind not in SUPPORTED_TYPES:
+        raise GGUFError(
+            f"{path}: tensor {tensor.name} is stored as {kind}, a type llmcli cannot read; "
+            f"supported: {', '.join(SUPPORTED_TYPES)} (re-quantize the model with llama.cpp to one of them)"
+        )
+    values = np.array(gguf_dequantize(tensor.data, tensor.tensor_type), dtype=np.float32, copy=True)
+    return torch.from_numpy(values.reshape(shape))
+
+
+def config_fields(path: Path, reader, architecture: str, tensors: Tensors) -> dict:
+    """The model config in llmcli's field names, from the file's metadata and tensor shapes."""
+    family = FAMILIES[architecture]
+
+    def arch(key: str, default=None):
+        return field(reader, f"{architecture}.{key}", path, default)
+
+    n_embd, n_head = int(arch("embedding_length")), int(arch("attention.head_count"))
+    n_kv_head = arch("attention.head_count_kv", n_head)
+    if isinstance(n_kv_head, list):  # one count per layer: llmcli's blocks are all alike
+        if len(set(n_kv_head)) != 1:
+            raise GGUFError(f"{path} has a different key-value head count per layer, which llmcli cannot load")
+        n_kv_head = n_kv_head[0]
+    n_kv_head = int(n_kv_head)
+    if n_head <= 0 or n_embd % n_head or n_kv_head <= 0 or n_head % n_kv_head:
+        raise GGUFError(f"{path}: {n_head} heads of {n_kv_head} key-value heads cannot split a width of {n_embd}")
+    head_dim = n_embd // n_head
+    rotary = arch("rope.dimension_count", head_dim) if family["positions"] == "rope" else head_dim
+    if int(arch("attention.key_length", head_dim)) != head_dim or int(rotary) != head_dim:
+        raise GGUFError(f"{path}: its heads or rotary dimensions are not n_embd / n_head ({head_dim}); llmcli cannot load it")
+    if arch("rope.scaling.type", "none") not in ("none", "linear") or float(arch("rope.scaling.factor", 1.0)) != 1.0:
+        raise GGUFError(f"{path} uses rope scaling, which llmcli cannot load")
+    eps_key = "attention.layer_norm_rms_epsilon" if family["norm"] == "rms" else "attention.layer_norm_epsilon"
+    return {
+        "family": architecture,
+        "vocab_size": tensors.shape("token_embd.weight")[0],
+        "n_layer": int(arch("block_count")),
+        "n_head": n_head,
+        "n_kv_head": n_kv_head,
+        "n_embd": n_embd,
+        "context": int(arch("context_length")),
+        "ffn_hidden": int(arch("feed_forward_length")),
+        "rope_theta": tidy(arch("rope.freq_base", 10000.0)),
+        "norm_eps": tidy(arch(eps_key)),
+        "qkv_bias": tensors.has("blk.0.attn_q.bias") or (architecture == "gpt2" and tensors.has("blk.0.attn_qkv.bias")),
+        "bias": family["bias"],
+        "norm": family["norm"],
+        "positions": family["positions"],
+        "mlp": family["mlp"],
+        "tied_output": not tensors.has("output.weight"),
+    }
+
+
+def state_dict(config: dict, architecture: str, tensors: Tensors) -> dict:
+    """Every tensor of the file under llmcli's name; GGUFError for any left over."""
+    import torch
+
+    V, C, L = config["vocab_size"], config["n_embd"], config["n_layer"]
+    layer_norm = config["norm"] == "layer"
+    state = {"embed.weight": tensors.take("token_embd.weight", (V, C))}
+    if config["positions"] == "learned":
+        state["pos_embed.weight"] = tensors.take("position_embd.weight", (config["context"], C))
+    block = gpt2_block if architecture == "gpt2" else llama_block
+    for n in range(L):
+        state.update(block(n, config, tensors, FAMILIES[architecture]["unpermute"]))
+    state["norm.weight"] = tensors.take("output_norm.weight", (C,))
+    if layer_norm:
+        state["norm.bias"] = tensors.take("output_norm.bias", (C,))
+    output = tensors.take_optional("output.weight", (V, C))
+    if output is not None and not torch.equal(output, state["embed.weight"]):
+        state["output.weight"] = output
+    config["tied_output"] = "output.weight" not in state  # GPT-2's converter writes a copy of the embedding
+    if tensors.remaining:
+        names = ", ".join(sorted(tensors.remaining)[:5]) + (" ..." if len(tensors.remaining) > 5 else "")
+        raise GGUFError(
+            f"{tensors.path} has tensors llmcli has no place for ({names}): "
+            "a variant of the architecture llmcli cannot load"
+        )
+    return state
+
+
+def llama_block(n: int, config: dict, tensors: Tensors, unpermute: bool) -> dict:
+    """One Llama or Qwen2 block: q, k, v rows concatenated, gate and up rows concatenated."""
+    import torch
+
+    C, H, KV, F = config["n_embd"], config["n_head"], config["n_kv_head"], config["ffn_hidden"]
+    kv_width = C // H * KV
+    prefix = f"blk.{n}."
+    out = f"blocks.{n}."
+    q = tensors.take(prefix + "attn_q.weight", (C, C))
+    k = tensors.take(prefix + "attn_k.weight", (kv_width, C))
+    v = tensors.take(prefix + "attn_v.weight", (kv_width, C))
+    biases = [tensors.take_optional(prefix + f"attn_{x}.bias", (w,)) for x, w in zip("qkv", (C, kv_width, kv_width))]
+    if unpermute:
+        q, k = rotate_half_rows(q, H), rotate_half_rows(k, KV)
+        if biases[0] is not None:
+            biases[0], biases[1] = rotate_half_rows(biases[0], H), rotate_half_rows(biases[1], KV)
+    state = {out + "attn.qkv.weight": torch.cat([q, k, v])}
+    if config["qkv_bias"]:
+        if any(b is None for b in biases):
+            raise GGUFError(f"{tensors.path}: block {n} lacks some of the q, k and v biases the others have")
+        state[out + "attn.qkv.bias"] = torch.cat(biases)
+    gate = tensors.take(prefix + "ffn_gate.weight", (F, C))
+    up = tensors.take(prefix + "ffn_up.weight", (F, C))
+    state[out + "mlp.gate_up.weight"] = torch.cat([gate, up])
+    shapes = {"attn_norm": (C,), "attn_output": (C, C), "ffn_norm": (C,), "ffn_down": (C, F)}
+    for name, target in LLAMA_BLOCK.items():
+        state[f"{out}{target}.weight"] = tensors.take(f"{prefix}{name}.weight", shapes[name])
+    return state
+
+
+def gpt2_block(n: int, config: dict, tensors: Tensors, unpermute: bool) -> dict:
+    """One GPT-2 block: every tensor has a bias; the fused qkv is stored as q, k, v rows already."""
+    C, F = config["n_embd"], config["ffn_hidden"]
+    shapes = {
+        "attn_norm": (C,), "attn_qkv": (3 * C, C), "attn_output": (C, C),
+        "ffn_norm": (C,), "ffn_up": (F, C), "ffn_down": (C, F),
+    }
+    state = {}
+    for name, target in GPT2_BLOCK.items():
+        state[f"blocks.{n}.{target}.weight"] = tensors.take(f"blk.{n}.{name}.weight", shapes[name])
+        state[f"blocks.{n}.{target}.bias"] = tensors.take(f"blk.{n}.{name}.bias", shapes[name][:1])
+    return state
+
+
+def rotate_half_rows(w, n_head: int):
+    """Undo llama.cpp's permutation of q or k rows: within each head, rows were reordered from
+    rotate-half (first halves, then second halves) to interleaved pairs; this puts them back."""
+    rows = w.shape[0]
+    return w.reshape(n_head, rows // n_head // 2, 2, *w.shape[1:]).transpose(1, 2).reshape(w.shape).contiguous()
+
+
+def metadata(reader, architecture: str, tensors: Tensors) -> dict:
+    """Where the model came from and how it was stored: name, licence, origin, quantization."""
+    def general(key: str):
+        return field(reader, f"general.{key}", tensors.path, required=False)
+
+    kinds = Counter(tensors.types.values())
+    found = {
+        "architecture": architecture,
+        "name": general("name"),
+        "license": general("license"),
+        "source_url": general("source.url") or general("url") or hub_url(general("source.huggingface.repository")),
+        "quantization": dict(kinds.most_common()),
+        "file": str(tensors.path),
+    }
+    return {key: value for key, value in found.items() if value not in (None, "", {})}
+
+
+def hub_url(repository: str | None) -> str | None:
+    """The Hugging Face page of a repository id the file names ("HuggingFaceTB/SmolLM2-135M")."""
+    return f"https://huggingface.co/{repository}" if repository else None
