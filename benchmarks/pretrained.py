@@ -40,14 +40,14 @@ def folder_mib(path: Path) -> float:
 
 def llmcli_speed(run_dir: Path, precision: str, new_tokens: int) -> tuple[float, list[int], list[int]]:
     """tokens/s of greedy generation, the prompt ids and the generated ids."""
-    from llmcli.model.chat import chat_prompt
+    from llmcli.model.chat import chat_ids
     from llmcli.model.generate import GenerationConfig, generate_ids
     from llmcli.model.loading import load_model
     from llmcli.model.quantize import prepare_for_generation
 
     loaded = load_model(run_dir)
     prepare_for_generation(loaded.model, precision)
-    prompt = loaded.tokenizer.encode(chat_prompt(loaded.tokenizer, [{"role": "user", "content": PROMPT}], MODEL))
+    prompt = chat_ids(loaded.tokenizer, [{"role": "user", "content": PROMPT}], MODEL)
     config = GenerationConfig(max_new_tokens=new_tokens, temperature=0)
     list(generate_ids(loaded.model, prompt, GenerationConfig(max_new_tokens=8, temperature=0)))  # warm up
     start = time.perf_counter()

@@ -64,11 +64,12 @@ def read_lines(terminal: bool):
 
 def reply(loaded, messages: list[dict], config, model_name: str, one_line: bool) -> str:
     """Stream the model's answer to the conversation; returns it."""
+    from llmcli.model.chat import end_of_turn_id
     from llmcli.model.generate import stream_from_ids
 
     ids = fitted_ids(loaded, messages, config, model_name)
     pieces = []
-    for piece in stream_from_ids(loaded.model, loaded.tokenizer, ids, config, loaded.tokenizer.eos_id):
+    for piece in stream_from_ids(loaded.model, loaded.tokenizer, ids, config, end_of_turn_id(loaded.tokenizer, model_name)):
         pieces.append(piece)
         if not one_line:
             sys.stdout.write(piece)
@@ -83,12 +84,12 @@ def fitted_ids(loaded, messages: list[dict], config, model_name: str) -> list[in
     """The conversation's prompt ids; the oldest turns are left out when it would not
     leave room for an answer in the model's context."""
     from llmcli.errors import UserError
-    from llmcli.model.chat import chat_prompt
+    from llmcli.model.chat import chat_ids
 
     room = loaded.model.config.context - config.max_new_tokens
     start = 1 if messages and messages[0]["role"] == "system" else 0
     while True:
-        ids = loaded.tokenizer.encode(chat_prompt(loaded.tokenizer, messages, model_name))
+        ids = chat_ids(loaded.tokenizer, messages, model_name)
         if len(ids) <= room or len(messages) - start <= 1:
             break
         del messages[start : start + 2]  # the oldest exchange

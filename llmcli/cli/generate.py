@@ -26,7 +26,8 @@ def flag_names(message: str) -> str:
 @click.option("-m", "--model", "model_name", required=True, help="Model name (see `llmcli models`) or path.")
 @click.argument("prompt", required=False)
 @click.option("-n", "--max-new-tokens", type=int, default=200, show_default=True, help="Tokens to generate.")
-@click.option("-t", "--temperature", type=float, default=0.8, show_default=True, help="0 means greedy.")
+@click.option("-t", "--temperature", type=float,
+              help="0 means greedy. Default: 0.8, or 0 with --chat (an instruct model's answer at its most likely).")
 @click.option("--top-k", type=int, help="Sample among the K most likely tokens.")
 @click.option("--top-p", type=float, help="Sample among the most likely tokens holding P of the mass.")
 @click.option("--repetition-penalty", type=float, default=1.0, show_default=True,
@@ -57,7 +58,7 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
     prompt = prompt or ""
     config = GenerationConfig(
         max_new_tokens=max_new_tokens,
-        temperature=0.0 if greedy else temperature,
+        temperature=0.0 if greedy else (temperature if temperature is not None else (0.0 if chat else 0.8)),
         top_k=top_k,
         top_p=top_p,
         repetition_penalty=repetition_penalty,
@@ -73,16 +74,25 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
         raise UserError(flag_names(str(exc))) from None
     loaded = load_model(resolve_model(model_name), device=str(pick_device(device)))
     prepare_for_generation(loaded.model, precision)
-    if chat:
-        from llmcli.model.chat import chat_prompt
-
-        prompt, echo = chat_prompt(loaded.tokenizer, [{"role": "user", "content": prompt}], model_name), False
     out = sys.stdout
-    if echo:
-        out.write(prompt)
-        out.flush()
-    # no prompt: start from a newline, the most common beginning of a line of text
-    for piece in stream_text(loaded.model, loaded.tokenizer, prompt or "\n", config):
+    if chat:
+        pieces = chat_answer(loaded, [{"role": "user", "content": prompt}], config, model_name)
+    else:
+        if echo:
+            out.write(prompt)
+            out.flush()
+        # no prompt: start from a newline, the most common beginning of a line of text
+        pieces = stream_text(loaded.model, loaded.tokenizer, prompt or "\n", config)
+    for piece in pieces:
         out.write(piece)
         out.flush()
     out.write("\n")
+
+
+def chat_answer(loaded, messages: list[dict], config, model_name: str):
+    """The model's answer to the conversation, piece by piece, ending at its end of turn."""
+    from llmcli.model.chat import chat_ids, end_of_turn_id
+    from llmcli.model.generate import stream_from_ids
+
+    ids = chat_ids(loaded.tokenizer, messages, model_name)
+    return stream_from_ids(loaded.model, loaded.tokenizer, ids, config, end_of_turn_id(loaded.tokenizer, model_name))

@@ -24,9 +24,10 @@ def pull(name, as_list, as_json, force):
         show_catalogue(as_json)
         return
     from llmcli.cli.import_model import import_as
-    from llmcli.pretrained.pull import pull_file
+    from llmcli.pretrained.pull import pull as fetch
 
-    path = pull_file(name)
+    with PullProgress() as progress:
+        path = fetch(name, on_progress=progress)
     import_as(path, name, force)
 
 
@@ -35,15 +36,54 @@ def show_catalogue(as_json: bool) -> None:
 
     from llmcli.cli.console import out_console
     from llmcli.paths import is_run_dir, models_dir
-    from llmcli.pretrained.catalogue import CATALOGUE
+    from llmcli.pretrained.pull import listing
 
-    rows = [{**entry.describe(), "imported": is_run_dir(models_dir() / entry.name)} for entry in CATALOGUE]
+    rows = [{**row, "imported": is_run_dir(models_dir() / row["name"])} for row in listing()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     table = Table(title="pretrained models (llmcli pull NAME)", title_justify="left")
-    for column in ("name", "description", "licence", "download", "here"):
+    for column in ("name", "family", "parameters", "licence", "download", "here"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["name"], row["description"], row["license"], row["size"], "yes" if row["imported"] else "")
+        here = "imported" if row["imported"] else ("downloaded" if row["cached"] else "")
+        table.add_row(row["name"], row["family"], f"{row['parameters'] / 1e6:.0f}M", row["licence"],
+                      f"{row['download_bytes'] / 2**20:,.0f} MiB", here)
     out_console().print(table)
+
+
+class PullProgress:
+    """pull's progress (stage, bytes done, bytes in all): bars on a terminal, one line per
+    stage elsewhere."""
+
+    def __init__(self):
+        from llmcli.cli.console import err_console
+
+        self.console = err_console()
+        self.stages: dict[str, int] = {}
+        self.progress = None
+        if self.console.is_terminal and not self.console.is_dumb_terminal:
+            from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+            self.progress = Progress(*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(),
+                                     console=self.console, transient=True)
+
+    def __enter__(self):
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.progress is None:
+            if stage not in self.stages:
+                self.stages[stage] = 0
+                size = f" ({total / 2**20:,.0f} MiB)" if total else ""
+                self.console.print(f"{stage}{size}...", markup=False, highlight=False)
+            return
+        if stage not in self.stages:
+            self.stages[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.stages[stage], completed=done)

@@ -39,13 +39,34 @@ def render_chat(template: str, messages: list[dict], *, bos_token: str = "", eos
         raise UserError(f"the model's chat template cannot be rendered ({type(exc).__name__}: {exc})") from None
 
 
-def chat_prompt(tokenizer, messages: list[dict], model_name: str) -> str:
-    """The rendered prompt, or a clear error for a model without a chat template."""
+def chat_template(tokenizer, model_name: str) -> str:
     template = getattr(tokenizer, "chat_template", None)
     if not template:
         raise UserError(f"{model_name} has no chat template (only imported instruct models have one): "
                         "generate without --chat")
+    return template
+
+
+def render_for(tokenizer, messages: list[dict], model_name: str, add_generation_prompt: bool = True) -> str:
     def text_of(token_id) -> str:
         return tokenizer.id_to_piece(token_id) if token_id is not None and token_id >= 0 else ""
 
-    return render_chat(template, messages, bos_token=text_of(tokenizer.bos_id), eos_token=text_of(tokenizer.eos_id))
+    return render_chat(chat_template(tokenizer, model_name), messages, bos_token=text_of(tokenizer.bos_id),
+                       eos_token=text_of(tokenizer.eos_id), add_generation_prompt=add_generation_prompt)
+
+
+def chat_ids(tokenizer, messages: list[dict], model_name: str) -> list[int]:
+    """The conversation's prompt ids, the template's special-token strings as those tokens."""
+    return tokenizer.encode_template(render_for(tokenizer, messages, model_name))
+
+
+def end_of_turn_id(tokenizer, model_name: str) -> int:
+    """The token that closes an answer: the first the template writes after an assistant's
+    message (<|im_end|>, <|eot_id|>), or else the tokenizer's end of sequence."""
+    probe = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "ANSWER"}]
+    text = render_for(tokenizer, probe, model_name, add_generation_prompt=False)
+    after = text[text.rfind("ANSWER") + len("ANSWER"):]
+    ids = tokenizer.encode_template(after) if after else []
+    if ids and tokenizer.token_bytes(ids[0]) == 0:  # a special token, not text
+        return ids[0]
+    return tokenizer.eos_id

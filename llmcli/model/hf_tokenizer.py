@@ -144,6 +144,15 @@ class HFTokenizer:
         """Ids for text, without special tokens."""
         return self._tok.encode(text, add_special_tokens=False).ids
 
+    def encode_template(self, text: str) -> list[int]:
+        """Ids for what a chat template rendered: there, and only there, the strings of
+        special tokens ("<|im_start|>") are those tokens."""
+        self._tok.encode_special_tokens = False
+        try:
+            return self._tok.encode(text, add_special_tokens=False).ids
+        finally:
+            self._tok.encode_special_tokens = True
+
     def encode_batch(self, texts: Iterable[str]) -> list[list[int]]:
         """Ids for each text, encoded in parallel by tokenizers."""
         encodings = self._tok.encode_batch(list(texts), add_special_tokens=False)

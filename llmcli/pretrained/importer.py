@@ -45,7 +45,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_source(source: Path, on_progress=None) -> Converted:
+def read_source(source: Path) -> Converted:
     """The model at `source`, a .gguf file or a Hugging Face folder."""
     if not source.exists():
         raise UserError(f"{source}: no such file or folder: give a .gguf file or a Hugging Face model folder")
@@ -64,17 +64,18 @@ def pickle_refused(where: Path) -> UserError:
 
 def read_gguf_file(path: Path) -> Converted:
     from llmcli.model.config import ModelConfig
-    from llmcli.model.hf_tokenizer import HFTokenizer
+    from llmcli.model.gguf_tokenizer import tokenizer_from_gguf
+    from llmcli.pretrained.gguf_metadata import gguf_metadata
     from llmcli.pretrained.gguf_weights import read_gguf
 
     try:
-        fields, weights, metadata = read_gguf(path)
-        tokenizer = HFTokenizer.from_gguf_metadata(metadata)
+        fields, weights, about = read_gguf(path)
+        tokenizer = tokenizer_from_gguf(gguf_metadata(path))
         model_config = ModelConfig(**fields)
-    except ValueError as exc:
+    except ValueError as exc:  # GGUFError, TokenizerError, and an invalid shape
         raise UserError(f"{path}: {exc}") from None
     origin = Origin(start="import", source=str(path.resolve()), sha256=file_sha256(path),
-                    name=metadata.get("general.name"), license=metadata.get("general.license"))
+                    name=about.get("name"), license=about.get("license"))
     return Converted(model_config, weights, tokenizer, origin)
 
 
@@ -92,7 +93,7 @@ def read_hf_folder(folder: Path) -> Converted:
         hf_config = json.loads(config_file.read_text(encoding="utf-8"))
         model_config = config_from_hf(hf_config)
         weights = weights_from_hf(model_config, read_safetensors(files))
-        tokenizer = HFTokenizer.from_folder(folder)
+        tokenizer = HFTokenizer.load(folder)
     except (ValueError, KeyError) as exc:
         raise UserError(f"{folder}: {exc}") from None
     digest = hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()
@@ -130,14 +131,16 @@ def read_safetensors(files: list[Path]) -> dict:
     return tensors
 
 
-def import_model(source: Path, run_dir: Path, on_progress=None) -> RunConfig:
+def import_model(source: Path, run_dir: Path) -> RunConfig:
     """Convert `source` into the run directory `run_dir` (which must not exist yet)."""
-    converted = read_source(source, on_progress)
+    from llmcli.model.tokenizer_files import HF, save_tokenizer
+
+    converted = read_source(source)
     model = checked_model(converted, source)
     tmp = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".import-{run_dir.name}-"))
     try:
         rundir.save_weights(tmp / rundir.WEIGHTS, model.state_dict())
-        converted.tokenizer.save(tmp)
+        save_tokenizer(converted.tokenizer, tmp, HF)
         config = imported_config(run_dir.name, converted, model)
         save_config(tmp, config)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
