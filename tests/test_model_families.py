@@ -30,17 +30,17 @@ FAMILIES = {  # test id: (model type, config overrides)
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def hf_model(kind: str, **overrides):
+def hf_model(kind: str, vocab: int = VOCAB, **overrides):
     """A tiny random transformers model, every weight (biases and norms too) drawn at random."""
     tf = pytest.importorskip("transformers")
     if kind == "gpt2":
-        config = tf.GPT2Config(vocab_size=VOCAB, n_positions=48, n_embd=64, n_layer=2, n_head=4, bos_token_id=0,
+        config = tf.GPT2Config(vocab_size=vocab, n_positions=48, n_embd=64, n_layer=2, n_head=4, bos_token_id=0,
                                eos_token_id=0, **overrides)
         cls = tf.GPT2LMHeadModel
     else:
         config_cls, cls = {"llama": (tf.LlamaConfig, tf.LlamaForCausalLM),
                            "qwen2": (tf.Qwen2Config, tf.Qwen2ForCausalLM)}[kind]
-        config = config_cls(vocab_size=VOCAB, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+        config = config_cls(vocab_size=vocab, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                             num_attention_heads=4, max_position_embeddings=48, rms_norm_eps=1e-5, **overrides)
     config._attn_implementation = "eager"  # the plainest reference
     torch.manual_seed(0)
