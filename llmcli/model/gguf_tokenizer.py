@@ -40,7 +40,9 @@ def _gpt2_split(tokenizer) -> None:
 
 
 def _smollm_split(tokenizer) -> None:
-    """SmolLM's: every number character on its own first, then GPT-2's split."""
+    """SmolLM's: every number character on its own first, then GPT-2's split, as SmolLM2's
+    own tokenizer.json and llama.cpp split. (transformers' GGUF loader keeps GPT-2's split
+    for "smollm"; the two differ where a space merges with a number character, " ½".)"""
     from tokenizers import pre_tokenizers
 
     _gpt2_split(tokenizer)
