@@ -37,7 +37,7 @@ TEXTS = {
 }
 
 
-def train_tiny(folder, digits: bool):
+def train_tiny(folder, digits: bool, vocab_size: int = 700):
     """A byte-level BPE tokenizer.json (+ tokenizer_config.json) trained on a small
     generated corpus, GPT-2's split, or SmolLM's (each digit alone first) with digits."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -47,7 +47,7 @@ def train_tiny(folder, digits: bool):
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.Digits(individual_digits=True), byte_level]) if digits else byte_level
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=SPECIALS, show_progress=False,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(_corpus(3, 60_000).splitlines(keepends=True), trainer)
     folder.mkdir(parents=True, exist_ok=True)
@@ -205,6 +205,41 @@ def test_bad_files(tmp_path):
         open_tokenizer(tmp_path, "wordpiece")
     with pytest.raises(TokenizerError):
         HFTokenizer.from_bytes(b"nonsense")
+
+
+def hf_run(run_dir, tmp_path, vocab_size: int) -> HFTokenizer:
+    """Give a trained run directory an imported model's kind of tokenizer instead of its own."""
+    from llmcli.model.tokenizer_files import save_tokenizer
+    from llmcli.training.run_config import TokenizerInfo, load_config, save_config
+
+    tok = HFTokenizer.load(train_tiny(tmp_path / "hf", digits=True, vocab_size=vocab_size))
+    (run_dir / "tokenizer.model").unlink()
+    save_tokenizer(tok, run_dir, "hf")
+    config = load_config(run_dir)
+    config.tokenizer = TokenizerInfo(vocab_size=tok.vocab_size, type="hf", file="tokenizer.json")
+    save_config(run_dir, config)
+    return tok
+
+
+def test_run_directory_with_hf_tokenizer(trained_model, tmp_path):
+    """A model whose embedding has more rows than its tokenizer has tokens (as imported
+    models' often do) loads and generates; llmcli's own runs still need them equal."""
+    from cli_helpers import ok, run
+
+    from llmcli.model.loading import load_model
+
+    vocab = load_model(trained_model).model.config.vocab_size
+    tok = hf_run(trained_model, tmp_path, vocab - 40)
+    loaded = load_model(trained_model)
+    assert isinstance(loaded.tokenizer, HFTokenizer) and loaded.tokenizer.vocab_size == tok.vocab_size < vocab
+    ok(run("generate", "-m", trained_model.name, "Once upon a time", "-n", "8", "--seed", "1"))
+
+
+def test_run_directory_tokenizer_too_big(trained_model, tmp_path):
+    from cli_helpers import one_line_error, run
+
+    hf_run(trained_model, tmp_path, 700)
+    one_line_error(run("generate", "-m", trained_model.name, "x"), "has 700 tokens but the model expects")
 
 
 def test_import_is_lazy():
