@@ -37,7 +37,7 @@ TEXTS = {
 }
 
 
-def train_tiny(folder, digits: bool):
+def train_tiny(folder, digits: bool, vocab_size: int = 700):
     """A byte-level BPE tokenizer.json (+ tokenizer_config.json) trained on a small
     generated corpus, GPT-2's split, or SmolLM's (each digit alone first) with digits."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -47,7 +47,7 @@ def train_tiny(folder, digits: bool):
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.Digits(individual_digits=True), byte_level]) if digits else byte_level
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=SPECIALS, show_progress=False,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(_corpus(3, 60_000).splitlines(keepends=True), trainer)
     folder.mkdir(parents=True, exist_ok=True)
@@ -207,6 +207,41 @@ def test_bad_files(tmp_path):
         HFTokenizer.from_bytes(b"nonsense")
 
 
+def hf_run(run_dir, tmp_path, vocab_size: int) -> HFTokenizer:
+    """Give a trained run directory an imported model's kind of tokenizer instead of its own."""
+    from llmcli.model.tokenizer_files import save_tokenizer
+    from llmcli.training.run_config import TokenizerInfo, load_config, save_config
+
+    tok = HFTokenizer.load(train_tiny(tmp_path / "hf", digits=True, vocab_size=vocab_size))
+    (run_dir / "tokenizer.model").unlink()
+    save_tokenizer(tok, run_dir, "hf")
+    config = load_config(run_dir)
+    config.tokenizer = TokenizerInfo(vocab_size=tok.vocab_size, type="hf", file="tokenizer.json")
+    save_config(run_dir, config)
+    return tok
+
+
+def test_run_directory_with_hf_tokenizer(trained_model, tmp_path):
+    """A model whose embedding has more rows than its tokenizer has tokens (as imported
+    models' often do) loads and generates; llmcli's own runs still need them equal."""
+    from cli_helpers import ok, run
+
+    from llmcli.model.loading import load_model
+
+    vocab = load_model(trained_model).model.config.vocab_size
+    tok = hf_run(trained_model, tmp_path, vocab - 40)
+    loaded = load_model(trained_model)
+    assert isinstance(loaded.tokenizer, HFTokenizer) and loaded.tokenizer.vocab_size == tok.vocab_size < vocab
+    ok(run("generate", "-m", trained_model.name, "Once upon a time", "-n", "8", "--seed", "1"))
+
+
+def test_run_directory_tokenizer_too_big(trained_model, tmp_path):
+    from cli_helpers import one_line_error, run
+
+    hf_run(trained_model, tmp_path, 700)
+    one_line_error(run("generate", "-m", trained_model.name, "x"), "has 700 tokens but the model expects")
+
+
 def test_import_is_lazy():
     code = ("import sys, llmcli.model.hf_tokenizer, llmcli.model.gguf_tokenizer, llmcli.model.tokenizer_files;"
             "print(sorted(m for m in ('tokenizers', 'torch', 'gguf') if m in sys.modules))")
@@ -327,10 +362,58 @@ def test_qwen2_digits_and_nfc(qwen2_pair):
     assert tok.decode(tok.encode("cafe\u0301")) == "caf\u00e9"  # Qwen2 encodes text in NFC
 
 
+@pytest.fixture(scope="module")
+def llama_pair(tmp_path_factory):
+    """A SentencePiece BPE model as Llama 2's is set up (byte fallback, a space put before
+    the text, no normalization), written as a "llama" GGUF and rebuilt; and the model."""
+    spm = pytest.importorskip("sentencepiece")
+    gguf = pytest.importorskip("gguf")
+    from llmcli.model.gguf_tokenizer import tokenizer_from_gguf
+    from llmcli.pretrained.gguf_metadata import gguf_metadata
+
+    folder = tmp_path_factory.mktemp("llama")
+    (folder / "corpus.txt").write_text(_corpus(4, 80_000), encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(folder / "corpus.txt"), model_prefix=str(folder / "sp"), vocab_size=600, model_type="bpe",
+        byte_fallback=True, normalization_rule_name="identity", add_dummy_prefix=True,
+        remove_extra_whitespaces=False, split_digits=True, character_coverage=0.9995, minloglevel=2)
+    sp = spm.SentencePieceProcessor(model_file=str(folder / "sp.model"))
+    size = sp.get_piece_size()
+    writer = gguf.GGUFWriter(str(folder / "tiny.gguf"), "llama")
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list([sp.id_to_piece(i) for i in range(size)])
+    writer.add_token_scores([sp.get_score(i) for i in range(size)])
+    writer.add_token_types([2 if sp.is_unknown(i) else 3 if sp.is_control(i) else 6 if sp.is_byte(i) else 1
+                            for i in range(size)])
+    writer.add_bos_token_id(sp.bos_id())
+    writer.add_eos_token_id(sp.eos_id())
+    writer.add_unk_token_id(sp.unk_id())
+    writer.add_add_space_prefix(True)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.close()
+    return tokenizer_from_gguf(gguf_metadata(folder / "tiny.gguf")), sp
+
+
+def test_llama_sentencepiece_matches_sentencepiece(llama_pair):
+    tok, sp = llama_pair
+    texts = list(TEXTS.values()) + SAMPLES + random_texts(9, 300) + ["  two leading", "x", " "]
+    assert tok.encode_batch(texts) == sp.encode(texts)
+    assert (tok.bos_id, tok.eos_id, tok.unk_id) == (sp.bos_id(), sp.eos_id(), sp.unk_id())
+    for text in texts:
+        if "\u2581" in text:  # SentencePiece reads its space symbol in a text as a space
+            assert tok.decode(tok.encode(text)) == text.replace("\u2581", " ")
+            continue
+        ids, offsets = tok.encode_with_offsets(text)
+        assert tok.decode(ids) == text
+        spans = [span for k, span in enumerate(offsets) if k == 0 or span != offsets[k - 1]]
+        assert "".join(text[a:b] for a, b in spans) == text
+
+
 @pytest.mark.parametrize("key, value, message", [
     ("tokenizer.ggml.pre", "qwen35", r"pre-tokenizer 'qwen35' is not one llmcli knows \(it knows gpt2, qwen2, smollm\)"),
     ("tokenizer.ggml.pre", None, r"pre-tokenizer None is not one llmcli knows"),
-    ("tokenizer.ggml.model", "llama", r"tokenizer model 'llama' is not supported"),
+    ("tokenizer.ggml.model", "bert", r"tokenizer model 'bert' is not supported"),
     ("tokenizer.ggml.merges", None, r"no tokenizer.ggml.merges"),
 ])
 def test_gguf_bad_tokenizer(tiny_gguf, key, value, message):

@@ -70,6 +70,7 @@ class HFTokenizer:
         spec = json.loads(self._tok.to_str())
         self._chunkable = _chunk_safe(spec)
         self._byte_level = _has_type(spec.get("decoder"), "ByteLevel")
+        self._prepends = _has_type(spec.get("normalizer"), "Prepend")  # SentencePiece's space
         self._widths: list[int] | None = None
 
     def _role_id(self, role: str) -> int:
@@ -189,12 +190,15 @@ class HFTokenizer:
         """Ids for text and, for each, the (start, end) characters of text it covers; a
         character split over several byte tokens belongs to each of them."""
         ids = self.encode_file_text(text)
-        covered = sum(self.token_bytes(i) for i in ids)
-        if covered != len(text.encode("utf-8")):
-            raise TokenizerError("this tokenizer changes the text it encodes (a normalizer, an added "
-                                 "prefix space, or bytes without a token), so its tokens have no "
-                                 "exact offsets in it")
-        return ids, token_offsets(text, ids, self.token_bytes)
+        widths = [self.token_bytes(i) for i in ids]
+        extra = sum(widths) - len(text.encode("utf-8"))
+        if extra == 1 and self._prepends:  # the space put before the text is in no character
+            first = next(k for k, w in enumerate(widths) if w)
+            widths[first] -= 1
+        elif extra:
+            raise TokenizerError("this tokenizer changes the text it encodes (a normalizer, or bytes "
+                                 "without a token), so its tokens have no exact offsets in it")
+        return ids, token_offsets(text, list(range(len(ids))), widths.__getitem__)
 
     def decode(self, ids: Iterable[int]) -> str:
         """Text for ids; special tokens decode to ''."""
@@ -211,7 +215,7 @@ def _has_type(spec, name: str) -> bool:
     """Whether a tokenizer.json component (or one in its Sequence) is of type name."""
     if not isinstance(spec, dict):
         return False
-    parts = spec.get("decoders") or spec.get("pretokenizers") or []
+    parts = spec.get("decoders") or spec.get("pretokenizers") or spec.get("normalizers") or []
     return spec.get("type") == name or any(_has_type(p, name) for p in parts)
 
 
