@@ -304,6 +304,17 @@ def test_not_a_gguf_file_and_a_corrupt_one(llama_file, tmp_path):
         read_gguf(bad)
 
 
+@pytest.mark.parametrize("item", [0, 8, 9])  # an array of 2**40 bytes, strings or arrays, in a file of 41 bytes
+def test_a_hostile_length_is_refused_at_once(tmp_path, item):
+    import struct
+
+    header = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1) + b"x" + struct.pack("<IIQ", 9, item, 2**40)
+    path = tmp_path / "hostile.gguf"
+    path.write_bytes(header)
+    with pytest.raises(GGUFError, match="it is truncated or corrupt .a length at byte \\d+ runs past the end"):
+        read_gguf(path)
+
+
 def test_a_tensor_of_the_wrong_shape_or_an_unknown_one_is_refused(tmp_path):
     stored, _ = gguf_tensors(random_weights(8, "llama"), "llama")
     wrong = dict(stored, **{"blk.1.attn_k.weight": stored["blk.1.attn_q.weight"]})  # 4 kv heads' rows, not 2

@@ -84,7 +84,10 @@ def open_reader(path: Path):
         raise GGUFError(f"{path} is not a GGUF file ({what})")
     from gguf import GGUFReader
 
+    from llmcli.pretrained.gguf_layout import check_layout
+
     try:
+        check_layout(path)  # lengths that run past the end would make the reader loop for ever
         reader = GGUFReader(path, "r")
     except (ValueError, KeyError, IndexError, TypeError, OverflowError, MemoryError) as exc:
         raise GGUFError(f"{path} is not a readable GGUF file: it is truncated or corrupt ({exc})") from None
