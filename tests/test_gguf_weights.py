@@ -297,6 +297,10 @@ def test_not_a_gguf_file_and_a_corrupt_one(llama_file, tmp_path):
     with pytest.raises(GGUFError, match="cannot read"):
         read_gguf(tmp_path / "absent.gguf")
     data = bytearray(llama_file.read_bytes())
+    swapped = tmp_path / "big-endian.gguf"
+    swapped.write_bytes(bytes(data[:4]) + (3).to_bytes(4, "big") + bytes(data[8:]))
+    with pytest.raises(GGUFError, match="is a big-endian GGUF file, which llmcli cannot read"):
+        read_gguf(swapped)
     data[24:32] = (2**62).to_bytes(8, "little")  # the first key's length: far past the end of the file
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(bytes(data))
@@ -326,6 +330,14 @@ def test_a_tensor_of_the_wrong_shape_or_an_unknown_one_is_refused(tmp_path):
     missing = {k: v for k, v in stored.items() if k != "blk.0.ffn_gate.weight"}
     with pytest.raises(GGUFError, match="has no tensor blk.0.ffn_gate.weight"):
         read_gguf(write_gguf(tmp_path / "missing.gguf", "llama", missing))
+
+
+def test_a_shape_llmcli_cannot_build_is_refused(tmp_path):
+    stored, _ = gguf_tensors(random_weights(10, "llama"), "llama")
+    with pytest.raises(GGUFError, match="4 query heads and 3 key-value heads do not fit a width of 32"):
+        read_gguf(write_gguf(tmp_path / "heads.gguf", "llama", stored, dict(SHAPE, n_kv_head=3)))
+    with pytest.raises(GGUFError, match=f"declares a context of {2**30} tokens; llmcli loads at most 1048576"):
+        read_gguf(write_gguf(tmp_path / "long.gguf", "llama", stored, dict(SHAPE, context=2**30)))
 
 
 # -- against transformers' own GGUF loading ----------------------------------------------------------------
