@@ -297,11 +297,26 @@ def test_not_a_gguf_file_and_a_corrupt_one(llama_file, tmp_path):
     with pytest.raises(GGUFError, match="cannot read"):
         read_gguf(tmp_path / "absent.gguf")
     data = bytearray(llama_file.read_bytes())
+    swapped = tmp_path / "big-endian.gguf"
+    swapped.write_bytes(bytes(data[:4]) + (3).to_bytes(4, "big") + bytes(data[8:]))
+    with pytest.raises(GGUFError, match="is a big-endian GGUF file, which llmcli cannot read"):
+        read_gguf(swapped)
     data[24:32] = (2**62).to_bytes(8, "little")  # the first key's length: far past the end of the file
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(bytes(data))
     with pytest.raises(GGUFError, match="it is truncated or corrupt"):
         read_gguf(bad)
+
+
+@pytest.mark.parametrize("item", [0, 8, 9])  # an array of 2**40 bytes, strings or arrays, in a file of 41 bytes
+def test_a_hostile_length_is_refused_at_once(tmp_path, item):
+    import struct
+
+    header = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1) + b"x" + struct.pack("<IIQ", 9, item, 2**40)
+    path = tmp_path / "hostile.gguf"
+    path.write_bytes(header)
+    with pytest.raises(GGUFError, match="it is truncated or corrupt .a length at byte \\d+ runs past the end"):
+        read_gguf(path)
 
 
 def test_a_tensor_of_the_wrong_shape_or_an_unknown_one_is_refused(tmp_path):
@@ -315,6 +330,14 @@ def test_a_tensor_of_the_wrong_shape_or_an_unknown_one_is_refused(tmp_path):
     missing = {k: v for k, v in stored.items() if k != "blk.0.ffn_gate.weight"}
     with pytest.raises(GGUFError, match="has no tensor blk.0.ffn_gate.weight"):
         read_gguf(write_gguf(tmp_path / "missing.gguf", "llama", missing))
+
+
+def test_a_shape_llmcli_cannot_build_is_refused(tmp_path):
+    stored, _ = gguf_tensors(random_weights(10, "llama"), "llama")
+    with pytest.raises(GGUFError, match="4 query heads and 3 key-value heads do not fit a width of 32"):
+        read_gguf(write_gguf(tmp_path / "heads.gguf", "llama", stored, dict(SHAPE, n_kv_head=3)))
+    with pytest.raises(GGUFError, match=f"declares a context of {2**30} tokens; llmcli loads at most 1048576"):
+        read_gguf(write_gguf(tmp_path / "long.gguf", "llama", stored, dict(SHAPE, context=2**30)))
 
 
 # -- against transformers' own GGUF loading ----------------------------------------------------------------

@@ -31,6 +31,7 @@ from pathlib import Path
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "gpt2")
 SUPPORTED_TYPES = ("F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K")
 GGUF_MAGIC = b"GGUF"
+MAX_CONTEXT = 1 << 20
 
 # what each architecture is in llmcli's terms (the rest of its config comes from the file)
 FAMILIES = {
@@ -69,27 +70,30 @@ def read_gguf(path: str | os.PathLike) -> tuple[dict, dict, dict]:
         raise
     except (ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
         # a reader that parsed the header can still meet a damaged value or tensor later
-        raise GGUFError(f"{path} is not a readable GGUF file: it is corrupt or truncated ({exc})") from None
+        raise GGUFError(f"{path} is not a readable GGUF file: it is truncated or corrupt ({exc})") from None
 
 
 def open_reader(path: Path):
     """The `gguf` package's reader, or a GGUFError saying why the file is not one."""
     try:
         with open(path, "rb") as f:
-            magic = f.read(4)
+            head = f.read(8)
     except OSError as exc:
         raise GGUFError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if magic != GGUF_MAGIC:
-        what = "an empty file" if not magic else "a file that does not start with GGUF's magic bytes"
+    if head[:4] != GGUF_MAGIC:
+        what = "an empty file" if not head else "a file that does not start with GGUF's magic bytes"
         raise GGUFError(f"{path} is not a GGUF file ({what})")
+    if len(head) == 8 and head[4:6] == b"\0\0" and head[6:8] != b"\0\0":  # the version, byte-swapped
+        raise GGUFError(f"{path} is a big-endian GGUF file, which llmcli cannot read")
     from gguf import GGUFReader
 
+    from llmcli.pretrained.gguf_layout import check_layout
+
     try:
+        check_layout(path)  # lengths that run past the end would make the reader loop for ever
         reader = GGUFReader(path, "r")
     except (ValueError, KeyError, IndexError, TypeError, OverflowError, MemoryError) as exc:
         raise GGUFError(f"{path} is not a readable GGUF file: it is truncated or corrupt ({exc})") from None
-    if reader.byte_order != "I":
-        raise GGUFError(f"{path} is a big-endian GGUF file, which llmcli cannot read")
     return reader
 
 
@@ -187,8 +191,11 @@ def config_fields(path: Path, reader, architecture: str, tensors: Tensors) -> di
             raise GGUFError(f"{path} has a different key-value head count per layer, which llmcli cannot load")
         n_kv_head = n_kv_head[0]
     n_kv_head = int(n_kv_head)
-    if n_head <= 0 or n_embd % n_head or n_kv_head <= 0 or n_head % n_kv_head:
-        raise GGUFError(f"{path}: {n_head} heads of {n_kv_head} key-value heads cannot split a width of {n_embd}")
+    if min(n_embd, n_head, n_kv_head) <= 0 or n_embd % n_head or n_head % n_kv_head:
+        raise GGUFError(f"{path}: {n_head} query heads and {n_kv_head} key-value heads do not fit a width of {n_embd}")
+    context = int(arch("context_length"))
+    if not 0 < context <= MAX_CONTEXT:  # the model's position tables are as long as its context
+        raise GGUFError(f"{path} declares a context of {context} tokens; llmcli loads at most {MAX_CONTEXT}")
     head_dim = n_embd // n_head
     rotary = arch("rope.dimension_count", head_dim) if family["positions"] == "rope" else head_dim
     if int(arch("attention.key_length", head_dim)) != head_dim or int(rotary) != head_dim:
@@ -203,7 +210,7 @@ def config_fields(path: Path, reader, architecture: str, tensors: Tensors) -> di
         "n_head": n_head,
         "n_kv_head": n_kv_head,
         "n_embd": n_embd,
-        "context": int(arch("context_length")),
+        "context": context,
         "ffn_hidden": int(arch("feed_forward_length")),
         "rope_theta": tidy(arch("rope.freq_base", 10000.0)),
         "norm_eps": tidy(arch(eps_key)),
