@@ -144,7 +144,7 @@ def write_hf_folder(folder: Path, loaded, dtype: str) -> None:
 
 def export_hf(loaded, out: Path, dtype: str = "f32", force: bool = False) -> None:
     """Write the loaded model (llmcli.model.loading.LoadedModel) as a Hugging Face folder."""
-    check_dtype(dtype, tuple(HF_DTYPES))
+    check_dtype(dtype, tuple(HF_DTYPES), "hf")
     check_sentencepiece(loaded)
     check_exportable(loaded.model.config)
     write_atomically(out, force, lambda tmp: write_hf_folder(tmp, loaded, dtype))

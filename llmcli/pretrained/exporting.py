@@ -14,9 +14,9 @@ DTYPES = ("f32", "f16", "bf16", "q8_0")
 HF_DTYPES = {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}
 
 
-def check_dtype(dtype: str, allowed) -> None:
+def check_dtype(dtype: str, allowed, fmt: str) -> None:
     if dtype not in allowed:
-        raise UserError(f"--dtype {dtype} is not supported for this format: choose one of {', '.join(allowed)}")
+        raise UserError(f"--dtype {dtype} is not supported for --format {fmt}: choose one of {', '.join(allowed)}")
 
 
 def check_output(out: Path, force: bool) -> None:
