@@ -283,3 +283,15 @@ def test_grouped_query_slices_follow_the_kv_head_count():
     got = {entry.gguf: tensor[:, 0].tolist() for entry, tensor in exported_tensors(config, state) if tensor.dim() == 2}
     assert got["blk.0.attn_k.weight"] == [8, 9, 10, 11] and got["blk.0.attn_v.weight"] == [12, 13, 14, 15]
     assert got["blk.0.ffn_up.weight"] == [3, 4, 5] and "output.weight" in got
+
+
+def test_rotary_rows_interleave_within_each_head():
+    import numpy as np
+
+    from llmcli.pretrained.export_gguf import interleave_rotary, rotate_half_rows
+
+    rows = np.arange(8)[:, None]  # two heads of four rows: halves (0, 1 | 2, 3) and (4, 5 | 6, 7)
+    assert interleave_rotary(rows, 2)[:, 0].tolist() == [0, 2, 1, 3, 4, 6, 5, 7]
+    assert interleave_rotary(rows, 1)[:, 0].tolist() == [0, 4, 1, 5, 2, 6, 3, 7]
+    assert (rotate_half_rows(interleave_rotary(rows, 2), 2) == rows).all()
+    assert (unpermuted(interleave_rotary(rows, 2), 2) == rows).all()
