@@ -221,6 +221,15 @@ def test_existing_output_needs_force(trained_model, tmp_path, fmt, name):
     assert (out / "config.json").is_file() if fmt == "hf" else out.stat().st_size > 1000
 
 
+@pytest.mark.parametrize("fmt,name,fragment", [("hf", "notes", "a folder of other files"),
+                                               ("gguf", "notes", "is a folder"), ("hf", "notes/a.txt", "is a file")])
+def test_force_never_replaces_other_things(trained_model, tmp_path, fmt, name, fragment):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("mine")
+    one_line_error(run("export", "tiny", "--format", fmt, tmp_path / name, "--force"), fragment)
+    assert (tmp_path / "notes" / "a.txt").read_text() == "mine"
+
+
 @pytest.mark.parametrize("fmt,dtype", [("gguf", "q4_0"), ("hf", "q8_0"), ("hf", "int4")])
 def test_unsupported_dtype_is_one_line(trained_model, tmp_path, fmt, dtype):
     out = tmp_path / "out"

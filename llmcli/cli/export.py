@@ -35,7 +35,7 @@ def export_command(model_name, fmt, out, dtype, force):
 
     dtype = dtype.lower()
     check_dtype(dtype, tuple(HF_DTYPES) if fmt == "hf" else DTYPES, fmt)
-    check_output(out, force)  # before the model is loaded: a mistake costs nothing
+    check_output(out, force, folder=fmt == "hf")  # before the model is loaded: a mistake costs nothing
     loaded = load_model(resolve_model(model_name))
     console = err_console()
     if loaded.config.task is not None:

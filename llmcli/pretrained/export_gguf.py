@@ -128,4 +128,4 @@ def export_gguf(loaded, out: Path, dtype: str = "f32", force: bool = False) -> N
     check_dtype(dtype, DTYPES, "gguf")
     check_sentencepiece(loaded)
     check_exportable(loaded.model.config)
-    write_atomically(out, force, lambda tmp: write_gguf(tmp, loaded, dtype))
+    write_atomically(out, force, False, lambda tmp: write_gguf(tmp, loaded, dtype))

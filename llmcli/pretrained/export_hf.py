@@ -147,5 +147,5 @@ def export_hf(loaded, out: Path, dtype: str = "f32", force: bool = False) -> Non
     check_dtype(dtype, tuple(HF_DTYPES), "hf")
     check_sentencepiece(loaded)
     check_exportable(loaded.model.config)
-    write_atomically(out, force, lambda tmp: write_hf_folder(tmp, loaded, dtype))
+    write_atomically(out, force, True, lambda tmp: write_hf_folder(tmp, loaded, dtype))
 

@@ -19,10 +19,19 @@ def check_dtype(dtype: str, allowed, fmt: str) -> None:
         raise UserError(f"--dtype {dtype} is not supported for --format {fmt}: choose one of {', '.join(allowed)}")
 
 
-def check_output(out: Path, force: bool) -> None:
-    """An existing output is an error without force; its folder must exist."""
+def check_output(out: Path, force: bool, folder: bool) -> None:
+    """OUT may be replaced only with force, and only by its own kind: a GGUF file never
+    replaces a folder, and an export folder replaces only an empty folder or one with a
+    config.json (an earlier export), never any other folder's files."""
     if out.exists() and not force:
         raise UserError(f"{out} already exists: pass --force to replace it, or choose another path")
+    if out.is_dir() and not folder:
+        raise UserError(f"{out} is a folder: give the path of the file to write (NAME.gguf)")
+    if out.exists() and folder and not out.is_dir():
+        raise UserError(f"{out} is a file: give the path of the folder to write")
+    if out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file():
+        raise UserError(f"{out} is a folder of other files, not a model folder: --force replaces only an "
+                        "earlier export; choose another path")
     if not out.parent.is_dir():
         raise UserError(f"{out.parent} is not a folder: create it first, or choose another path")
 
@@ -51,9 +60,10 @@ def discard(tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_atomically(out: Path, force: bool, write) -> None:
-    """`write(tmp)` makes the output at a temporary path, which then becomes `out`."""
-    check_output(out, force)
+def write_atomically(out: Path, force: bool, folder: bool, write) -> None:
+    """`write(tmp)` makes the output (a folder or a file) at a temporary path, which then
+    becomes `out`."""
+    check_output(out, force, folder)
     tmp = temporary_path(out)
     discard(tmp)
     try:
