@@ -30,6 +30,7 @@ COMMANDS = {
     "import": "llmcli.cli.import_model:import_command",
     "pull": "llmcli.cli.pull:pull",
     "chat": "llmcli.cli.chat:chat",
+    "export": "llmcli.cli.export:export_command",
 }
 
 

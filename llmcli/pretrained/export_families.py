@@ -1,0 +1,104 @@
+"""What an export writes for each model family: one table per family that names every
+llmcli state-dict tensor in Hugging Face's and in llama.cpp's terms, and which slice of a
+fused llmcli tensor (q, k, v of `attn.qkv`; gate, up of `mlp.gate_up`) each one is.
+
+The two exporters (export_hf.py, export_gguf.py) only walk `exported_tensors`; a family is
+exported once it has a table here. No torch at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from llmcli.errors import UserError
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One exported tensor: the llmcli tensor it comes from, its name in a Hugging Face
+    state dict and in a GGUF file, and the slice of a fused tensor it is (None: whole).
+    `rotary` says the rows are a head-by-head rotary projection ("q" or "k"), which
+    llama.cpp wants in its interleaved layout."""
+
+    llmcli: str
+    hf: str
+    gguf: str
+    part: str | None = None
+    rotary: str | None = None
+
+    @property
+    def is_norm(self) -> bool:
+        return self.gguf.endswith("norm.weight")
+
+
+# The Llama family (llmcli's own models; once families land also SmolLM2, TinyLlama):
+# the whole-model tensors, then each block's, with N for the block number.
+LLAMA_MODEL = (
+    Entry("embed.weight", "model.embed_tokens.weight", "token_embd.weight"),
+    Entry("norm.weight", "model.norm.weight", "output_norm.weight"),
+    Entry("output.weight", "lm_head.weight", "output.weight"),  # only when untied
+)
+LLAMA_BLOCK = (
+    Entry("blocks.N.attn_norm.weight", "model.layers.N.input_layernorm.weight", "blk.N.attn_norm.weight"),
+    Entry("blocks.N.attn.qkv.weight", "model.layers.N.self_attn.q_proj.weight", "blk.N.attn_q.weight", "q", "q"),
+    Entry("blocks.N.attn.qkv.weight", "model.layers.N.self_attn.k_proj.weight", "blk.N.attn_k.weight", "k", "k"),
+    Entry("blocks.N.attn.qkv.weight", "model.layers.N.self_attn.v_proj.weight", "blk.N.attn_v.weight", "v"),
+    Entry("blocks.N.attn.proj.weight", "model.layers.N.self_attn.o_proj.weight", "blk.N.attn_output.weight"),
+    Entry("blocks.N.mlp_norm.weight", "model.layers.N.post_attention_layernorm.weight", "blk.N.ffn_norm.weight"),
+    Entry("blocks.N.mlp.gate_up.weight", "model.layers.N.mlp.gate_proj.weight", "blk.N.ffn_gate.weight", "gate"),
+    Entry("blocks.N.mlp.gate_up.weight", "model.layers.N.mlp.up_proj.weight", "blk.N.ffn_up.weight", "up"),
+    Entry("blocks.N.mlp.down.weight", "model.layers.N.mlp.down_proj.weight", "blk.N.ffn_down.weight"),
+)
+
+FAMILIES = {"llama": (LLAMA_MODEL, LLAMA_BLOCK)}
+
+
+def family_of(config) -> str:
+    """The ModelConfig's family; a config from before families existed is a Llama."""
+    return getattr(config, "family", None) or "llama"
+
+
+def n_kv_head(config) -> int:
+    return getattr(config, "n_kv_head", None) or config.n_head
+
+
+def tied_output(config) -> bool:
+    return getattr(config, "tied_output", True)
+
+
+def check_exportable(config) -> tuple:
+    """The family's table, or a UserError naming what can be exported."""
+    family = family_of(config)
+    if family not in FAMILIES:
+        raise UserError(f"export of {family} models is not supported yet: llmcli exports "
+                        f"{', '.join(sorted(FAMILIES))} models")
+    if getattr(config, "qkv_bias", False):
+        raise UserError("export of models with q/k/v biases is not supported yet")
+    return FAMILIES[family]
+
+
+def part_rows(config, part: str) -> tuple[int, int]:
+    """The rows [start, end) of a fused tensor that `part` is."""
+    q = config.n_head * config.head_dim
+    kv = n_kv_head(config) * config.head_dim
+    ffn = config.ffn_hidden
+    return {"q": (0, q), "k": (q, q + kv), "v": (q + kv, q + 2 * kv), "gate": (0, ffn), "up": (ffn, 2 * ffn)}[part]
+
+
+def exported_tensors(config, state: dict) -> Iterator[tuple[Entry, object]]:
+    """(entry with block numbers filled in, tensor) for every tensor the family exports,
+    fused tensors sliced; a missing llmcli tensor (other than an untied output) is an error."""
+    model_entries, block_entries = check_exportable(config)
+    entries = [e for e in model_entries if e.llmcli != "output.weight" or not tied_output(config)]
+    for n in range(config.n_layer):
+        entries += [Entry(*(f.replace(".N.", f".{n}.") for f in (e.llmcli, e.hf, e.gguf)), e.part, e.rotary)
+                    for e in block_entries]
+    for entry in entries:
+        if entry.llmcli not in state:
+            raise UserError(f"the model has no {entry.llmcli} tensor: its weights do not match its config")
+        tensor = state[entry.llmcli]
+        if entry.part is not None:
+            start, end = part_rows(config, entry.part)
+            tensor = tensor[start:end]
+        yield entry, tensor
