@@ -259,13 +259,14 @@ def test_interrupted_export_leaves_nothing(loaded, tmp_path, monkeypatch):
     assert [p.name for p in folder.iterdir()] == ["old.gguf"]
 
 
-@pytest.mark.parametrize("kind", ["unigram", "hf"])
-def test_a_tokenizer_other_than_sentencepiece_bpe_is_refused(loaded, tmp_path, kind):
+@pytest.mark.parametrize("fmt, kind", [("hf", "unigram"), ("gguf", "unigram"), ("gguf", "hf")])
+def test_a_tokenizer_the_format_cannot_hold_is_refused(loaded, tmp_path, fmt, kind):
+    from llmcli.pretrained.export_gguf import export_gguf
     from llmcli.pretrained.export_hf import export_hf
 
     loaded.config.tokenizer.type = kind
     with pytest.raises(UserError, match=f"the model's tokenizer is '{kind}'"):
-        export_hf(loaded, tmp_path / "out")
+        (export_hf if fmt == "hf" else export_gguf)(loaded, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -283,7 +284,7 @@ def test_grouped_query_slices_follow_the_kv_head_count():
     from llmcli.pretrained.export_families import exported_tensors
 
     config = SimpleNamespace(family="llama", n_head=4, n_kv_head=2, head_dim=2, n_layer=1, ffn_hidden=3,
-                             tied_output=False)
+                             tied_output=False, qkv_bias=False)
     rows = torch.arange(16.0)[:, None]  # q: 8 rows, k and v: 4 each
     state = {"embed.weight": rows, "norm.weight": rows[0], "output.weight": rows,
              "blocks.0.attn_norm.weight": rows[0], "blocks.0.attn.qkv.weight": rows,

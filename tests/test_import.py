@@ -55,6 +55,12 @@ def test_a_saved_folder_imports_with_its_logits_and_ids(family, tmp_path, tokeni
     assert listed["tiny-hf"]["preset"] == f"imported:{FAMILIES[family][0]}"
     ok(run("generate", "-m", "tiny-hf", "hello", "-n", 5, "--seed", 1))
     ok(run("info", "tiny-hf"))
+    ok(run("export", "tiny-hf", "--format", "hf", tmp_path / "back"))  # and out again, as transformers reads it
+    again = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path / "back")).eval()
+    with torch.inference_mode():
+        assert (again(ids).logits - hf(ids).logits).abs().max().item() < 1e-4
+    assert transformers.AutoTokenizer.from_pretrained(str(tmp_path / "back")).encode(
+        TEXTS["digits"], add_special_tokens=False) == reference.encode(TEXTS["digits"], add_special_tokens=False)
 
 
 def test_chat_frames_the_message_with_the_models_template(tmp_path, tokenizer_folder):

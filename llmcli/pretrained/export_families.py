@@ -32,7 +32,7 @@ class Entry:
         return self.gguf.endswith("norm.weight")
 
 
-# The Llama family (llmcli's own models; once families land also SmolLM2, TinyLlama):
+# The Llama layout (llmcli's own models, and the llama family: SmolLM2, TinyLlama):
 # the whole-model tensors, then each block's, with N for the block number.
 LLAMA_MODEL = (
     Entry("embed.weight", "model.embed_tokens.weight", "token_embd.weight"),
@@ -51,20 +51,19 @@ LLAMA_BLOCK = (
     Entry("blocks.N.mlp.down.weight", "model.layers.N.mlp.down_proj.weight", "blk.N.ffn_down.weight"),
 )
 
-FAMILIES = {"llama": (LLAMA_MODEL, LLAMA_BLOCK)}
+FAMILIES = {"llmcli": (LLAMA_MODEL, LLAMA_BLOCK), "llama": (LLAMA_MODEL, LLAMA_BLOCK)}
 
 
 def family_of(config) -> str:
-    """The ModelConfig's family; a config from before families existed is a Llama."""
-    return getattr(config, "family", None) or "llama"
+    return config.family
 
 
 def n_kv_head(config) -> int:
-    return getattr(config, "n_kv_head", None) or config.n_head
+    return config.n_kv_head or config.n_head
 
 
 def tied_output(config) -> bool:
-    return getattr(config, "tied_output", True)
+    return config.tied_output
 
 
 def check_exportable(config) -> tuple:
@@ -73,7 +72,7 @@ def check_exportable(config) -> tuple:
     if family not in FAMILIES:
         raise UserError(f"export of {family} models is not supported yet: llmcli exports "
                         f"{', '.join(sorted(FAMILIES))} models")
-    if getattr(config, "qkv_bias", False):
+    if config.qkv_bias:
         raise UserError("export of models with q/k/v biases is not supported yet")
     return FAMILIES[family]
 

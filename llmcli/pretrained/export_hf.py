@@ -1,9 +1,11 @@
 """`llmcli export --format hf`: a folder that transformers loads with
 `AutoModelForCausalLM.from_pretrained` and `AutoTokenizer.from_pretrained`.
 
-    config.json              LlamaForCausalLM's config (tied embeddings, no GQA yet)
+    config.json              the family's config (LlamaForCausalLM for llmcli's own models and
+                             Llama ones, Qwen2ForCausalLM, GPT2LMHeadModel; hf_weights.py)
     generation_config.json   bos, eos and pad ids
-    model.safetensors        the weights under Hugging Face's names (export_families.py)
+    model.safetensors        the weights under Hugging Face's names (hf_weights.py)
+    an imported model's own tokenizer.json and tokenizer_config.json, or for llmcli's:
     tokenizer.model          the SentencePiece model itself
     tokenizer.json           the same tokenizer for the `tokenizers` library: BPE with byte
                              fallback, spaces as U+2581, no prefix space, merges ranked
@@ -18,43 +20,31 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llmcli.pretrained.export_families import check_exportable, exported_tensors, n_kv_head, tied_output
+from llmcli.errors import UserError
 from llmcli.pretrained.export_vocab import CONTROL, UNKNOWN, USER_DEFINED, Vocab, merges, vocab_of
 from llmcli.pretrained.exporting import HF_DTYPES, check_dtype, check_sentencepiece, float_state, write_atomically
 
 META = "\u2581"
 
 
-def hf_config(config, vocab: Vocab, dtype: str) -> dict:
-    """LlamaForCausalLM's config.json for this ModelConfig."""
-    return {
-        "architectures": ["LlamaForCausalLM"],
-        "model_type": "llama",
-        "vocab_size": config.vocab_size,
-        "hidden_size": config.n_embd,
-        "intermediate_size": config.ffn_hidden,
-        "num_hidden_layers": config.n_layer,
-        "num_attention_heads": config.n_head,
-        "num_key_value_heads": n_kv_head(config),
-        "head_dim": config.head_dim,
-        "hidden_act": "silu",
-        "max_position_embeddings": config.context,
-        "rms_norm_eps": config.norm_eps,
-        "rope_theta": config.rope_theta,  # transformers 4's key; 5 reads rope_parameters
-        "rope_parameters": {"rope_type": "default", "rope_theta": config.rope_theta},
-        "attention_bias": False,
-        "mlp_bias": False,
-        "tie_word_embeddings": tied_output(config),
-        "bos_token_id": vocab.bos_id,
-        "eos_token_id": vocab.eos_id,
-        "pad_token_id": vocab.pad_id,
-        "dtype": HF_DTYPES[dtype],
-        "use_cache": True,
-    }
+def hf_config(config, ids: dict, dtype: str) -> dict:
+    """config.json for transformers: the family's architecture (hf_weights.config_to_hf)
+    with the tokenizer's role ids and the stored dtype."""
+    from llmcli.pretrained.hf_weights import config_to_hf
+
+    try:
+        out = config_to_hf(config)
+    except ValueError as exc:
+        raise UserError(f"this model cannot be exported to a Hugging Face folder: {exc}") from None
+    return {**out, **ids, "dtype": HF_DTYPES[dtype], "use_cache": True}
 
 
-def generation_config(vocab: Vocab) -> dict:
-    return {"bos_token_id": vocab.bos_id, "eos_token_id": vocab.eos_id, "pad_token_id": vocab.pad_id}
+def role_ids(tokenizer) -> dict:
+    def known(i):
+        return i if i is not None and i >= 0 else None
+
+    return {"bos_token_id": known(tokenizer.bos_id), "eos_token_id": known(tokenizer.eos_id),
+            "pad_token_id": known(tokenizer.pad_id)}
 
 
 def added_tokens(vocab: Vocab) -> list[dict]:
@@ -122,30 +112,41 @@ def tokenizer_config(vocab: Vocab, context: int) -> dict:
 def hf_state_dict(config, state: dict, dtype: str) -> dict:
     import torch
 
+    from llmcli.pretrained.hf_weights import weights_to_hf
+
     target = getattr(torch, HF_DTYPES[dtype])
-    return {entry.hf: tensor.to(target).contiguous() for entry, tensor in exported_tensors(config, state)}
+    return {name: tensor.to(target).contiguous() for name, tensor in weights_to_hf(config, state).items()}
 
 
 def write_hf_folder(folder: Path, loaded, dtype: str) -> None:
-    from llmcli.files import atomic_write_bytes, atomic_write_json
+    from llmcli.files import atomic_write_json
     from llmcli.training.rundir import save_weights
 
     config = loaded.model.config
-    vocab = vocab_of(loaded.tokenizer)
     folder.mkdir()
     save_weights(folder / "model.safetensors", hf_state_dict(config, float_state(loaded.model), dtype))
-    atomic_write_json(folder / "config.json", hf_config(config, vocab, dtype))
-    atomic_write_json(folder / "generation_config.json", generation_config(vocab))
-    atomic_write_bytes(folder / "tokenizer.model", loaded.tokenizer.to_bytes())
+    ids = role_ids(loaded.tokenizer)
+    atomic_write_json(folder / "config.json", hf_config(config, ids, dtype))
+    atomic_write_json(folder / "generation_config.json", ids)
+    if loaded.config.tokenizer.type == "hf":  # an imported model's own tokenizer files, as they are
+        loaded.tokenizer.save(folder)
+    else:
+        write_sentencepiece_files(folder, loaded.tokenizer, config.context)
+
+
+def write_sentencepiece_files(folder: Path, tokenizer, context: int) -> None:
+    from llmcli.files import atomic_write_bytes, atomic_write_json
+
+    vocab = vocab_of(tokenizer)
+    atomic_write_bytes(folder / "tokenizer.model", tokenizer.to_bytes())
     (folder / "tokenizer.json").write_text(json.dumps(tokenizer_json(vocab), ensure_ascii=False), encoding="utf-8")
-    atomic_write_json(folder / "tokenizer_config.json", tokenizer_config(vocab, config.context))
+    atomic_write_json(folder / "tokenizer_config.json", tokenizer_config(vocab, context))
     atomic_write_json(folder / "special_tokens_map.json", special_tokens(vocab))
 
 
 def export_hf(loaded, out: Path, dtype: str = "f32", force: bool = False) -> None:
     """Write the loaded model (llmcli.model.loading.LoadedModel) as a Hugging Face folder."""
     check_dtype(dtype, tuple(HF_DTYPES), "hf")
-    check_sentencepiece(loaded)
-    check_exportable(loaded.model.config)
+    if loaded.config.tokenizer.type != "hf":
+        check_sentencepiece(loaded)
     write_atomically(out, force, True, lambda tmp: write_hf_folder(tmp, loaded, dtype))
-
