@@ -57,7 +57,8 @@ def render_for(tokenizer, messages: list[dict], model_name: str, add_generation_
 
 def chat_ids(tokenizer, messages: list[dict], model_name: str) -> list[int]:
     """The conversation's prompt ids, the template's special-token strings as those tokens."""
-    return tokenizer.encode_template(render_for(tokenizer, messages, model_name))
+    text = render_for(tokenizer, messages, model_name)  # first: a model without a template is told so
+    return tokenizer.encode_template(text)
 
 
 def end_of_turn_id(tokenizer, model_name: str) -> int:
