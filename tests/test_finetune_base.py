@@ -16,7 +16,7 @@ def test_finetune_from_a_base_model(toy_tasks, trained_model, llmcli_home):
     run_dir = llmcli_home / "models" / "bird"
     config = json.loads((run_dir / "config.json").read_text())
     assert config["preset"] == "finetuned:tiny"
-    assert config["origin"] == {"start": "base", "base": str(trained_model.resolve())}
+    assert config["origin"]["start"] == "base" and config["origin"]["base"] == str(trained_model.resolve())
     assert config["format_version"] == 2
     assert config["model"] == json.loads((trained_model / "config.json").read_text())["model"]
     assert (run_dir / "tokenizer.model").read_bytes() == (trained_model / "tokenizer.model").read_bytes()
