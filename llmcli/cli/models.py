@@ -16,6 +16,8 @@ def describe(run) -> dict:
         "name": run.name,
         "path": str(run),
         "preset": config.preset,
+        "family": config.model.family,
+        "origin": config.origin.start,  # scratch, base or import
         "task": config.task.name if config.task else None,
         "params": config.params,
         "data": config.data_name,
