@@ -43,10 +43,11 @@ STDERR_KEEP = 4000  # characters of the program's stderr kept for the report
 REPORT_KEEP = 1 << 20  # bytes of the judge's report read at most
 CHILD_MODULES = ("llmcli.sandbox_wire", "llmcli.sandbox_judge", "llmcli.sandbox_child")
 
-# What the child runs: it reads the child's modules from stdin (each a length and its
-# source), registers them under their names, and starts llmcli.sandbox_child.
+# What the child runs: it reads the child's modules from stdin (each a length and its code,
+# compiled once by llmcli with this same interpreter), registers them under their names,
+# and starts llmcli.sandbox_child.
 BOOT = r"""
-import os, sys, types
+import marshal, os, sys, types
 def take(size):
     data = b""
     while len(data) < size:
@@ -59,7 +60,7 @@ sys.modules["llmcli"] = types.ModuleType("llmcli")
 sys.modules["llmcli"].__path__ = []
 for name in take(int.from_bytes(take(4), "big")).decode().split():
     module = sys.modules[name] = types.ModuleType(name)
-    exec(compile(take(int.from_bytes(take(4), "big")), "<llmcli sandbox: " + name + ">", "exec"), module.__dict__)
+    exec(marshal.loads(take(int.from_bytes(take(4), "big"))), module.__dict__)
 del name, module
 sys.modules["llmcli.sandbox_child"].main()
 """
@@ -142,9 +143,9 @@ def network_isolation_available() -> bool:
 def protections() -> dict[str, bool]:
     """The sandbox's protections and whether each is in force on this machine, for a report."""
     found = isolation()
-    return {"judge apart from the program": True, "audit hook in the program": sys.version_info >= (3, 8),
+    return {"judge apart from the program": True, "audit hook in the program": True,
             f"unprivileged user ({UNPRIVILEGED})": sys.platform.startswith("linux") and os.geteuid() == 0,
-            "no network, PID namespace": found["network"], "private /tmp, /dev/shm": found["mounts"],
+            "network and PID namespaces": found["network"], "private /tmp and /dev/shm": found["mounts"],
             "private /proc": found["proc"]}
 
 
@@ -184,10 +185,14 @@ def message(value) -> bytes:
 
 @functools.cache
 def child_modules() -> bytes:
-    """The names of the child's modules, then the source of each, as BOOT reads them."""
+    """The names of the child's modules, then the code of each, as BOOT reads them. Their
+    file names start with "<llmcli sandbox", which is how the guard knows the harness's frames."""
+    import marshal
+
     here = Path(__file__).parent
-    sources = [(here / f"{name.rpartition('.')[2]}.py").read_bytes() for name in CHILD_MODULES]
-    return frame(" ".join(CHILD_MODULES).encode()) + b"".join(frame(source) for source in sources)
+    codes = [compile((here / f"{name.rpartition('.')[2]}.py").read_text(encoding="utf-8"),
+                     f"<llmcli sandbox: {name}>", "exec") for name in CHILD_MODULES]
+    return frame(" ".join(CHILD_MODULES).encode()) + b"".join(frame(marshal.dumps(code)) for code in codes)
 
 
 def child_input(source: str, tests: Tests | None, limits: Limits, ids, result: int, token: str) -> bytes:

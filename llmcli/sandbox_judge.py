@@ -23,7 +23,7 @@ class Program:
 
     def __init__(self, pid: int, calls: int, replies: int, ending: int):
         self.pid, self.calls, self.replies, self.ending = pid, calls, replies, ending
-        self.status, self.ended_alone = None, False
+        self.status, self.ended_alone, self.fault = None, False, None
 
     def message(self) -> dict:
         if self.replies not in select.select([self.replies, self.ending], [], [])[0]:
@@ -68,7 +68,21 @@ class Program:
         self.status = -signal.SIGKILL
 
     def call(self, name: str, args: tuple, kwargs: dict):
-        request = {"call": name, "args": encode(list(args), strict=True), "kwargs": encode(kwargs, strict=True)}
+        """A call of the program's function; a fault (tampering, the program's end, garbage)
+        is kept, so that tests which catch everything still fail on it."""
+        if self.fault is not None:
+            raise self.fault
+        try:
+            return self.answer(name, args, kwargs)
+        except (ProgramFault, Tampering) as fault:
+            self.fault = fault
+            raise
+
+    def answer(self, name: str, args: tuple, kwargs: dict):
+        try:
+            request = {"call": name, "args": encode(list(args), strict=True), "kwargs": encode(kwargs, strict=True)}
+        except (TypeError, ValueError, RecursionError) as error:
+            raise ProgramFault(f"the tests' arguments for {name}: {error}") from None
         try:
             send(self.calls, request)
         except BrokenPipeError:
@@ -140,6 +154,8 @@ def judge(program: Program, part: dict, result: int) -> None:
             raise ProgramFault(str(first.get("error") or "the program did not start")[:1000])
         if part.get("tests") is not None:
             run_tests(part, program)
+        if program.fault is not None:  # the tests caught it; the verdict doesn't
+            raise program.fault
         verdict["token"] = part["token"]
     except Tampering as refused:
         verdict["tampering"] = str(refused)
