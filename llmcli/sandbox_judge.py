@@ -11,6 +11,7 @@ import signal
 from llmcli.sandbox_wire import ProgramFault, decode, describe, encode, receive, send
 
 TAMPERED_EXIT = 113  # the program's exit status when its guard refused it
+UNCAUGHT = (StopIteration, StopAsyncIteration)  # raised by the program, they reach the tests as a fault
 
 
 class Tampering(BaseException):
@@ -98,7 +99,8 @@ class Program:
 
 def rebuilt(reply: dict) -> BaseException:
     """What the program raised, as the tests may catch it: the first built-in exception in
-    its class's ancestry; SystemExit and the like as a ProgramFault, which no test catches."""
+    its class's ancestry; SystemExit and the like as a ProgramFault, which no test catches,
+    and so is StopIteration (it would end the tests' `all(map(candidate, ...))` early)."""
     try:
         names = [str(name)[:100] for name in reply["raised"]][:50]
         message = str(reply.get("message", ""))[:1000]
@@ -106,6 +108,8 @@ def rebuilt(reply: dict) -> BaseException:
         return ProgramFault("the program replied with something other than plain data")
     for name in names:
         kind = getattr(builtins, name, None)
+        if isinstance(kind, type) and issubclass(kind, UNCAUGHT):
+            break
         if isinstance(kind, type) and issubclass(kind, Exception):
             try:
                 error = kind(message) if message else kind()

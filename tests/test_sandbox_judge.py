@@ -111,10 +111,17 @@ def test_what_the_judge_cannot_send_fails_plainly():
     ("def f():\n    import os, time\n    for fd in range(3, 30):\n        try:\n            os.close(fd)\n"
      "        except OSError:\n            pass\n    time.sleep(5)\n", "closed its pipe"),
     ("def f(:\n", "SyntaxError"),
+    ("def f():\n    raise StopIteration\n", "StopIteration"),
 ])
 def test_faults_fail_even_when_the_tests_catch_everything(program, error):
     outcome = judged(program, "for _ in range(3):\n    try:\n        f()\n    except BaseException:\n        pass\n")
     assert outcome.status == FAILED and error in outcome.error, outcome
+
+
+@linux_only
+def test_a_stop_iteration_does_not_end_the_tests_early():
+    outcome = judged("def f(x):\n    raise StopIteration\n", "assert all(map(f, [1, 2, 3]))\n")
+    assert outcome.status == FAILED and "StopIteration" in outcome.error
 
 
 @linux_only
