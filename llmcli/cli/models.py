@@ -71,7 +71,7 @@ def models(as_json):
         return
     table = Table()
     for column in ("name", "task", "preset", "params", "data", "val bpb", "created"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in ("params", "val bpb", "created"))
     for e in entries:
         if "error" in e:
             table.add_row(e["name"], "-", "-", "-", "-", "-", "unreadable")
