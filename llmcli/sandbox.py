@@ -335,7 +335,7 @@ def classify(code: int, timed_out: bool, report: dict, token: str, stderr: str, 
         return Outcome(PASSED, "", seconds)
     if "tampering" in report:
         return Outcome(TAMPERED, f"refused: the program {str(report['tampering'])[:ERROR_KEEP]}", seconds)
-    for status, whose in ((ended, "program"), (code, "judge")):
+    for status, whose in ((ended, "program"), (code, "sandbox")):
         outcome = killed(status, limits, whose) if type(status) is int else None
         if outcome:
             outcome.seconds = seconds
@@ -344,7 +344,7 @@ def classify(code: int, timed_out: bool, report: dict, token: str, stderr: str, 
         return Outcome(LIMIT, f"memory limit ({limits.memory_mb} MB)", seconds)
     if error.startswith("BlockingIOError") and "Resource temporarily unavailable" in error:
         return Outcome(LIMIT, f"process limit ({limits.processes})", seconds)
-    return Outcome(FAILED, error or f"no verdict from the judge (exit status {code})", seconds)
+    return Outcome(FAILED, error or f"no verdict from the judge (the sandbox's exit status {code})", seconds)
 
 
 def run_programs(sources: list[str], limits: Limits | None = None, workers: int | None = None,

@@ -11,6 +11,7 @@ import signal
 from llmcli.sandbox_wire import ProgramFault, decode, describe, encode, receive, send
 
 TAMPERED_EXIT = 113  # the program's exit status when its guard refused it
+GARBAGE = "the program wrote something other than a reply on the harness's pipe"
 UNCAUGHT = (StopIteration, StopAsyncIteration)  # raised by the program, they reach the tests as a fault
 
 
@@ -36,7 +37,7 @@ class Program:
         if message is None:
             self.ended()
         if type(message) is not dict:
-            raise ProgramFault("the program wrote something other than a reply on the harness's pipe")
+            raise ProgramFault(GARBAGE)
         if "tampering" in message:
             raise Tampering(str(message["tampering"])[:300])
         return message
@@ -155,7 +156,7 @@ def judge(program: Program, part: dict, result: int) -> None:
     try:
         first = program.message()
         if "ready" not in first:
-            raise ProgramFault(str(first.get("error") or "the program did not start")[:1000])
+            raise ProgramFault(str(first["error"])[:1000] if "error" in first else GARBAGE)
         if part.get("tests") is not None:
             run_tests(part, program)
         if program.fault is not None:  # the tests caught it; the verdict doesn't
