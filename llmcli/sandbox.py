@@ -272,7 +272,7 @@ def judge_report(fd: int) -> dict:
         os.close(fd)
     size = int.from_bytes(data[:4], "big")
     try:
-        report = json.loads(data[4 : 4 + size]) if 4 <= 4 + size <= len(data) else {}
+        report = json.loads(data[4 : 4 + size]) if len(data) >= 4 + size > 4 else {}
     except ValueError:
         report = {}
     return report if isinstance(report, dict) else {}

@@ -20,13 +20,15 @@ class ProgramFault(BaseException):
 # -- messages ---------------------------------------------------------------------------------
 
 def read_exactly(fd: int, size: int):
-    data = b""
-    while len(data) < size:
-        chunk = _read(fd, size - len(data))
+    """size bytes from fd, or None if it ends first."""
+    chunks, left = [], size
+    while left:
+        chunk = _read(fd, min(left, 1 << 20))
         if not chunk:
             return None
-        data += chunk
-    return data
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def receive(fd: int):
