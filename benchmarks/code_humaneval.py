@@ -22,19 +22,20 @@ from common import SHARED_DATA, report
 
 def canonical_rows(path) -> list[tuple[str, str]]:
     from llmcli.sandbox import run_programs
-    from llmcli_code.execution import limits, program
+    from llmcli_code.execution import judged, limits
     from llmcli_code.loaders import read_problems
 
     problems = read_problems(path)
     workers = os.cpu_count() or 1
     started = time.perf_counter()
-    outcomes = run_programs([program(p, p["solution"]) for p in problems], limits(), workers)
+    runs = [judged(p, p["solution"]) for p in problems] + [judged(problems[0], "    return None\n")]
+    outcomes = run_programs([source for source, _ in runs], limits(), workers, tests=[tests for _, tests in runs])
     seconds = time.perf_counter() - started
+    outcomes, wrong = outcomes[:-1], outcomes[-1]
     failures = [(p["task_id"], o) for p, o in zip(problems, outcomes) if not o.passed]
-    wrong = run_programs([program(problems[0], "    return None\n")], limits())[0]
     rows = [("canonical solutions passing", f"{len(problems) - len(failures)} of {len(problems)}"),
             (f"a wrong solution ({problems[0]['task_id']} returning None)", f"{wrong.status}: {wrong.error}"),
-            ("programs per second", f"{len(problems) / seconds:.1f} ({workers} at a time, {seconds:.1f} s in all)")]
+            ("programs per second", f"{len(runs) / seconds:.1f} ({workers} at a time, {seconds:.1f} s in all)")]
     return rows + [(task_id, f"{o.status}: {o.error}") for task_id, o in failures]
 
 

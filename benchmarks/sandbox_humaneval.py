@@ -1,5 +1,6 @@
 """HumanEval's canonical solutions through the sandbox: all 164 must pass, a deliberately
-wrong solution must fail, and the sandbox's programs per second (2 at a time on 2 cores)."""
+wrong solution must fail, and the sandbox's programs per second (2 at a time on 2 cores).
+Each runs as the code task runs it: the program apart from its tests, which the judge runs."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import os
 import time
 
 from common import SHARED_DATA, report
-from llmcli.sandbox import Limits, run_programs
+from llmcli.sandbox import Limits, Tests, run_programs
 
 
-def program(problem: dict, body: str) -> str:
-    return f"{problem['prompt']}{body}\n\n{problem['test']}\n\ncheck({problem['entry_point']})\n"
+def judged(problem: dict, body: str) -> tuple[str, Tests]:
+    """The program (prompt and body) and the tests, which the sandbox's judge runs apart."""
+    tests = Tests(f"{problem['test']}\n\ncheck({problem['entry_point']})\n", (problem["entry_point"],), problem["prompt"])
+    return f"{problem['prompt']}{body}\n", tests
+
+
+def run(problems: list[dict], bodies: list[str], limits: Limits, workers: int | None = None):
+    runs = [judged(problem, body) for problem, body in zip(problems, bodies)]
+    return run_programs([source for source, _ in runs], limits, workers, tests=[tests for _, tests in runs])
 
 
 def main():
@@ -25,11 +33,11 @@ def main():
     limits = Limits(timeout_s=10.0, cpu_s=10)
     workers = os.cpu_count() or 1
     started = time.perf_counter()
-    outcomes = run_programs([program(p, p["canonical_solution"]) for p in problems], limits, workers)
+    outcomes = run(problems, [p["canonical_solution"] for p in problems], limits, workers)
     seconds = time.perf_counter() - started
     failures = [(p["task_id"], o.status, o.error) for p, o in zip(problems, outcomes) if not o.passed]
     # a solution that runs but answers wrongly: the first problem's function returning None
-    wrong = run_programs([program(problems[0], "    return None\n")], limits)[0]
+    wrong = run(problems[:1], ["    return None\n"], limits)[0]
     rows = [
         ("canonical solutions passing", f"{len(problems) - len(failures)} of {len(problems)}"),
         ("a wrong solution (HumanEval/0 returning None)", f"{wrong.status}: {wrong.error}"),

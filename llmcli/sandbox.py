@@ -1,6 +1,6 @@
 """Running untrusted (model-written) Python programs under limits, for any plugin.
 
-Each program runs in a process of its own:
+Each program runs in a child process of its own:
 
 - with a wall-clock timeout, after which its whole process group is killed;
 - with limits on CPU time, memory, file size and the number of processes;
@@ -11,17 +11,20 @@ Each program runs in a process of its own:
   environment or home, nor signal the parent), and without network where the system
   allows a network namespace; there it also gets a mount namespace of its own, with
   empty private folders over those anyone may write to (/tmp, /var/tmp, /dev/shm,
-  /run/lock), so nothing it writes outlives it.
+  /run/lock) and a /proc that shows the sandbox's processes only.
 
-A program passes only if it ran to the end of its tests: the harness reads a secret from
-a pipe before the program starts and writes it back on another pipe after the tests
-returned, so an early exit(0), os._exit(0), a SystemExit raised by the tests or a patched
-helper all count as failures.
+The child splits in two (llmcli.sandbox_child): the program's process, and its judge.
+Given `Tests`, the judge receives them only after the split, runs them in a process the
+program's code never runs in, where the functions they test are stand-ins that call into the
+program's process with plain data, and writes the verdict on a pipe only it holds. The
+program's process holds no tests, no pass signal and no way to the verdict. Without tests,
+the program passes when it runs to its end (its own asserts are then its tests).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import secrets
 import signal
@@ -34,26 +37,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PASSED, FAILED, TIMEOUT, LIMIT = "passed", "failed", "timed out", "resource limit"
+TAMPERED = "tampering"  # the program reached for the harness (its frames, the collector, /proc/self) and was refused
 UNPRIVILEGED = "nobody"
 STDERR_KEEP = 4000  # characters of the program's stderr kept for the report
+REPORT_KEEP = 1 << 20  # bytes of the judge's report read at most
+CHILD_MODULES = ("llmcli.sandbox_wire", "llmcli.sandbox_judge", "llmcli.sandbox_child")
 
-# The harness: runs `program` then `tests` in one namespace; writes the secret back only
-# if both returned. Everything it needs is bound before untrusted code runs.
-HARNESS = r"""
-import os, sys
-_read, _write, _close = os.read, os.write, os.close
-_secret = _read(int(sys.argv[1]), 64)
-_close(int(sys.argv[1]))
-_done = int(sys.argv[2])
-_source = open(sys.argv[3], encoding="utf-8").read()
-del sys.argv[1:]
-def _run(source, write=_write, done=_done, secret=_secret, close=_close):
-    code = compile(source, "program.py", "exec")
-    exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
-    write(done, secret)
-    close(done)
-del _secret, _read
-_run(_source)
+# What the child runs: it reads the child's modules from stdin (each a length and its code,
+# compiled once by llmcli with this same interpreter), registers them under their names,
+# and starts llmcli.sandbox_child.
+BOOT = r"""
+import marshal, os, sys, types
+def take(size):
+    data = b""
+    while len(data) < size:
+        chunk = os.read(0, size - len(data))
+        if not chunk:
+            os._exit(70)
+        data += chunk
+    return data
+sys.modules["llmcli"] = types.ModuleType("llmcli")
+sys.modules["llmcli"].__path__ = []
+for name in take(int.from_bytes(take(4), "big")).decode().split():
+    module = sys.modules[name] = types.ModuleType(name)
+    exec(marshal.loads(take(int.from_bytes(take(4), "big"))), module.__dict__)
+del name, module
+sys.modules["llmcli.sandbox_child"].main()
 """
 
 
@@ -66,9 +75,25 @@ class Limits:
     processes: int = 64  # for the unprivileged user, across all its programs at once
 
 
+@dataclass(frozen=True)
+class Tests:
+    """Tests for the judge to run on a program, in the judge's own process.
+
+    `source` runs there after `context` (trusted code the tests may use, such as the helper
+    functions of a HumanEval prompt); in its namespace each name of `functions` is a
+    stand-in for the program's function of that name. Arguments and results cross as plain
+    data: None, bools, numbers, strings, bytes, lists, tuples, dicts and sets; any other
+    result reaches the tests as an object equal only to itself. An argument the program
+    changes in place is not changed in the tests."""
+
+    source: str
+    functions: tuple[str, ...]
+    context: str = ""
+
+
 @dataclass
 class Outcome:
-    status: str  # PASSED, FAILED, TIMEOUT or LIMIT
+    status: str  # PASSED, FAILED, TIMEOUT, LIMIT or TAMPERED
     error: str = ""  # the first error: the last line of the traceback, or the limit hit
     seconds: float = 0.0
     details: dict = field(default_factory=dict)
@@ -78,18 +103,50 @@ class Outcome:
         return self.status == PASSED
 
 
+# Tried once, in a throwaway process: the namespaces (network and PID; mounts), and a /proc
+# of a PID namespace's own mounted in them.
+PROBE = r"""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+mounts = libc.unshare(0x40000000 | 0x20000000 | 0x00020000) == 0
+network = mounts or libc.unshare(0x40000000 | 0x20000000) == 0
+proc = False
+if mounts and libc.mount(b"none", b"/", None, 1 << 14 | 1 << 18, None) == 0:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if libc.mount(b"proc", b"/proc", b"proc", 2 | 4 | 8, None) == 0 else 1)
+    proc = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+print(int(network), int(mounts), int(proc))
+"""
+
+
 @functools.cache
-def network_isolation_available() -> bool:
-    """Whether a child can get network and PID namespaces of its own here: Linux, root,
-    and a container (if any) that allows it. Tried once, in a throwaway process."""
+def isolation() -> dict[str, bool]:
+    """Which namespaces a child can get here: {"network" (and PID), "mounts", "proc"}.
+    Needs Linux, root, and a container (if any) that allows them."""
+    found = {"network": False, "mounts": False, "proc": False}
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
-        return False
-    probe = "import ctypes; print(ctypes.CDLL(None, use_errno=True).unshare(0x40000000 | 0x20000000))"
+        return found
     try:
-        result = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=10)
+        result = subprocess.run([sys.executable, "-I", "-S", "-c", PROBE], capture_output=True, text=True, timeout=10)
+        flags = [part == "1" for part in result.stdout.split()]
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.stdout.strip() == "0"
+        return found
+    return dict(zip(found, flags)) if len(flags) == 3 else found
+
+
+def network_isolation_available() -> bool:
+    """Whether a child can get network and PID namespaces of its own here."""
+    return isolation()["network"]
+
+
+def protections() -> dict[str, bool]:
+    """The sandbox's protections and whether each is in force on this machine, for a report."""
+    found = isolation()
+    return {"judge apart from the program": True, "audit hook in the program": True,
+            f"unprivileged user ({UNPRIVILEGED})": sys.platform.startswith("linux") and os.geteuid() == 0,
+            "network and PID namespaces": found["network"], "private /tmp and /dev/shm": found["mounts"],
+            "private /proc": found["proc"]}
 
 
 def unprivileged_ids() -> tuple[int, int] | None:
@@ -105,73 +162,6 @@ def unprivileged_ids() -> tuple[int, int] | None:
         return 65534, 65534
 
 
-# What the child runs first: it sets the limits, leaves the network, loads the standard
-# modules programs use, then drops root (when it has it) and runs the harness. It runs in
-# place of a preexec_fn, which is unsafe when the parent has threads (run_programs does).
-# Modules are loaded before dropping root because the interpreter's files may not be
-# readable by the unprivileged user (a Python under /root, say).
-TRAMPOLINE = r"""
-import ctypes, json, os, resource, sys
-limits = json.loads(sys.argv[1])
-del sys.argv[1]
-if limits["namespaces"]:
-    # no network (CLONE_NEWNET), and a PID namespace (CLONE_NEWPID) whose first process is
-    # the program: when it dies, the kernel kills all it started, even those that left its
-    # process group. Where this fails, the program keeps the host's network.
-    # The namespace's first process (its init) ignores signals such as SIGXCPU, so it only
-    # waits: the program is its child, and ends the namespace by ending.
-    # With a mount namespace too (CLONE_NEWNS), the folders anyone may write to become
-    # fresh, private tmpfs, so the program can't leave files on the host.
-    import signal
-    libc = ctypes.CDLL(None, use_errno=True)
-    NET, PID, MOUNT = 0x40000000, 0x20000000, 0x00020000
-
-    def end_as(pid, init):
-        status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        if init:  # a signal's death becomes 128 + its number, passed out...
-            os._exit(128 - status if status < 0 else status)
-        if status > 128:  # ...and outside, the signal again, for the caller to see
-            signal.signal(status - 128, signal.SIG_DFL)
-            os.kill(os.getpid(), status - 128)
-        os._exit(status)
-
-    isolated = libc.unshare(NET | PID | MOUNT) == 0
-    if isolated:
-        libc.mount(b"none", b"/", None, 1 << 14 | 1 << 18, None)  # MS_REC | MS_PRIVATE: no mount leaks out
-        for folder in limits["shared_folders"]:
-            if os.path.isdir(folder):  # MS_NOSUID | MS_NODEV
-                libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 2 | 4, f"mode=1777,size={limits['file']}".encode())
-        os.environ.update(HOME="/tmp", TMPDIR="/tmp")  # the sandbox's own folder is now covered
-    else:
-        isolated = libc.unshare(NET | PID) == 0
-    if isolated:
-        pid = os.fork()
-        if pid:
-            end_as(pid, init=False)
-        pid = os.fork()
-        if pid:
-            end_as(pid, init=True)
-    else:
-        libc.unshare(NET)
-for name in limits["preload"]:
-    try:
-        __import__(name)
-    except ImportError:
-        pass
-memory, cpu, size = limits["memory"], limits["cpu"], limits["file"]
-resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-if limits["uid"] is not None:
-    os.setgroups([])
-    os.setgid(limits["gid"])
-    os.setuid(limits["uid"])
-resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
-harness = limits.pop("harness")
-del limits, memory, cpu, size, name
-exec(compile(harness, "harness", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
-"""
 # Standard modules generated code commonly imports (HumanEval's and MBPP's solutions use these).
 PRELOAD = [
     "abc", "array", "bisect", "calendar", "cmath", "collections", "copy", "dataclasses", "datetime", "decimal",
@@ -185,64 +175,107 @@ PRELOAD = [
 SHARED_FOLDERS = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"]
 
 
-def trampoline_settings(limits: Limits, ids) -> str:
-    import json
+def frame(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
 
-    return json.dumps({
+
+def message(value) -> bytes:
+    return frame(json.dumps(value).encode())
+
+
+@functools.cache
+def child_modules() -> bytes:
+    """The names of the child's modules, then the code of each, as BOOT reads them. Their
+    file names start with "<llmcli sandbox", which is how the guard knows the harness's frames."""
+    import marshal
+
+    here = Path(__file__).parent
+    codes = [compile((here / f"{name.rpartition('.')[2]}.py").read_text(encoding="utf-8"),
+                     f"<llmcli sandbox: {name}>", "exec") for name in CHILD_MODULES]
+    return frame(" ".join(CHILD_MODULES).encode()) + b"".join(frame(marshal.dumps(code)) for code in codes)
+
+
+def child_input(source: str, tests: Tests | None, limits: Limits, ids, result: int, token: str) -> bytes:
+    """All the child reads, in order: its modules, its settings, the program, then (read by
+    the judge only, after the split) the token and the tests."""
+    settings = {
         "namespaces": network_isolation_available(),
         "memory": limits.memory_mb << 20, "cpu": limits.cpu_s, "file": limits.file_mb << 20,
         "processes": limits.processes, "uid": ids[0] if ids else None, "gid": ids[1] if ids else None,
-        "harness": HARNESS, "preload": PRELOAD, "shared_folders": SHARED_FOLDERS,
-    })
+        "preload": PRELOAD, "shared_folders": SHARED_FOLDERS, "result": result,
+    }
+    judged = {"token": token, "tests": tests.source if tests else None, "context": tests.context if tests else "",
+              "functions": list(tests.functions) if tests else []}
+    return child_modules() + message(settings) + message(source) + message(judged)
 
 
-def run_program(source: str, limits: Limits | None = None) -> Outcome:
-    """Run a Python program (the code and its tests, as one source) in the sandbox."""
+def run_program(source: str, limits: Limits | None = None, tests: Tests | None = None) -> Outcome:
+    """Run a Python program in the sandbox: against `tests` in its judge when given, else
+    as a whole (the code and its tests as one source, passing when it runs to its end)."""
     limits = limits or Limits()
     ids = unprivileged_ids()
-    secret = secrets.token_hex(16).encode()
+    token = secrets.token_hex(16)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="llmcli-sandbox-") as root:
         root_path = Path(root)
         work = root_path / "work"
         work.mkdir()
-        program = root_path / "program.py"
-        program.write_text(source, encoding="utf-8")
         if ids is not None:
             os.chown(work, *ids)
-            os.chmod(root_path, 0o711)  # the child may pass through, and read program.py only
-            os.chmod(program, 0o644)
-        secret_read, secret_write = os.pipe()
-        done_read, done_write = os.pipe()
-        os.write(secret_write, secret)
-        os.close(secret_write)
+            os.chmod(root_path, 0o711)  # the child may pass through, not look around
+        result_read, result_write = os.pipe()
         stderr_path = root_path / "stderr.txt"
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(work), "TMPDIR": str(work)}
         with open(stderr_path, "wb") as stderr:
             try:
                 child = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-c", TRAMPOLINE, trampoline_settings(limits, ids),
-                     str(secret_read), str(done_write), os.path.join("..", program.name)],
-                    cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-                    pass_fds=(secret_read, done_write), start_new_session=True,
-                )
+                    [sys.executable, "-I", "-S", "-c", BOOT], cwd=work, env=env, stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL, stderr=stderr, pass_fds=(result_write,), start_new_session=True)
+            except BaseException:
+                os.close(result_read)
+                raise
             finally:
-                os.close(secret_read)
-                os.close(done_write)
-            timed_out = False
-            try:
-                child.wait(timeout=limits.timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                kill_group(child)
-        with os.fdopen(done_read, "rb") as done:
-            reported = done.read(64)
+                os.close(result_write)
+            timed_out = fed(child, child_input(source, tests, limits, ids, result_write, token), limits.timeout_s)
+            kill_group(child)
+        report = judge_report(result_read)
         seconds = time.perf_counter() - started
         error_text = stderr_path.read_text(encoding="utf-8", errors="replace")[-STDERR_KEEP:]
         # Python ignores SIGXFSZ: a program that fills stderr gets EFBIG, not the signal
         stderr_full = stderr_path.stat().st_size >= limits.file_mb << 20
-    return classify(child.returncode, timed_out, reported == secret, error_text, seconds, limits, stderr_full)
+    return classify(child.returncode, timed_out, report, token, error_text, seconds, limits, stderr_full)
+
+
+def fed(child: subprocess.Popen, data: bytes, timeout_s: float) -> bool:
+    """Write the child's stdin and wait for its end: whether it ran out of time."""
+    try:
+        child.communicate(data, timeout=timeout_s)
+        return False
+    except subprocess.TimeoutExpired:
+        return True
+
+
+def judge_report(fd: int) -> dict:
+    """The first message on the judge's pipe ({} where there is none), read without
+    blocking: all that held the pipe has ended."""
+    data = b""
+    try:
+        os.set_blocking(fd, False)
+        while len(data) < REPORT_KEEP:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            data += chunk
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(fd)
+    size = int.from_bytes(data[:4], "big")
+    try:
+        report = json.loads(data[4 : 4 + size]) if len(data) >= 4 + size > 4 else {}
+    except ValueError:
+        report = {}
+    return report if isinstance(report, dict) else {}
 
 
 def kill_group(child: subprocess.Popen) -> None:
@@ -260,6 +293,11 @@ def kill_group(child: subprocess.Popen) -> None:
             break
         time.sleep(0.005)
     child.wait()
+    if child.stdin and not child.stdin.closed:
+        try:
+            child.stdin.close()
+        except OSError:
+            pass
 
 
 ERROR_KEEP = 300  # characters of the error line reported
@@ -270,34 +308,50 @@ def first_error(stderr: str) -> str:
     return lines[-1].strip()[:ERROR_KEEP] if lines else ""
 
 
-def classify(code: int, timed_out: bool, finished: bool, stderr: str, seconds: float, limits: Limits,
+def killed(code: int, limits: Limits, whose: str) -> Outcome | None:
+    """What a death by signal means (code < 0), as an outcome without its seconds."""
+    if code >= 0:
+        return None
+    signals = {signal.SIGXCPU: f"CPU time limit ({limits.cpu_s} s)",
+               signal.SIGXFSZ: f"file size limit ({limits.file_mb} MB)"}
+    if -code in signals:
+        return Outcome(LIMIT, signals[-code])
+    if -code == signal.SIGKILL and whose == "program":  # the CPU hard limit, or the kernel out of memory
+        return Outcome(LIMIT, "killed (CPU or memory limit)")
+    return Outcome(FAILED, f"the {whose} was killed by signal {-code}")
+
+
+def classify(code: int, timed_out: bool, report: dict, token: str, stderr: str, seconds: float, limits: Limits,
              stderr_full: bool = False) -> Outcome:
-    error = first_error(stderr)
+    """The outcome, from the child's exit `code` (the judge's), the judge's `report` and
+    the program's stderr. Only the token, which only the judge had, makes a pass."""
+    error = str(report.get("error") or "")[:ERROR_KEEP] or first_error(stderr)
+    ended = report.get("program")  # the program's exit status, where it ended by itself
     if timed_out:
         return Outcome(TIMEOUT, f"no result after {limits.timeout_s:g} s", seconds)
     if stderr_full or error.startswith("OSError: [Errno 27] File too large"):
         return Outcome(LIMIT, f"file size limit ({limits.file_mb} MB)", seconds)
-    if code < 0:
-        signals = {signal.SIGXCPU: f"CPU time limit ({limits.cpu_s} s)",
-                   signal.SIGXFSZ: f"file size limit ({limits.file_mb} MB)"}
-        if -code in signals:
-            return Outcome(LIMIT, signals[-code], seconds)
-        if -code == signal.SIGKILL:  # the CPU hard limit, or the kernel out of memory
-            return Outcome(LIMIT, "killed (CPU or memory limit)", seconds)
-        return Outcome(FAILED, f"killed by signal {-code}", seconds)
+    if report.get("token") == token:
+        return Outcome(PASSED, "", seconds)
+    if "tampering" in report:
+        return Outcome(TAMPERED, f"refused: the program {str(report['tampering'])[:ERROR_KEEP]}", seconds)
+    for status, whose in ((ended, "program"), (code, "sandbox")):
+        outcome = killed(status, limits, whose) if type(status) is int else None
+        if outcome:
+            outcome.seconds = seconds
+            return outcome
     if "MemoryError" in error:
         return Outcome(LIMIT, f"memory limit ({limits.memory_mb} MB)", seconds)
     if error.startswith("BlockingIOError") and "Resource temporarily unavailable" in error:
         return Outcome(LIMIT, f"process limit ({limits.processes})", seconds)
-    if code == 0 and finished:
-        return Outcome(PASSED, "", seconds)
-    if code == 0:
-        return Outcome(FAILED, "the program exited before its tests finished", seconds)
-    return Outcome(FAILED, error or f"exit status {code}", seconds)
+    return Outcome(FAILED, error or f"no verdict from the judge (the sandbox's exit status {code})", seconds)
 
 
-def run_programs(sources: list[str], limits: Limits | None = None, workers: int | None = None) -> list[Outcome]:
-    """Run many programs, `workers` at a time (default: the number of CPUs)."""
+def run_programs(sources: list[str], limits: Limits | None = None, workers: int | None = None,
+                 tests: list[Tests | None] | None = None) -> list[Outcome]:
+    """Run many programs, `workers` at a time (default: the number of CPUs), each against
+    its tests where `tests` gives them."""
     workers = workers or os.cpu_count() or 1
+    tests = tests if tests is not None else [None] * len(sources)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda s: run_program(s, limits), sources))
+        return list(pool.map(lambda pair: run_program(pair[0], limits, pair[1]), zip(sources, tests)))

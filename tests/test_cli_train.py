@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from cli_helpers import TINY_TRAIN_ARGS, run, tiny_train_args
 
@@ -30,6 +31,8 @@ def test_models_lists_the_run(trained_model):
     assert entry["name"] == "tiny" and entry["preset"] == "nano" and entry["params"] > 0
     table = run("models")
     assert "tiny" in table.stdout
+    # the folder in full on a line of its own, however narrow the output: it can be copied
+    assert f"in {Path(entry['path']).parent}{os.sep} (a folder each, by name)" in table.stdout.splitlines()
 
 
 def test_info_shows_config_and_curve(trained_model):

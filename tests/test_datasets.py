@@ -260,6 +260,9 @@ def test_folder_of_splits(tmp_path):
     train, validation = training_splits(TASK, dataset)
     assert (train, validation) == (rows("t", 10), rows("v", 3))
     assert evaluation_split(TASK, dataset, "test") == ("test", rows("x", 1))
+    # what a user types for the validation split, as its files are named
+    for alias in ("val", "valid", "dev", "validation"):
+        assert evaluation_split(TASK, dataset, alias) == ("validation", rows("v", 3))
 
 
 def test_validation_file_names_in_order(tmp_path):

@@ -219,6 +219,22 @@ def test_eval_scores_a_samples_file_without_a_model(toy_files):
     assert "pass@1" in shown and "AssertionError" in shown  # the table of outcomes under the metrics
 
 
+@linux_only
+def test_eval_reports_tampering_and_the_protections_in_force(toy_files, tmp_path):
+    problems_path, _ = toy_files
+    samples = write_jsonl(tmp_path / "forged.jsonl", [
+        {"task_id": "Toy/0", "completion": "    return a + b\n"},
+        {"task_id": "Toy/0", "completion": "    return None\nimport gc\ngc.get_objects()\n"},
+        {"task_id": "Toy/1", "completion": "    return open('/proc/self/cmdline').read()\n"}])
+    report = json.loads(ok(run("eval", "code", "--data", problems_path, "--samples", samples, "--json")).output)
+    statuses = [[s["status"] for s in r["samples"]] for r in report["results"]]
+    assert statuses == [["passed", "tampering"], ["tampering"]]
+    assert "garbage collector" in report["results"][0]["samples"][1]["error"]
+    assert report["sandbox"]["judge apart from the program"] is True
+    shown = ok(run("eval", "code", "--data", problems_path, "--samples", samples)).output
+    assert "tampering" in shown and "sandbox: judge apart from the program" in shown
+
+
 def test_samples_that_do_not_match_the_problems(toy_files, tmp_path):
     problems_path, _ = toy_files
     unknown = write_jsonl(tmp_path / "unknown.jsonl", [{"task_id": "Toy/0", "completion": "x"},

@@ -55,12 +55,14 @@ def list_datasets(task_name, as_json):
 @data.command(cls=DatasetCommand, command_name="data")
 @click.argument("name")
 @click.option("--task", "task_name", help="The task that reads NAME, when NAME is a path.")
-@click.option("--split", help="The split to show examples of (default: the first).")
+@click.option("--split", help="The split to show examples of: train, validation (or val, valid, dev), test "
+                               "(default: the first).")
 @click.option("-n", "count", type=click.IntRange(0, 100), default=3, show_default=True, help="Examples to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: splits, sizes, examples, prompt.")
 def show(name, task_name, split, count, as_json, **options):
     """Show a dataset: its splits and sizes, a few examples, and the prompt the model sees."""
     from llmcli import registry
+    from llmcli.datasets import split_named
     from llmcli.datasets.resolve import resolve_dataset
     from llmcli.errors import UserError
 
@@ -73,7 +75,7 @@ def show(name, task_name, split, count, as_json, **options):
     task = reg.tasks.get(task_name).configured(task_values(options))
     dataset = resolve_dataset(task, name)
     splits = {s: dataset.load(task, s) for s in dataset.split_names(task)}
-    split = split or next(iter(splits))
+    split = split_named(split) if split else next(iter(splits))
     if split not in splits:
         raise UserError(f"dataset {dataset.name} has no {split!r} split: it has {', '.join(splits)}")
     examples = splits[split][:count]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
@@ -56,7 +57,7 @@ def list_runs() -> list[dict]:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def models(as_json):
     """List trained models: name, task (for fine-tuned ones), preset, parameters, data,
-    validation bits per byte, date, path."""
+    validation bits per byte, date; then the folder they are in (--json: each one's path)."""
     from llmcli.paths import models_dir
 
     entries = list_runs()
@@ -71,11 +72,11 @@ def models(as_json):
         err_console().print(f"No models in {models_dir()} yet: try `llmcli demo` or `llmcli train FILE --time 2m`.")
         return
     table = Table()
-    for column in ("name", "task", "preset", "params", "data", "val bpb", "created", "path"):
-        table.add_column(column, overflow="fold")
+    for column in ("name", "task", "preset", "params", "data", "val bpb", "created"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("params", "val bpb", "created"))
     for e in entries:
         if "error" in e:
-            table.add_row(e["name"], "-", "-", "-", "-", "-", "-", e["error"])
+            table.add_row(e["name"], "-", "-", "-", "-", "-", "unreadable")
             continue
         table.add_row(
             e["name"],
@@ -85,6 +86,11 @@ def models(as_json):
             (e["data"] or "-").rsplit("/", 1)[-1],
             f"{e['val_bpb']:.3f}" if e["val_bpb"] is not None else ("unfinished" if not e["finished"] else "-"),
             (e["created"] or "-")[:16].replace("T", " "),
-            e["path"],
         )
-    out_console().print(table)
+    console = out_console()
+    console.print(table)
+    # the paths in full, never folded inside a cell, so that they can be copied
+    console.print(f"in {models_dir()}{os.sep} (a folder each, by name)", soft_wrap=True, markup=False)
+    for e in entries:
+        if "error" in e:
+            console.print(f"{e['name']}: {e['error']}", soft_wrap=True, markup=False)

@@ -165,6 +165,12 @@ class DownloadDataset(Dataset):
         return f"{self.cache_dir()} (from {', '.join(sorted({r.url.rsplit('/', 1)[0] for r in self.files.values()}))})"
 
 
+def split_named(split: str) -> str:
+    """The split a user means: `val`, `valid` and `dev` (the names of its files) are the
+    validation split; any other name is itself."""
+    return next((name for name, aliases in SPLIT_NAMES.items() if split in aliases), split)
+
+
 def check_split(dataset: Dataset, split: str, names: list[str]) -> None:
     if split not in names:
         raise UserError(f"dataset {dataset.name} has no {split!r} split: it has {', '.join(names)}")

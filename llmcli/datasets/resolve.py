@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmcli.datasets import WHOLE, Dataset, FileDataset
+from llmcli.datasets import WHOLE, Dataset, FileDataset, split_named
 from llmcli.errors import UserError
 
 # held out of a training set that comes without a validation split
@@ -52,10 +52,11 @@ def training_splits(task, dataset: Dataset) -> tuple[list[dict], list[dict]]:
 def evaluation_split(task, dataset: Dataset, split: str | None) -> tuple[str, list[dict]]:
     """(split name, examples): a single file is evaluated whole, whatever the split. With
     no split named, the test split, or the validation split of a dataset without one
-    (Multi30k's public files, say)."""
+    (Multi30k's public files, say); `val`, `valid` and `dev` name the validation split."""
     names = dataset.split_names(task)
     if names == [WHOLE]:
         return WHOLE, dataset.load(task, WHOLE)
     if split is None:
         split = "test" if "test" in names or "validation" not in names else "validation"
+    split = split_named(split)
     return split, dataset.load(task, split)

@@ -40,8 +40,18 @@ def samples_of(prediction: Prediction) -> list[str]:
 
 
 def program(example: dict, completion: str) -> str:
-    """What runs: the prompt, the completion, then the tests (which call check themselves)."""
+    """The prompt, the completion, then the tests (which call check themselves), as one
+    program: what HumanEval's harness runs, and the sandbox without a judge."""
     return f"{example['prompt']}{completion}\n\n{example['test']}\n"
+
+
+def judged(example: dict, completion: str):
+    """What the code task runs: the prompt and the completion as the program, and the tests
+    for the sandbox's judge, which runs them in a process of its own with the prompt's
+    helpers, calling the program's entry point."""
+    from llmcli.sandbox import Tests
+
+    return f"{example['prompt']}{completion}\n", Tests(example["test"], (example["entry_point"],), example["prompt"])
 
 
 def compiles(example: dict, completion: str) -> bool:
@@ -54,14 +64,15 @@ def compiles(example: dict, completion: str) -> bool:
 
 def outcomes(predictions: list[Prediction], examples: list[dict]) -> list[list[dict]]:
     """Each sample's outcome ({"status", "error"}), for every prediction: run in the sandbox
-    the first time, all at once (as many at a time as there are CPUs), then read back."""
+    against its problem's tests the first time, all at once (as many at a time as there
+    are CPUs), then read back."""
     from llmcli.sandbox import run_programs
 
     todo = [(prediction, example) for prediction, example in zip(predictions, examples)
             if "outcomes" not in prediction.details]
-    sources = [program(example, sample) for prediction, example in todo for sample in samples_of(prediction)]
-    if sources:
-        results = iter(run_programs(sources, limits()))
+    runs = [judged(example, sample) for prediction, example in todo for sample in samples_of(prediction)]
+    if runs:
+        results = iter(run_programs([source for source, _ in runs], limits(), tests=[tests for _, tests in runs]))
         for prediction, _ in todo:
             prediction.details["outcomes"] = [
                 # samples first: zip stops at their end without taking another outcome

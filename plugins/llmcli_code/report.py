@@ -1,4 +1,5 @@
-"""How the samples ran, for a person: `llmcli eval code` shows it under the metrics."""
+"""How the samples ran, for a person: `llmcli eval code` shows it under the metrics, with
+the sandbox's protections in force."""
 
 from __future__ import annotations
 
@@ -29,3 +30,12 @@ def outcome_table(results: list[dict]):
 def short(error: str, width: int = 80) -> str:
     """An error without its particulars' tail: "NameError: name 'x' is not defined"."""
     return error if len(error) <= width else error[: width - 1] + "…"
+
+
+def protections_line(protections: dict) -> str:
+    """The sandbox's protections in one line: those in force, then those missing here."""
+    line = "sandbox: " + ", ".join(name for name, on in protections.items() if on)
+    missing = [name for name, on in protections.items() if not on]
+    if missing:
+        line += f"; not in force here: {', '.join(missing)} (they need Linux, root and a system that allows namespaces)"
+    return line

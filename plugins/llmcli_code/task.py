@@ -80,20 +80,23 @@ class CodeTask(Task):
         return given(self.samples_file, examples)
 
     def extra_report(self, examples, predictions) -> dict:
-        """Each problem's samples and how each ran: {"results": [{"task_id", "passed",
-        "samples": [{"status", "error"}, ...]}, ...]}."""
+        """Each problem's samples and how each ran, and the sandbox's protections in force:
+        {"results": [{"task_id", "passed", "samples": [{"status", "error"}, ...]}, ...],
+        "sandbox": {protection: in force}}."""
+        from llmcli.sandbox import protections
         from llmcli_code.execution import outcomes
 
         results = []
         for example, runs in zip(examples, outcomes(predictions, examples)):
             results.append({"task_id": example["task_id"], "passed": sum(r["status"] == "passed" for r in runs),
                             "samples": runs})
-        return {"results": results}
+        return {"results": results, "sandbox": protections()}
 
     def show_extra(self, console, extra: dict) -> None:
-        from llmcli_code.report import outcome_table
+        from llmcli_code.report import outcome_table, protections_line
 
         console.print(outcome_table(extra["results"]))
+        console.print(protections_line(extra["sandbox"]), markup=False, highlight=False)
 
     # -- interactive use -------------------------------------------------------------
 
