@@ -17,6 +17,7 @@ def describe(run) -> dict:
         "path": str(run),
         "preset": config.preset,
         "task": config.task.name if config.task else None,
+        "options": config.task.options if config.task else {},
         "params": config.params,
         "data": config.data_name,
         "val_bpb": summary.figures.get("val_bpb") if summary else None,
@@ -26,10 +27,44 @@ def describe(run) -> dict:
     }
 
 
-def latest_for_task(task: str) -> dict | None:
-    """The most recently created finished model fine-tuned for a task."""
-    finished = [e for e in list_runs() if e.get("task") == task and e.get("finished")]
-    return max(finished, key=lambda e: e.get("created") or "", default=None)
+def choose_for_task(task, configured, given: dict) -> tuple[dict, str] | None:
+    """The model `run` uses when no -m is given, and why, by a rule a user can predict:
+    among the finished models fine-tuned for the task (with the task options given, when
+    some of those fine-tuning takes are), the one named after the task, then the task's default model, then the
+    newest. `task` is the registered task, `configured` the one with `given` set."""
+    recorded = {o.attribute for o in task.options if "finetune" in o.commands}  # what a model keeps
+    wanted = [name for name, value in given.items() if value is not None and name in recorded]
+    candidates = [e for e in list_runs() if e.get("task") == task.name and e.get("finished")
+                  and same_options(task, configured, e.get("options") or {}, wanted)]
+    if not candidates:
+        return None
+    by_name = {e["name"]: e for e in candidates}
+    for name, why in ((task.name, "the one named after the task"), (f"{task.name}-default", "the task's default model")):
+        if name in by_name:
+            return by_name[name], why
+    newest = max(candidates, key=lambda e: e.get("created") or "")
+    many = f"the newest of {len(candidates)}" if len(candidates) > 1 else "the only one"
+    return newest, f"{many} fine-tuned for {task.name}"
+
+
+def same_options(task, configured, saved: dict, wanted: list[str]) -> bool:
+    """Whether a model fine-tuned with the task options `saved` has the values of
+    `configured` for the options named in `wanted` (a model keeps the defaults it was not
+    given)."""
+    if not wanted:
+        return True
+    from llmcli.errors import UserError
+
+    try:
+        model_task = task.configured(saved)
+    except UserError:
+        return False
+    return all(getattr(model_task, name, None) == getattr(configured, name, None) for name in wanted)
+
+
+def options_text(options: dict) -> str:
+    """A model's saved task options for a listing: "src=de tgt=en", or "-"."""
+    return " ".join(f"{k}={v}" for k, v in options.items() if v is not None) or "-"
 
 
 def list_runs() -> list[dict]:
@@ -53,8 +88,8 @@ def list_runs() -> list[dict]:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def models(as_json):
-    """List trained models: name, task (for fine-tuned ones), preset, parameters, data,
-    validation bits per byte, date, path."""
+    """List trained models: name, task and task options (for fine-tuned ones), preset,
+    parameters, data, validation bits per byte, date, path."""
     from llmcli.paths import models_dir
 
     entries = list_runs()
@@ -69,15 +104,16 @@ def models(as_json):
         err_console().print(f"No models in {models_dir()} yet: try `llmcli demo` or `llmcli train FILE --time 2m`.")
         return
     table = Table()
-    for column in ("name", "task", "preset", "params", "data", "val bpb", "created", "path"):
+    for column in ("name", "task", "options", "preset", "params", "data", "val bpb", "created", "path"):
         table.add_column(column, overflow="fold")
     for e in entries:
         if "error" in e:
-            table.add_row(e["name"], "-", "-", "-", "-", "-", "-", e["error"])
+            table.add_row(e["name"], "-", "-", "-", "-", "-", "-", "-", e["error"])
             continue
         table.add_row(
             e["name"],
             e["task"] or "-",
+            options_text(e["options"]),
             e["preset"] or "-",
             f"{e['params'] / 1e6:.2f}M" if e["params"] else "-",
             (e["data"] or "-").rsplit("/", 1)[-1],
