@@ -43,8 +43,15 @@ def flag_names(message: str) -> str:
               help="Weights to generate with; auto: int8 on a CPU (several times faster), else fp32.")
 def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty,
              no_repeat_ngram, stop, seed, beams, greedy, no_cache, echo, device, precision):
-    """Continue PROMPT (or text read from stdin when PROMPT is '-') with a trained model."""
-    from llmcli.model.generate import GenerationConfig, stream_text
+    """Continue PROMPT (or text read from stdin when PROMPT is '-') with a trained model.
+
+    A model fine-tuned for a task that writes text (translate, summarize...) reads the
+    prompt as `llmcli run` frames it: after <bos>, in the task's prompt format (shown on
+    stderr; `llmcli data show DATASET` shows it too), e.g. "the small dog sees a red
+    bird =" for translate. With --greedy, --no-echo and -n 128 it writes what
+    `llmcli run TASK --beams 1` does. A classifier or span reader writes no text: use `llmcli run`.
+    """
+    from llmcli.model.generate import GenerationConfig
     from llmcli.model.loading import load_model
     from llmcli.model.quantize import prepare_for_generation
     from llmcli.paths import resolve_model
@@ -69,14 +76,66 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
         config.validate()
     except ValueError as exc:
         raise UserError(flag_names(str(exc))) from None
-    loaded = load_model(resolve_model(model_name), device=str(pick_device(device)))
+    path = resolve_model(model_name)
+    task = generating_task(path)
+    loaded = load_model(path, device=str(pick_device(device)))
     prepare_for_generation(loaded.model, precision)
     out = sys.stdout
     if echo:
         out.write(prompt)
         out.flush()
-    # no prompt: start from a newline, the most common beginning of a line of text
-    for piece in stream_text(loaded.model, loaded.tokenizer, prompt or "\n", config):
+    for piece in continuation(loaded, prompt, config, task, echo):
         out.write(piece)
         out.flush()
     out.write("\n")
+
+
+def generating_task(path):
+    """A fine-tuned model's TaskInfo (None for a language model). A model whose head writes
+    no text (a classifier, a span reader) is refused, pointing at `llmcli run`."""
+    from llmcli import registry
+    from llmcli.training.run_config import load_config
+
+    info = load_config(path).task
+    if info is None:
+        return None
+    head = registry.get_head(info.head)
+    if not head.generates:
+        kind = head.description.split(":")[0]
+        raise UserError(f"{path.name} is fine-tuned for {info.name} ({kind}) and writes no text: "
+                        f"use `llmcli run {info.name} -m {path.name}`")
+    click.echo(f"{path.name} is fine-tuned for {info.name}: the prompt is read as `llmcli run` reads it, "
+               f"after <bos>; write it in the task's format, {prompt_format(info)!r}", err=True)
+    return info
+
+
+def prompt_format(info) -> str:
+    """The prompt format a fine-tuned model learnt: the user's, or its task's."""
+    if info.prompt:
+        return info.prompt
+    from llmcli.registry import get_task
+
+    try:
+        return get_task(info.name).configured(info.options).prompt
+    except UserError:  # the task's plugin is gone: its format is not known
+        return "?"
+
+
+def continuation(loaded, prompt: str, config, task, echo: bool):
+    """The text after the prompt, piece by piece. A task model's prompt starts with bos, as
+    its head frames it (so greedy decoding here writes what `llmcli run --beams 1` does),
+    and without --echo its target's leading space is dropped, as `run` drops it; a
+    language model with no prompt starts from a newline, the most common beginning of a
+    line of text."""
+    from llmcli.model.generate import stream_from_ids, stream_text
+
+    tokenizer = loaded.tokenizer
+    if task is None:
+        return stream_text(loaded.model, tokenizer, prompt or "\n", config)
+    ids = [tokenizer.bos_id] + tokenizer.encode(prompt)
+    pieces = stream_from_ids(loaded.model, tokenizer, ids, config, tokenizer.eos_id)
+    if echo:
+        return pieces
+    from llmcli.cli.answer import without_leading_space
+
+    return without_leading_space(pieces)
