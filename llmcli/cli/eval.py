@@ -15,8 +15,8 @@ from llmcli.errors import UserError
 @click.argument("task_name", metavar="TASK")
 @click.option("-m", "--model", "model_ref", help="A fine-tuned model: name or path.")
 @click.option("--data", help="A dataset name or a file or folder (default: the task's dataset).")
-@click.option("--split", help="The split to score (default: test, or validation where there is no test split); "
-                               "a single file is scored whole.")
+@click.option("--split", help="The split to score (default: test, or validation where there is no test split; "
+                               "val and dev name validation); a single file is scored whole.")
 @click.option("--limit", type=int, callback=positive, help="Score only the first N examples.")
 @click.option("--beams", type=int, callback=positive, help="Beam search width for generation tasks.")
 @click.option("--show", type=click.IntRange(0, 1000), default=5, show_default=True,
