@@ -44,7 +44,7 @@ def choose_for_task(task, configured, given: dict) -> tuple[dict, str] | None:
             return by_name[name], why
     newest = max(candidates, key=lambda e: e.get("created") or "")
     many = f"the newest of {len(candidates)}" if len(candidates) > 1 else "the only one"
-    return newest, f"{many} fine-tuned for {task.name}"
+    return newest, f"{many} fine-tuned for {task.name}" + (" with those options" if wanted else "")
 
 
 def same_options(task, configured, saved: dict, wanted: list[str]) -> bool:

@@ -106,6 +106,7 @@ def default_model(registered, task, yes: bool, options: dict) -> str:
     default one trained now."""
     from llmcli.cli.console import err_console
     from llmcli.cli.models import choose_for_task
+    from llmcli.cli.task_options import option_flags
 
     chosen = choose_for_task(registered, task, options)
     if chosen is not None:
@@ -138,16 +139,6 @@ def default_model(registered, task, yes: bool, options: dict) -> str:
     outcome = fine_tune(task.name, TrainingFlags(seconds=parse_duration(task.default_time)), name=name,
                         options={k: v for k, v in options.items() if k in finetune_options(task)})
     return str(outcome.run_dir)
-
-
-def option_flags(registered, saved: dict) -> str:
-    """A model's task options as the flags that would give them: "--src de --tgt en"."""
-    try:
-        model_task = registered.configured(saved)
-    except UserError:
-        return " ".join(f"{k}={v}" for k, v in saved.items())
-    values = [(o.flag, getattr(model_task, o.attribute, None)) for o in registered.options if "finetune" in o.commands]
-    return " ".join(f"{flag} {value}" for flag, value in values if value is not None)
 
 
 def finetune_options(task) -> set[str]:

@@ -84,7 +84,8 @@ def show_summary(name: str, outcome, extra_rows: dict | None = None) -> None:
     table.add_row("parameters", f"{outcome.model.num_params():,}")
     table.add_row("steps", f"{s.steps:,}")
     table.add_row("tokens seen", f"{s.tokens:,}")
-    table.add_row("training time", f"{s.train_seconds:.1f} s (command: {s.command_seconds:.1f} s)")
+    table.add_row("training time", f"{s.train_seconds:.1f} s in all (this command: "
+                                   f"{s.command_seconds:.1f} s)")
     if "val_loss" in figures:
         table.add_row("validation loss", f"{figures['val_loss']:.4f}" + (" nats/token" if "val_bpb" in figures else ""))
     if "val_bpb" in figures:
