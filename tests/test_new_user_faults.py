@@ -270,3 +270,60 @@ def test_plain_progress_never_prints_a_step_twice(monkeypatch):
     display({"event": "step", "step": 6, "loss": 0.9})
     assert [line.split(" |")[0].split(":")[0] for line in printed] == ["step 5", "validation at step 5", "step 6"]
     assert "val loss" not in printed[2]
+
+
+def test_generate_json_and_timing(trained_model):
+    result = ok(run("generate", "-m", "tiny", "The", "-n", "20", "--seed", "1", "--json"))
+    data = json.loads(result.stdout)
+    assert data["model"] == "tiny" and data["prompt"] == "The" and 0 < data["tokens"] <= 20
+    assert data["prompt_tokens"] >= 1 and data["seconds"] > 0
+    plain = ok(run("generate", "-m", "tiny", "The", "-n", "20", "--seed", "1", "--no-echo", "--stats"))
+    assert plain.stdout == data["text"] + "\n"
+    assert f"{data['tokens']} tokens in" in plain.stderr and "tokens/s" in plain.stderr
+
+
+def test_train_prints_its_summary_as_json(small_corpus):
+    from cli_helpers import TINY_TRAIN_ARGS
+
+    data = json.loads(ok(run("train", small_corpus, "--name", "j", *TINY_TRAIN_ARGS, "--json")).stdout)
+    assert data["name"] == "j" and data["steps"] == 12 and data["path"].endswith("j") and "val_bpb" in data
+
+
+def test_rm_and_mv_manage_stored_models(trained_model, llmcli_home):
+    ok(run("mv", "tiny", "small-one"))
+    moved = llmcli_home / "models" / "small-one"
+    assert not trained_model.exists() and json.loads((moved / "config.json").read_text())["name"] == "small-one"
+    one_line_error(run("mv", "small-one", "bad/name"), "invalid run name")
+    one_line_error(run("rm", "small-one"), "add --yes")  # input is not a terminal
+    assert moved.exists()
+    one_line_error(run("rm", "small-one", "nothing-here", "--yes"), "no model named 'nothing-here'")
+    assert moved.exists()  # every name is checked before anything is removed
+    ok(run("rm", "small-one", "--yes"))
+    assert not moved.exists()
+
+
+def test_eval_json_and_output_hold_each_prediction(models, tmp_path):
+    out = tmp_path / "scored.jsonl"
+    report = json.loads(ok(run("eval", "reverse", "-m", "reverse", "--limit", "3", "--json", "--output", out)).stdout)
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(report["predictions"]) == len(lines) == 3
+    assert [p["prediction"] for p in report["predictions"]] == [line["prediction"] for line in lines]
+    assert lines[0]["references"] == [lines[0]["output"]]
+
+
+def test_over_fitting_is_named_after_training(tmp_path):
+    from types import SimpleNamespace
+
+    from llmcli.cli.training_run import overfitting
+    from llmcli.training.run_config import RunSummary
+
+    (tmp_path / "metrics.jsonl").write_text(
+        '{"event": "eval", "step": 100, "val_loss": 0.6}\n{"event": "eval", "step": 900, "val_loss": 0.73}\n')
+    summary = RunSummary(steps=900, tokens=2_480_000, train_seconds=1, command_seconds=1, finished="",
+                         figures={"train_tokens_per_epoch": 10_000, "val_loss": 0.73})
+    said = overfitting(SimpleNamespace(summary=summary, run_dir=tmp_path))
+    assert "seen about 248 times" in said and "rose from 0.600 at step 100 to 0.730 at step 900" in said
+    summary.figures = {"train_tokens_per_epoch": 1_000_000, "val_loss": 0.6}
+    (tmp_path / "metrics.jsonl").write_text(
+        '{"event": "eval", "step": 100, "val_loss": 0.9}\n{"event": "eval", "step": 900, "val_loss": 0.62}\n')
+    assert overfitting(SimpleNamespace(summary=summary, run_dir=tmp_path)) is None

@@ -17,6 +17,8 @@ COMMANDS = {
     "generate": "llmcli.cli.generate:generate",
     "models": "llmcli.cli.models:models",
     "info": "llmcli.cli.info:info",
+    "rm": "llmcli.cli.manage:rm",
+    "mv": "llmcli.cli.manage:mv",
     "demo": "llmcli.cli.demo:demo",
     "tasks": "llmcli.cli.tasks:tasks",
     "plugins": "llmcli.cli.plugins:plugins",

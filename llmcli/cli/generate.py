@@ -41,8 +41,12 @@ def flag_names(message: str) -> str:
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, mps or auto.")
 @click.option("--precision", type=click.Choice(["auto", "int8", "fp32"]), default="auto", show_default=True,
               help="Weights to generate with; auto: int8 on a CPU (several times faster), else fp32.")
+@click.option("--stats", is_flag=True, help="Then a line on stderr: tokens, tokens/s, time to the first token "
+                                            "(always when stderr is a terminal).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"model", "prompt", "text", "tokens", "seconds", ...} as JSON at the end, not streamed.')
 def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty,
-             no_repeat_ngram, stop, seed, beams, greedy, no_cache, echo, device, precision):
+             no_repeat_ngram, stop, seed, beams, greedy, no_cache, echo, device, precision, stats, as_json):
     """Continue PROMPT (or text read from stdin when PROMPT is '-') with a trained model.
 
     A model fine-tuned for a task that writes text (translate, summarize...) reads the
@@ -51,7 +55,7 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
     bird =" for translate. With --greedy, --no-echo and -n 128 it writes what
     `llmcli run TASK --beams 1` does. A classifier or span reader writes no text: use `llmcli run`.
     """
-    from llmcli.model.generate import GenerationConfig
+    from llmcli.model.generate import GenerationConfig, Timing
     from llmcli.model.loading import load_model
     from llmcli.model.quantize import prepare_for_generation
     from llmcli.paths import resolve_model
@@ -80,14 +84,39 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
     task = generating_task(path)
     loaded = load_model(path, device=str(pick_device(device)))
     prepare_for_generation(loaded.model, precision)
+    timing = Timing()
+    pieces = continuation(loaded, prompt, config, task, echo and not as_json, timing)
+    if as_json:
+        write_json(path.name, prompt, "".join(pieces), timing)
+        return
     out = sys.stdout
     if echo:
         out.write(prompt)
         out.flush()
-    for piece in continuation(loaded, prompt, config, task, echo):
+    for piece in pieces:
         out.write(piece)
         out.flush()
     out.write("\n")
+    if stats or sys.stderr.isatty():
+        click.echo(timing_line(timing), err=True)
+
+
+def timing_line(timing) -> str:
+    if not timing.tokens:
+        return f"no tokens written (prompt: {timing.prompt_tokens} tokens)"
+    return (f"{timing.tokens} tokens in {timing.seconds:.2f} s ({timing.tokens_per_s:.1f} tokens/s); "
+            f"prompt: {timing.prompt_tokens} tokens, first token after {timing.first_token_s:.2f} s")
+
+
+def write_json(model: str, prompt: str, text: str, timing) -> None:
+    import json
+
+    click.echo(json.dumps({
+        "model": model, "prompt": prompt, "text": text, "prompt_tokens": timing.prompt_tokens,
+        "tokens": timing.tokens, "seconds": round(timing.seconds, 3),
+        "tokens_per_s": round(timing.tokens_per_s, 1),
+        "first_token_seconds": None if timing.first_token_s is None else round(timing.first_token_s, 3),
+    }, ensure_ascii=False, indent=2))
 
 
 def generating_task(path):
@@ -121,7 +150,7 @@ def prompt_format(info) -> str:
         return "?"
 
 
-def continuation(loaded, prompt: str, config, task, echo: bool):
+def continuation(loaded, prompt: str, config, task, echo: bool, timing=None):
     """The text after the prompt, piece by piece. A task model's prompt starts with bos, as
     its head frames it (so greedy decoding here writes what `llmcli run --beams 1` does),
     and without --echo its target's leading space is dropped, as `run` drops it; a
@@ -131,9 +160,9 @@ def continuation(loaded, prompt: str, config, task, echo: bool):
 
     tokenizer = loaded.tokenizer
     if task is None:
-        return stream_text(loaded.model, tokenizer, prompt or "\n", config)
+        return stream_text(loaded.model, tokenizer, prompt or "\n", config, timing=timing)
     ids = [tokenizer.bos_id] + tokenizer.encode(prompt)
-    pieces = stream_from_ids(loaded.model, tokenizer, ids, config, tokenizer.eos_id)
+    pieces = stream_from_ids(loaded.model, tokenizer, ids, config, tokenizer.eos_id, timing)
     if echo:
         return pieces
     from llmcli.cli.answer import without_leading_space

@@ -39,7 +39,8 @@ def choose_for_task(task, configured, given: dict) -> tuple[dict, str] | None:
     if not candidates:
         return None
     by_name = {e["name"]: e for e in candidates}
-    for name, why in ((task.name, "the one named after the task"), (f"{task.name}-default", "the task's default model")):
+    preferred = ((task.name, "the one named after the task"), (f"{task.name}-default", "the task's default model"))
+    for name, why in preferred:
         if name in by_name:
             return by_name[name], why
     newest = max(candidates, key=lambda e: e.get("created") or "")
@@ -89,13 +90,14 @@ def list_runs() -> list[dict]:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def models(as_json):
     """List trained models: name, task and task options (for fine-tuned ones), preset,
-    parameters, data, validation bits per byte, date, path."""
+    parameters, data, validation bits per byte, date; the folder they are in below."""
     from llmcli.paths import models_dir
 
     entries = list_runs()
     if as_json:
         click.echo(json.dumps(entries, indent=2))
         return
+    from rich import box
     from rich.table import Table
 
     from llmcli.cli.console import err_console, out_console
@@ -103,22 +105,34 @@ def models(as_json):
     if not entries:
         err_console().print(f"No models in {models_dir()} yet: try `llmcli demo` or `llmcli train FILE --time 2m`.")
         return
-    table = Table()
-    for column in ("name", "task", "options", "preset", "params", "data", "val bpb", "created", "path"):
-        table.add_column(column, overflow="fold")
-    for e in entries:
-        if "error" in e:
-            table.add_row(e["name"], "-", "-", "-", "-", "-", "-", "-", e["error"])
-            continue
-        table.add_row(
-            e["name"],
-            e["task"] or "-",
-            options_text(e["options"]),
-            e["preset"] or "-",
-            f"{e['params'] / 1e6:.2f}M" if e["params"] else "-",
-            (e["data"] or "-").rsplit("/", 1)[-1],
-            f"{e['val_bpb']:.3f}" if e["val_bpb"] is not None else ("unfinished" if not e["finished"] else "-"),
-            (e["created"] or "-")[:16].replace("T", " "),
-            e["path"],
-        )
+    rows = [row(e) for e in entries]
+    columns = [c for c in COLUMNS if c != "options" or any(r["options"] != "-" for r in rows)]
+    # every model is a folder of the one models folder: its path is the caption, not a column
+    table = Table(caption=f"in {models_dir()} (`llmcli info NAME` for one; --json gives each path)",
+                  caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)  # light lines: more room in 80 columns
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column in SHORT)
+    for r in rows:
+        table.add_row(*(r[c] for c in columns))
     out_console().print(table)
+
+
+COLUMNS = ("name", "task", "options", "preset", "params", "data", "val bpb", "created")
+SHORT = {"preset", "params", "val bpb"}  # kept whole; the others fold
+
+
+def row(e: dict) -> dict[str, str]:
+    """One model's cells in the table."""
+    if "error" in e:
+        return {**{c: "-" for c in COLUMNS}, "name": e["name"], "data": e["error"]}
+    return {
+        "name": e["name"],
+        "task": e["task"] or "-",
+        "options": options_text(e["options"]),
+        "preset": e["preset"] or "-",
+        "params": f"{e['params'] / 1e6:.2f}M" if e["params"] else "-",
+        "data": (e["data"] or "-").rsplit("/", 1)[-1],
+        "val bpb": f"{e['val_bpb']:.3f}" if e["val_bpb"] is not None else ("unfinished" if not e["finished"] else "-"),
+        "created": (e["created"] or "-")[:16].replace("T", " "),
+    }

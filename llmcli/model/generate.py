@@ -9,6 +9,8 @@ handful of small tensor ops, and the optional logit processors cost nothing when
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 from typing import Iterator
 
 import torch
@@ -256,7 +258,8 @@ class _Detokenizer:
         return piece
 
 
-def stream_text(model, tokenizer, prompt: str, config: GenerationConfig | None = None, eos_id=None) -> Iterator[str]:
+def stream_text(model, tokenizer, prompt: str, config: GenerationConfig | None = None, eos_id=None,
+                timing: Timing | None = None) -> Iterator[str]:
     """Yield the continuation of prompt piece by piece, cut before the first stop string.
 
     eos_id defaults to the tokenizer's. With num_beams > 1 the whole text comes at once.
@@ -270,14 +273,49 @@ def stream_text(model, tokenizer, prompt: str, config: GenerationConfig | None =
     bos_id = getattr(tokenizer, "bos_id", None)
     if not prompt_ids and bos_id is not None and bos_id >= 0:
         prompt_ids = [bos_id]
-    return stream_from_ids(model, tokenizer, prompt_ids, config, eos_id)
+    return stream_from_ids(model, tokenizer, prompt_ids, config, eos_id, timing)
 
 
-def stream_from_ids(model, tokenizer, prompt_ids: list[int], config: GenerationConfig, eos_id=None) -> Iterator[str]:
-    """stream_text for a prompt already encoded (a task's prompt starts with bos, say)."""
+def stream_from_ids(model, tokenizer, prompt_ids: list[int], config: GenerationConfig, eos_id=None,
+                    timing: "Timing | None" = None) -> Iterator[str]:
+    """stream_text for a prompt already encoded (a task's prompt starts with bos, say).
+    A `timing` is filled in as the tokens come."""
     guard = guard_for(tokenizer, model.config, model_device(model))
     ids = generate_ids(model, prompt_ids, config, eos_id, guard)  # validates eagerly, before the first next()
+    if timing is not None:
+        timing.prompt_tokens = len(prompt_ids)
+        ids = _timed(ids, timing)
     return _stream(ids, _Detokenizer(tokenizer, prompt_ids), config.stop, config.num_beams > 1)
+
+
+@dataclass
+class Timing:
+    """What a stream measured: the prompt's tokens, the tokens written, the seconds to the
+    first new token (reading the prompt, then one step) and in all."""
+
+    prompt_tokens: int = 0
+    tokens: int = 0
+    first_token_s: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+def _timed(ids: Iterator[int], timing: Timing) -> Iterator[int]:
+    started = time.perf_counter()
+    try:
+        for token in ids:
+            timing.seconds = time.perf_counter() - started
+            if timing.first_token_s is None:
+                timing.first_token_s = timing.seconds
+            timing.tokens += 1
+            yield token
+        timing.seconds = time.perf_counter() - started
+    finally:
+        if hasattr(ids, "close"):
+            ids.close()
 
 
 def _stream(ids: Iterator[int], detok: _Detokenizer, stops, all_at_once: bool) -> Iterator[str]:
