@@ -45,14 +45,19 @@ class Kind:
             raise UserError(conflict_message(self.noun, name, self.conflicts[name]))
         if name not in self.entries:
             known = sorted(self.entries)
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = did_you_mean(name, known)
             listing = ", ".join(known) if known else "none is installed"
             raise UserError(f"unknown {self.noun} {name!r}: {hint}known: {listing} (see `{self.list_command}`)")
         return self.entries[name]
 
     def names(self) -> list[str]:
         return sorted(self.entries)
+
+
+def did_you_mean(name: str, known: list[str]) -> str:
+    """"did you mean 'x'? " for a name close to one known, else ""."""
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def conflict_message(noun: str, name: str, plugins: list[str]) -> str:

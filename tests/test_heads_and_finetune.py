@@ -199,9 +199,8 @@ def test_data_list_and_show(toy_tasks):
     assert bird["rendered"][0]["references"] == [bird["examples"][0]["label"]]
     color = json.loads(ok(run("data", "show", "color-gen", "--json", "-n", 1)).stdout)
     assert color["rendered"][0]["references"] == [color["examples"][0]["answers"][0]["text"]]
-    dev = json.loads(ok(run("data", "show", "bird-gen", "--json", "--split", "dev")).stdout)  # the usual names
-    assert dev["split"] == "validation"
-    one_line_error(run("data", "show", "bird-gen", "--split", "devel"), "has no 'devel' split")
+    assert json.loads(ok(run("data", "show", "bird-gen", "--split", "dev", "--json")).stdout)["split"] == "validation"
+    one_line_error(run("data", "show", "bird-gen", "--split", "holdout"), "has no 'holdout' split")
     one_line_error(run("data", "show", "nothing-gen"), "no dataset named 'nothing-gen'")
 
 

@@ -17,6 +17,8 @@ COMMANDS = {
     "generate": "llmcli.cli.generate:generate",
     "models": "llmcli.cli.models:models",
     "info": "llmcli.cli.info:info",
+    "rm": "llmcli.cli.manage:rm",
+    "mv": "llmcli.cli.manage:mv",
     "demo": "llmcli.cli.demo:demo",
     "tasks": "llmcli.cli.tasks:tasks",
     "plugins": "llmcli.cli.plugins:plugins",
@@ -65,6 +67,16 @@ class LazyGroup(click.Group):
             module, attr = COMMANDS[name].split(":")
             return getattr(importlib.import_module(module), attr)
         return self.plugin_commands().get(name)
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from llmcli.registry import did_you_mean
+
+            hint = did_you_mean(name, self.list_commands(ctx))
+            if hint:
+                ctx.fail(f"No such command {name!r}: {hint.strip()}")
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx):
         from llmcli.cli.errors import run_guarded

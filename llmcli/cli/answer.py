@@ -24,12 +24,18 @@ def answer(tm, text: str, decoding: dict, out, err) -> None:
 
 
 def stream(tm, example: dict, decoding: dict) -> None:
-    started = False
-    for piece in tm.head.stream(tm, example, decoding=decoding):
-        if not started:  # targets begin with a space after the prompt: not shown
-            piece = piece.lstrip()
-            started = bool(piece)
+    for piece in without_leading_space(tm.head.stream(tm, example, decoding=decoding)):
         sys.stdout.write(piece)
         sys.stdout.flush()
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def without_leading_space(pieces):
+    """The pieces of a target, less the space it begins with after the prompt."""
+    started = False
+    for piece in pieces:
+        if not started:
+            piece = piece.lstrip()
+            started = bool(piece)
+        yield piece

@@ -53,31 +53,40 @@ def list_datasets(task_name, as_json):
 
 
 @data.command(cls=DatasetCommand, command_name="data")
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option("--task", "task_name", help="The task that reads NAME, when NAME is a path.")
 @click.option("--split", help="The split to show examples of: train, validation (or val, valid, dev), test "
                                "(default: the first).")
 @click.option("-n", "count", type=click.IntRange(0, 100), default=3, show_default=True, help="Examples to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: splits, sizes, examples, prompt.")
 def show(name, task_name, split, count, as_json, **options):
-    """Show a dataset: its splits and sizes, a few examples, and the prompt the model sees."""
+    """Show a dataset: its splits and sizes, a few examples, and the prompt the model sees.
+    With no NAME, list the datasets (those of --task TASK), as `data list` does."""
     from llmcli import registry
-    from llmcli.datasets import split_named
     from llmcli.datasets.resolve import resolve_dataset
     from llmcli.errors import UserError
 
+    if name is None:
+        return list_datasets.callback(task_name, as_json)
     reg = registry.get()
     if task_name is None:
         if name not in reg.datasets.entries and name not in reg.datasets.conflicts:
-            raise UserError(f"no dataset named {name!r}: `llmcli data list` lists them; "
-                            "for a file or folder, add --task TASK")
+            from pathlib import Path
+
+            from llmcli.registry import did_you_mean
+
+            if Path(name).expanduser().exists():
+                raise UserError(f"{name} is a file or folder: add --task TASK to say which task reads it")
+            raise UserError(f"no dataset named {name!r}: {did_you_mean(name, reg.datasets.names())}"
+                            "`llmcli data list` lists them; for a file or folder, add --task TASK")
         task_name = reg.datasets.get(name).task
     task = reg.tasks.get(task_name).configured(task_values(options))
     dataset = resolve_dataset(task, name)
     splits = {s: dataset.load(task, s) for s in dataset.split_names(task)}
-    split = split_named(split) if split else next(iter(splits))
-    if split not in splits:
-        raise UserError(f"dataset {dataset.name} has no {split!r} split: it has {', '.join(splits)}")
+    from llmcli.datasets import check_split, split_named
+
+    split = split_named(split, list(splits)) if split else next(iter(splits))
+    check_split(dataset, split, list(splits))
     examples = splits[split][:count]
     rendered = [{"prompt": task.render_prompt(e), "references": task.references(e)} for e in examples]
     info = {"name": dataset.name, "task": task.name, "kind": dataset.kind, "location": dataset.location(),

@@ -21,8 +21,11 @@ from llmcli.errors import UserError
 @click.option("--beams", type=int, callback=positive, help="Beam search width for generation tasks.")
 @click.option("--show", type=click.IntRange(0, 1000), default=5, show_default=True,
               help="Predictions to show beside their references.")
-@click.option("--json", "as_json", is_flag=True, help='Print {"task", "model", "metrics", ...} as JSON.')
-def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json, **options):
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"task", "model", "metrics", ..., "predictions"} as JSON.')
+@click.option("--output", "output_file", type=click.Path(dir_okay=False),
+              help="Also write each example with its prediction and references to FILE, as JSONL.")
+def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json, output_file, **options):
     """Score a fine-tuned model on TASK with the task's metrics.
 
     The task's own options (`llmcli eval TASK --help` lists them) choose how its data is
@@ -54,7 +57,15 @@ def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json,
     if result["notes"]:
         report["notes"] = result["notes"]
     report.update(result["extra"])
+    scored = per_example(task, examples, result["predictions"])
+    if output_file is not None:
+        from llmcli.files import atomic_write_text
+
+        lines = [json.dumps(e, ensure_ascii=False, default=str) + "\n" for e in scored]
+        atomic_write_text(output_file, "".join(lines))
+        click.echo(f"{len(scored)} predictions written to {output_file}", err=True)
     if as_json:
+        report["predictions"] = [{k: e[k] for k in ("prediction", "references")} for e in scored]
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
     show_report(report, task, examples, result["predictions"], show, set(result["lower_is_better"]))
@@ -62,6 +73,12 @@ def eval_command(task_name, model_ref, data, split, limit, beams, show, as_json,
         from llmcli.cli.console import out_console
 
         task.show_extra(out_console(), result["extra"])
+
+
+def per_example(task, examples: list[dict], predictions: list) -> list[dict]:
+    """Each example with its prediction, the head's details and the references."""
+    return [{**example, "prediction": p.text, **p.details, "references": task.references(example)}
+            for example, p in zip(examples, predictions)]
 
 
 class EvalProgress:

@@ -67,7 +67,8 @@ def fine_tune(task_name: str, flags: TrainingFlags, *, base=None, data=None, nam
     request = flags.request(run_dir, name, started, base=base_dir)
     command = f"llmcli finetune {task.name} --name {shlex.quote(name)} --resume"
     outcome = run_with_display(f"fine-tuning {name} for {task.name}", request, workload, command)
-    show_summary(name, outcome, {"examples": f"{len(workload.train):,} train, {len(workload.validation):,} validation"})
+    show_summary(name, outcome, {"examples": f"{len(workload.train):,} train, {len(workload.validation):,} validation"},
+                 as_json=flags.as_json)
     from llmcli.cli.console import err_console
 
     err_console().print(f"Next: llmcli eval {task.name} -m {name}   |   llmcli run {task.name} -m {name}",

@@ -44,10 +44,21 @@ def flag_names(message: str) -> str:
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, mps or auto.")
 @click.option("--precision", type=click.Choice(["auto", "int8", "fp32"]), default="auto", show_default=True,
               help="Weights to generate with; auto: int8 on a CPU (several times faster), else fp32.")
+@click.option("--stats", is_flag=True, help="Then a line on stderr: tokens, tokens/s, time to the first token "
+                                            "(always when stderr is a terminal).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"model", "prompt", "text", "tokens", "seconds", ...} as JSON at the end, not streamed.')
 def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty,
-             no_repeat_ngram, stop, seed, beams, greedy, no_cache, echo, chat, device, precision):
-    """Continue PROMPT (or text read from stdin when PROMPT is '-') with a trained model."""
-    from llmcli.model.generate import GenerationConfig, stream_text
+             no_repeat_ngram, stop, seed, beams, greedy, no_cache, echo, chat, device, precision, stats, as_json):
+    """Continue PROMPT (or text read from stdin when PROMPT is '-') with a trained model.
+
+    A model fine-tuned for a task that writes text (translate, summarize...) reads the
+    prompt as `llmcli run` frames it: after <bos>, in the task's prompt format (shown on
+    stderr; `llmcli data show DATASET` shows it too), e.g. "the small dog sees a red
+    bird =" for translate. With --greedy, --no-echo and -n 128 it writes what
+    `llmcli run TASK --beams 1` does. A classifier or span reader writes no text: use `llmcli run`.
+    """
+    from llmcli.model.generate import GenerationConfig, Timing
     from llmcli.model.loading import load_model
     from llmcli.model.quantize import prepare_for_generation
     from llmcli.paths import resolve_model
@@ -72,27 +83,104 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
         config.validate()
     except ValueError as exc:
         raise UserError(flag_names(str(exc))) from None
-    loaded = load_model(resolve_model(model_name), device=str(pick_device(device)))
+    path = resolve_model(model_name)
+    task = generating_task(path)
+    loaded = load_model(path, device=str(pick_device(device)))
     prepare_for_generation(loaded.model, precision)
-    out = sys.stdout
+    timing = Timing()
     if chat:
-        pieces = chat_answer(loaded, [{"role": "user", "content": prompt}], config, model_name)
+        pieces = chat_answer(loaded, [{"role": "user", "content": prompt}], config, model_name, timing)
     else:
-        if echo:
-            out.write(prompt)
-            out.flush()
-        # no prompt: start from a newline, the most common beginning of a line of text
-        pieces = stream_text(loaded.model, loaded.tokenizer, prompt or "\n", config)
+        pieces = continuation(loaded, prompt, config, task, echo and not as_json, timing)
+    if as_json:
+        write_json(path.name, prompt, "".join(pieces), timing)
+        return
+    out = sys.stdout
+    if echo and not chat:
+        out.write(prompt)
+        out.flush()
     for piece in pieces:
         out.write(piece)
         out.flush()
     out.write("\n")
+    if stats or sys.stderr.isatty():
+        click.echo(timing_line(timing), err=True)
 
 
-def chat_answer(loaded, messages: list[dict], config, model_name: str):
+def timing_line(timing) -> str:
+    if not timing.tokens:
+        return f"no tokens written (prompt: {timing.prompt_tokens} tokens)"
+    return (f"{timing.tokens} tokens in {timing.seconds:.2f} s ({timing.tokens_per_s:.1f} tokens/s); "
+            f"prompt: {timing.prompt_tokens} tokens, first token after {timing.first_token_s:.2f} s")
+
+
+def write_json(model: str, prompt: str, text: str, timing) -> None:
+    import json
+
+    click.echo(json.dumps({
+        "model": model, "prompt": prompt, "text": text, "prompt_tokens": timing.prompt_tokens,
+        "tokens": timing.tokens, "seconds": round(timing.seconds, 3),
+        "tokens_per_s": round(timing.tokens_per_s, 1),
+        "first_token_seconds": None if timing.first_token_s is None else round(timing.first_token_s, 3),
+    }, ensure_ascii=False, indent=2))
+
+
+def generating_task(path):
+    """A fine-tuned model's TaskInfo (None for a language model). A model whose head writes
+    no text (a classifier, a span reader) is refused, pointing at `llmcli run`."""
+    from llmcli import registry
+    from llmcli.training.run_config import load_config
+
+    info = load_config(path).task
+    if info is None:
+        return None
+    head = registry.get_head(info.head)
+    if not head.generates:
+        kind = head.description.split(":")[0]
+        raise UserError(f"{path.name} is fine-tuned for {info.name} ({kind}) and writes no text: "
+                        f"use `llmcli run {info.name} -m {path.name}`")
+    click.echo(f"{path.name} is fine-tuned for {info.name}: the prompt is read as `llmcli run` reads it, "
+               f"after <bos>; write it in the task's format, {prompt_format(info)!r}", err=True)
+    return info
+
+
+def prompt_format(info) -> str:
+    """The prompt format a fine-tuned model learnt: the user's, or its task's."""
+    if info.prompt:
+        return info.prompt
+    from llmcli.registry import get_task
+
+    try:
+        return get_task(info.name).configured(info.options).prompt
+    except UserError:  # the task's plugin is gone: its format is not known
+        return "?"
+
+
+def continuation(loaded, prompt: str, config, task, echo: bool, timing=None):
+    """The text after the prompt, piece by piece. A task model's prompt starts with bos, as
+    its head frames it (so greedy decoding here writes what `llmcli run --beams 1` does),
+    and without --echo its target's leading space is dropped, as `run` drops it; a
+    language model with no prompt starts from a newline, the most common beginning of a
+    line of text."""
+    from llmcli.model.generate import stream_from_ids, stream_text
+
+    tokenizer = loaded.tokenizer
+    if task is None:
+        return stream_text(loaded.model, tokenizer, prompt or "\n", config, timing=timing)
+    ids = [tokenizer.bos_id] + tokenizer.encode(prompt)
+    pieces = stream_from_ids(loaded.model, tokenizer, ids, config, tokenizer.eos_id, timing)
+    if echo:
+        return pieces
+    from llmcli.cli.answer import without_leading_space
+
+    return without_leading_space(pieces)
+
+
+def chat_answer(loaded, messages: list[dict], config, model_name: str, timing=None):
     """The model's answer to the conversation, piece by piece, ending at its end of turn."""
     from llmcli.model.chat import chat_ids, end_of_turn_id
     from llmcli.model.generate import stream_from_ids
 
     ids = chat_ids(loaded.tokenizer, messages, model_name)
-    return stream_from_ids(loaded.model, loaded.tokenizer, ids, config, end_of_turn_id(loaded.tokenizer, model_name))
+    return stream_from_ids(loaded.model, loaded.tokenizer, ids, config,
+                           end_of_turn_id(loaded.tokenizer, model_name), timing)

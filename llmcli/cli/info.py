@@ -45,6 +45,11 @@ def info(model_name, as_json):
         table.add_row(f"model.{key}", str(value))
     table.add_row("tokenizer", f"{config.tokenizer.type}, {config.tokenizer.vocab_size} tokens")
     table.add_row("data", data_line(config.data))
+    if config.task:
+        table.add_row("task", f"{config.task.name} (head {config.task.head}, from plugin {config.task.plugin})")
+        table.add_row("task options", task_options_line(config.task))
+        if config.task.prompt:
+            table.add_row("prompt format", config.task.prompt)
     if config.origin.base:
         table.add_row("base", config.origin.base)
     if config.origin.source:
@@ -55,7 +60,8 @@ def info(model_name, as_json):
     for key, value in summary.items():
         table.add_row(key, str(value))
     if not summary:
-        table.add_row("status", "unfinished (resume it with `llmcli train FILE --name NAME --resume`)")
+        again = f"finetune {config.task.name}" if config.task else "train FILE"
+        table.add_row("status", f"unfinished (resume it with `llmcli {again} --name {path.name} --resume`)")
     console.print(table)
     if steps:
         console.print("\n[bold]training loss[/]")
@@ -69,3 +75,17 @@ def data_line(data) -> str:
     if hasattr(data, "bytes"):
         return f"{data.path} ({data.bytes:,} bytes)"
     return f"{data.dataset} ({data.train_examples:,} train, {data.validation_examples:,} validation examples)"
+
+
+def task_options_line(task_info) -> str:
+    """The task options a model was fine-tuned with, as flags with its task's defaults
+    filled in ("--src en --tgt de"), or as saved when the task's plugin is not there."""
+    from llmcli.cli.models import options_text
+    from llmcli.cli.task_options import option_flags
+    from llmcli.errors import UserError
+    from llmcli.registry import get_task
+
+    try:
+        return option_flags(get_task(task_info.name), task_info.options) or "-"
+    except UserError:
+        return options_text(task_info.options)

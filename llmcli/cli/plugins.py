@@ -59,6 +59,7 @@ def install(packages):
 
 @click.command()
 @click.argument("packages", nargs=-1, required=True)
-def uninstall(packages):
-    """Uninstall plugins with pip; works even when a plugin is broken."""
+@click.option("-y", "--yes", is_flag=True, help="Accepted as pip takes it; llmcli never asks before uninstalling.")
+def uninstall(packages, yes):
+    """Uninstall plugins with pip, without asking; works even when a plugin is broken."""
     pip("uninstall", "-y", *packages)

@@ -27,6 +27,7 @@ class TrainingDisplay:
         self.eval: dict = {}
         self.live = None
         self.last_plain = 0.0
+        self.last_step = None  # the step of the last plain line
         self.interactive = self.console.is_terminal and not self.console.is_dumb_terminal
 
     def __enter__(self):
@@ -88,21 +89,22 @@ class TrainingDisplay:
         return outer
 
     def plain_line(self) -> str:
-        s, e = self.step, self.eval
-        parts = [
-            f"step {s.get('step', 0)}",
-            f"loss {s.get('loss', float('nan')):.4f}",
-        ]
-        if e:
-            parts.append(f"val loss {e['val_loss']:.4f}")
-        if "val_bpb" in e:
-            parts.append(f"val bpb {e['val_bpb']:.3f}")
-        parts += [f"{s.get('tokens_per_s', 0):,.0f} tok/s", f"lr {s.get('lr', 0):.2e}"]
+        """A step's line where there is no terminal (validation has lines of its own)."""
+        s = self.step
+        parts = [f"step {s.get('step', 0)}", f"loss {s.get('loss', float('nan')):.4f}",
+                 f"{s.get('tokens_per_s', 0):,.0f} tok/s", f"lr {s.get('lr', 0):.2e}"]
         if "memory_gb" in s:
             parts.append(f"{s['memory_gb']:.2f} GB")
         eta = self.eta()
         if eta is not None:
             parts.append(f"ETA {format_seconds(eta)}")
+        return " | ".join(parts)
+
+    def plain_eval_line(self) -> str:
+        e = self.eval
+        parts = [f"validation at step {e.get('step', 0)}: val loss {e['val_loss']:.4f}"]
+        if "val_bpb" in e:
+            parts.append(f"val bpb {e['val_bpb']:.3f}")
         return " | ".join(parts)
 
     def refresh(self, force: bool = False) -> None:
@@ -115,7 +117,10 @@ class TrainingDisplay:
             else:
                 self.live.update(self.render())
             return
-        now = time.monotonic()
-        if force or now - self.last_plain >= self.PLAIN_EVERY_S:
-            self.last_plain = now
+        if force:  # a new validation figure: its own line, once
+            self.console.print(self.plain_eval_line(), soft_wrap=True)
+            return
+        now, step = time.monotonic(), self.step.get("step", 0)
+        if now - self.last_plain >= self.PLAIN_EVERY_S and step != self.last_step:  # never a step twice
+            self.last_plain, self.last_step = now, step
             self.console.print(self.plain_line(), soft_wrap=True)

@@ -18,7 +18,7 @@ from llmcli.errors import UserError
 @click.argument("text", required=False)
 @click.option("-f", "--file", "text_file", type=click.Path(dir_okay=False),
               help="Use this file's whole text as the one input (a document to summarize, say).")
-@click.option("-m", "--model", "model_ref", help="A fine-tuned model (default: the latest for TASK).")
+@click.option("-m", "--model", "model_ref", help="A fine-tuned model (default: the one named TASK, else the newest).")
 @click.option("--input", "input_file", type=click.Path(dir_okay=False), help="JSONL examples to run, one per line.")
 @click.option("--output", "output_file", type=click.Path(dir_okay=False),
               help="Where --input's results go, as JSONL (default: standard output).")
@@ -39,9 +39,10 @@ def run(task_name, text, text_file, model_ref, input_file, output_file, interact
     llmcli run TASK --input in.jsonl --output out.jsonl
     llmcli run TASK                      an interactive session (:help inside)
 
-    With no -m, the latest model fine-tuned for TASK is used; if there is none, llmcli
-    offers to train the task's default model first. The task's own options are listed
-    by `llmcli run TASK --help`.
+    With no -m, a model fine-tuned for TASK (with the task options given, if any) is
+    chosen and named on stderr: the one named TASK, else TASK-default, else the newest.
+    If there is none, llmcli offers to train the task's default model first. The task's
+    own options are listed by `llmcli run TASK --help`.
     """
     from llmcli.registry import get_task
     from llmcli.scoring import load_task_model, task_for_model
@@ -58,7 +59,7 @@ def run(task_name, text, text_file, model_ref, input_file, output_file, interact
                                   ("max_new_tokens", max_new_tokens), ("seed", seed)] if v is not None}
     if text is not None:
         check_input(task, text)  # a bad input fails before any training
-    model_ref = model_ref or default_model(task, yes, given)
+    model_ref = model_ref or default_model(get_task(task_name), task, yes, given)
     tm = load_task_model(model_ref, task_for_model(get_task(task_name), given, model_ref))
     if text is not None:
         show(tm, text, decoding)
@@ -86,6 +87,8 @@ def check_input(task, text: str) -> None:
     (qa's passage) is an error pointing at the task's own options."""
     from llmcli.tasks import InputTaken
 
+    if not text.strip():
+        raise UserError(EMPTY_INPUT)
     try:
         task.read_input(text)
     except InputTaken as taken:
@@ -95,14 +98,23 @@ def check_input(task, text: str) -> None:
                         f"({taken.message.rstrip('.')}): {how}") from None
 
 
-def default_model(task, yes: bool, options: dict) -> str:
-    """The latest model fine-tuned for the task, or a default one trained now."""
-    from llmcli.cli.console import err_console
-    from llmcli.cli.models import latest_for_task
+EMPTY_INPUT = "the input is empty: give the text to run"
 
-    latest = latest_for_task(task.name)
-    if latest is not None:
-        return latest["path"]
+
+def default_model(registered, task, yes: bool, options: dict) -> str:
+    """The model chosen for the task (named on stderr, with its task options), or a
+    default one trained now."""
+    from llmcli.cli.console import err_console
+    from llmcli.cli.models import choose_for_task
+    from llmcli.cli.task_options import option_flags
+
+    chosen = choose_for_task(registered, task, options)
+    if chosen is not None:
+        entry, why = chosen
+        flags = option_flags(registered, entry.get("options") or {})
+        click.echo(f"Using model {entry['name']}: fine-tuned for {task.name}{' with ' + flags if flags else ''}; "
+                   f"{why} (-m NAME picks another, `llmcli models` lists them)", err=True)
+        return entry["path"]
     if not task.default_dataset:
         raise UserError(f"no model is fine-tuned for {task.name} and it has no default dataset: "
                         f"`llmcli finetune {task.name} --data PATH --time 2m` makes one")
@@ -111,7 +123,8 @@ def default_model(task, yes: bool, options: dict) -> str:
                 f"{task.default_dataset} now (about {task.default_time})?")
     if not yes and sys.stdin.isatty():
         if not click.confirm(question, default=True, err=True):
-            raise UserError(f"no model for {task.name}: `llmcli finetune {task.name} --time 2m` makes one")
+            raise UserError(f"no model for {task.name}: `llmcli finetune {task.name} --time {task.default_time}` "
+                            "makes one")
     else:
         console.print(f"No model is fine-tuned for {task.name} yet: training the default one on "
                       f"{task.default_dataset} (about {task.default_time}).", markup=False)
@@ -141,17 +154,18 @@ def show(tm, text: str, decoding: dict) -> None:
 
 def run_lines(tm, decoding: dict) -> None:
     """One output line per input line: a prediction's own line breaks become spaces. An
-    input the task refuses gets an empty line (and a message on stderr), so outputs stay
-    beside their inputs; the exit status is then 1. A line the task takes without a
-    prediction (qa's passage) gets no output line, only its message on stderr."""
+    input the task refuses, or a blank line, gets an empty line (and a message on stderr
+    naming the line), so outputs stay beside their inputs; the exit status is then 1. A
+    line the task takes without a prediction (qa's passage) gets no output line, only its
+    message on stderr."""
     from llmcli.tasks import InputTaken
 
     failed = 0
     for number, line in enumerate(sys.stdin, 1):
         line = line.rstrip("\n")
-        if not line.strip():
-            continue
         try:
+            if not line.strip():
+                raise UserError(EMPTY_INPUT)
             example = tm.task.read_input(line)
             prediction = tm.task.predict(tm, [example], decoding=decoding)[0]
         except InputTaken as taken:
@@ -175,7 +189,10 @@ def run_jsonl(tm, input_file: str, output_file: str | None, decoding: dict) -> N
     from llmcli.scoring import predict
 
     path = Path(input_file)
-    records = [check_record(tm.task, r, where) for where, r in jsonl_records(path, read_text(path))]
+    text = read_text(path)
+    if not text.strip():
+        raise UserError(f"{path}: empty file: no examples in it")
+    records = [check_record(tm, r, where) for where, r in jsonl_records(path, text)]
     predictions = predict(tm, records, decoding)
     lines = [json.dumps({**r, "prediction": p.text, **p.details}, ensure_ascii=False)
              for r, p in zip(records, predictions)]
@@ -187,16 +204,28 @@ def run_jsonl(tm, input_file: str, output_file: str | None, decoding: dict) -> N
         click.echo(f"{len(lines)} results written to {output_file}", err=True)
 
 
-def check_record(task, record, where: str) -> dict:
+def check_record(tm, record, where: str) -> dict:
     """An input record: an object with the fields the task's prompt reads; one with just
-    the input field is completed as a typed line would be."""
+    the input field is completed as a typed line would be. What is wrong names `where`."""
+    task = tm.task
     if not isinstance(record, dict):
         raise UserError(f"{where}: expected a JSON object, e.g. {{\"{task.input_field}\": \"...\"}}")
-    if task.input_field in record:
-        from llmcli.tasks import InputTaken
-
-        try:
-            return {**task.read_input(str(record[task.input_field])), **record}
-        except InputTaken:  # the input would set something up (qa's passage): the record has its own
-            return record
+    try:
+        if task.input_field in record:
+            record = completed(task, record)
+        task.render_prompt(record, tm.prompt)
+    except UserError as exc:
+        raise UserError(f"{where}: {exc}") from None
     return record
+
+
+def completed(task, record: dict) -> dict:
+    from llmcli.tasks import InputTaken
+
+    text = str(record[task.input_field])
+    if not text.strip():
+        raise UserError(EMPTY_INPUT)
+    try:
+        return {**task.read_input(text), **record}
+    except InputTaken:  # the input would set something up (qa's passage): the record has its own
+        return record

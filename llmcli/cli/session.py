@@ -22,6 +22,7 @@ SETTINGS = {
     "repetition_penalty": "repetition_penalty",
     "no_repeat_ngram": "no_repeat_ngram",
 }
+NAMES = {field: name for name, field in SETTINGS.items()}  # and back: what :settings shows
 HELP = f"""Commands:
   :help                 this help
   :set NAME VALUE       change a decoding setting ({', '.join(SETTINGS)}); VALUE "off" removes it
@@ -162,10 +163,15 @@ class Session:
         return True
 
     def set(self, args: list[str]) -> None:
-        if len(args) != 2 or args[0] not in SETTINGS:
+        if not self.tm.head.generates:
+            kind = self.tm.head.description.split(":")[0]
+            self.err.print(f"{self.tm.task.name} is a {kind} model: decoding settings do not apply", markup=False)
+            return
+        name = NAMES.get(args[0], args[0]) if args else ""  # a field's own name works too
+        if len(args) != 2 or name not in SETTINGS:
             self.err.print(f"Usage: :set NAME VALUE, NAME one of {', '.join(SETTINGS)}", markup=False)
             return
-        field = SETTINGS[args[0]]
+        field = SETTINGS[name]
         previous = dict(self.decoding)
         try:
             if args[1] == "off":
@@ -189,5 +195,5 @@ class Session:
 
     def show_settings(self) -> None:
         settings = self.effective()
-        shown = ", ".join(f"{k}={v}" for k, v in settings.items() if k != "use_cache") or "none"
+        shown = ", ".join(f"{NAMES.get(k, k)}={v}" for k, v in settings.items() if k != "use_cache") or "none"
         self.err.print(f"decoding: {shown}", markup=False, highlight=False)

@@ -104,3 +104,13 @@ def configured_task(name: str, params: dict):
     from llmcli.registry import get_task
 
     return get_task(name).configured(task_values(params))
+
+
+def option_flags(registered, saved: dict) -> str:
+    """A model's task options as the flags that would give them: "--src de --tgt en"."""
+    try:
+        model_task = registered.configured(saved)
+    except UserError:
+        return " ".join(f"{k}={v}" for k, v in saved.items())
+    values = [(o.flag, getattr(model_task, o.attribute, None)) for o in registered.options if "finetune" in o.commands]
+    return " ".join(f"{flag} {value}" for flag, value in values if value is not None)

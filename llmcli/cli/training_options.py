@@ -29,6 +29,7 @@ class TrainingFlags:
     device: str = "auto"
     nproc: int | None = None
     compile: bool = False
+    as_json: bool = False  # the summary as JSON on stdout at the end
 
     def check(self) -> None:
         """A budget is given once; under --nproc N, the command restarts under torchrun."""
@@ -44,7 +45,7 @@ class TrainingFlags:
         """The pipeline's RunRequest for these flags (`more`: the command's own fields)."""
         from llmcli.training.pipeline import RunRequest
 
-        shared = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("force", "nproc")}
+        shared = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("force", "nproc", "as_json")}
         return RunRequest(run_dir=run_dir, name=name, started=started, **shared, **more)
 
 
@@ -65,6 +66,8 @@ def option_list(preset_help: str, batch_help: str) -> list:
         click.option("--nproc", type=int, callback=positive,
                      help="Train with N processes on this machine (data parallel, started with torchrun)."),
         click.option("--compile", "compile", is_flag=True, help="torch.compile the training step (GPUs, mostly)."),
+        click.option("--json", "as_json", is_flag=True,
+                     help='At the end, print {"name", "path", "steps", "val_loss", ...} (the summary) as JSON.'),
     ]
 
 

@@ -70,11 +70,12 @@ def train_corpus(workload, name: str | None, flags, started: float, **more):
     request = flags.request(run_dir, name, started, **more)
     command = f"llmcli train {shlex.quote(str(workload.corpus))} --name {shlex.quote(name)} --resume"
     outcome = run_with_display(f"training {name}", request, workload, command)
-    show_summary(name, outcome)
+    show_summary(name, outcome, as_json=flags.as_json)
     return outcome
 
 
-def show_summary(name: str, outcome, extra_rows: dict | None = None) -> None:
+def show_summary(name: str, outcome, extra_rows: dict | None = None, as_json: bool = False) -> None:
+    """The summary table on stderr; with `as_json`, the summary as JSON on stdout too."""
     from rich.table import Table
 
     from llmcli.cli.console import err_console
@@ -84,7 +85,8 @@ def show_summary(name: str, outcome, extra_rows: dict | None = None) -> None:
     table.add_row("parameters", f"{outcome.model.num_params():,}")
     table.add_row("steps", f"{s.steps:,}")
     table.add_row("tokens seen", f"{s.tokens:,}")
-    table.add_row("training time", f"{s.train_seconds:.1f} s (command: {s.command_seconds:.1f} s)")
+    table.add_row("training time", f"{s.train_seconds:.1f} s in all (this command: "
+                                   f"{s.command_seconds:.1f} s)")
     if "val_loss" in figures:
         table.add_row("validation loss", f"{figures['val_loss']:.4f}" + (" nats/token" if "val_bpb" in figures else ""))
     if "val_bpb" in figures:
@@ -93,3 +95,41 @@ def show_summary(name: str, outcome, extra_rows: dict | None = None) -> None:
         table.add_row(key, value)
     table.add_row("saved in", str(outcome.run_dir))
     err_console().print(table)
+    warning = overfitting(outcome)
+    if warning:
+        err_console().print(f"[yellow]warning[/]: {warning}", highlight=False)
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"name": name, "path": str(outcome.run_dir), **s.to_dict()}, indent=2))
+
+
+EPOCHS_WARNED = 50  # times through the training data beyond which a run is said to over-fit
+RISE_WARNED = 1.1  # final validation loss over the best one seen
+
+
+def overfitting(outcome) -> str | None:
+    """What says the model learnt its training data by heart: the data seen very many
+    times, or validation loss up from its best. The final weights are kept all the same."""
+    from llmcli.files import read_jsonl
+    from llmcli.training import rundir
+
+    s, figures = outcome.summary, outcome.summary.figures
+    said = []
+    per_epoch = figures.get("train_tokens_per_epoch")
+    if per_epoch and s.tokens / per_epoch > EPOCHS_WARNED:
+        said.append(f"the training text was seen about {s.tokens / per_epoch:,.0f} times")
+    metrics = outcome.run_dir / rundir.METRICS
+    # the quick validations during training, compared with each other (the same windows each time)
+    evals = [m for m in read_jsonl(metrics) if m.get("event") == "eval" and not m.get("final")
+             and "val_loss" in m] if metrics.is_file() else []
+    best = min(evals, key=lambda m: m["val_loss"], default=None)
+    if best is not None and evals[-1]["val_loss"] > best["val_loss"] * RISE_WARNED:
+        last = evals[-1]
+        said.append(f"validation loss rose from {best['val_loss']:.3f} at step {best['step']:,} to "
+                    f"{last['val_loss']:.3f} at step {last['step']:,}")
+    if not said:
+        return None
+    shorter = f"a shorter budget (about {best['step']:,} steps)" if best is not None else "a shorter budget"
+    return (" and ".join(said) + f": the model is learning its training data by heart; {shorter} or more "
+            "data would do better")

@@ -108,7 +108,8 @@ class FileDataset(Dataset):
             found = task.splits_in(self.path)
             if not found:
                 raise UserError(f"{self.path}: no split files in it: name them train, validation (or "
-                                "val, dev) and test, ending in .jsonl, .json, .tsv or .csv")
+                                "val, dev) and test, or NAME.train, NAME.dev..., ending in .jsonl, .json, "
+                                ".tsv or .csv")
             return found
         if self.path.is_file():
             return {WHOLE: self.path}
@@ -165,27 +166,33 @@ class DownloadDataset(Dataset):
         return f"{self.cache_dir()} (from {', '.join(sorted({r.url.rsplit('/', 1)[0] for r in self.files.values()}))})"
 
 
-def split_named(split: str) -> str:
-    """The split a user means: `val`, `valid` and `dev` (the names of its files) are the
-    validation split; any other name is itself."""
-    return next((name for name, aliases in SPLIT_NAMES.items() if split in aliases), split)
+def split_named(split: str, names: list[str]) -> str:
+    """The split a user means among a dataset's `names`: one of its own names as it is,
+    else the standard split an alias stands for ("val" and "dev": "validation")."""
+    if split in names:
+        return split
+    return next((standard for standard, aliases in SPLIT_NAMES.items() if split in aliases), split)
 
 
 def check_split(dataset: Dataset, split: str, names: list[str]) -> None:
     if split not in names:
-        raise UserError(f"dataset {dataset.name} has no {split!r} split: it has {', '.join(names)}")
+        aliases = " (val and dev name the validation split)" if "validation" in names else ""
+        raise UserError(f"dataset {dataset.name} has no {split!r} split: it has {', '.join(names)}{aliases}")
 
 
 def split_files(folder: Path, suffixes: tuple[str, ...] | None = None) -> dict[str, Path]:
     """The standard split files in a folder: train.jsonl, val.tsv.gz, test.json... (or
-    with the `suffixes` a task reads, such as .txt)."""
+    with the `suffixes` a task reads, such as .txt), or with a name before the split's,
+    as DialogSum's dialogsum.dev.jsonl."""
     from llmcli.datasets.formats import SUFFIXES
 
     found = {}
     for split, names in SPLIT_NAMES.items():
         for name in names:
             for suffix in suffixes or SUFFIXES:
-                for candidate in (folder / f"{name}{suffix}", folder / f"{name}{suffix}.gz"):
-                    if candidate.is_file() and split not in found:
-                        found[split] = candidate
+                for ending in (f"{name}{suffix}", f"{name}{suffix}.gz"):
+                    named = sorted(folder.glob(f"*.{ending}"))
+                    for candidate in [folder / ending, *named]:
+                        if candidate.is_file() and split not in found:
+                            found[split] = candidate
     return found

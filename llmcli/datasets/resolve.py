@@ -29,8 +29,12 @@ def resolve_dataset(task, data: str | None) -> Dataset:
     path = Path(data).expanduser()
     if path.exists():
         return FileDataset(path.name, task.name, path)
-    raise UserError(f"no dataset named {data!r} and no such file or folder: "
+    from llmcli.registry import did_you_mean
+
+    own = [name for name in datasets.names() if datasets.entries[name].item.task == task.name]
+    raise UserError(f"no dataset named {data!r} and no such file or folder: {did_you_mean(data, own)}"
                     f"`llmcli data list {task.name}` lists the task's datasets")
+
 
 
 def training_splits(task, dataset: Dataset) -> tuple[list[dict], list[dict]]:
@@ -58,5 +62,5 @@ def evaluation_split(task, dataset: Dataset, split: str | None) -> tuple[str, li
         return WHOLE, dataset.load(task, WHOLE)
     if split is None:
         split = "test" if "test" in names or "validation" not in names else "validation"
-    split = split_named(split)
+    split = split_named(split, names)
     return split, dataset.load(task, split)

@@ -21,6 +21,7 @@ class Head:
     description: str = ""
     streams: bool = False  # `run` shows its text as it is written (`stream`), unless the task's `streams` is False
     serves_plain_model: bool = False  # a plain language model (no fine-tuning, no task head) can serve its tasks
+    generates: bool = False  # the core model writes the output: `llmcli generate` can continue its prompts
 
     def references(self, task, example: dict) -> list[str]:
         """The acceptable outputs for one example, as metrics see them (`Task.references`

@@ -20,6 +20,7 @@ class LanguageModelHead(Head):
     description = "generation: the target is written after the prompt; loss on target tokens only"
     streams = True
     serves_plain_model = True
+    generates = True
 
     def target_format(self, task):
         return task.target
@@ -83,6 +84,7 @@ class LanguageModelHead(Head):
         from llmcli.model.batched_beams import beam_search_batch
         from llmcli.model.decoding_steps import earliest_stop
         from llmcli.model.generate import greedy_batch
+        from llmcli.model.utf8_guard import complete_text, guard_for
 
         model, tokenizer, task, prompt = bundle.model, bundle.tokenizer, bundle.task, bundle.prompt
         context = model.config.context
@@ -93,6 +95,7 @@ class LanguageModelHead(Head):
         for index, ids in enumerate(prompts):
             by_length.setdefault(len(ids), []).append(index)
         texts: list[str] = [""] * len(examples)
+        guard = None if beams else guard_for(tokenizer, model.config, next(model.parameters()).device)
         for length, rows in by_length.items():
             window = context - length + 1  # tokens a batch can write before the window is full
             size = BEAM_BATCH if beams else GREEDY_BATCH
@@ -101,14 +104,15 @@ class LanguageModelHead(Head):
                 if beams:
                     outputs = beam_search_batch(model, [prompts[i] for i in chunk], config, tokenizer.eos_id)
                 else:
-                    outputs = greedy_batch(model, [prompts[i] for i in chunk], config.max_new_tokens, tokenizer.eos_id)
+                    outputs = greedy_batch(model, [prompts[i] for i in chunk], config.max_new_tokens,
+                                           tokenizer.eos_id, guard)
                 for row, ids in zip(chunk, outputs):
                     if not beams and len(ids) >= window and config.max_new_tokens > window:
                         # still writing at the window's end: one at a time, sliding the window
                         pieces = self.stream(bundle, examples[row], decoding=asdict(config))
                         texts[row] = "".join(pieces).strip()
                         continue
-                    text = tokenizer.decode(ids)
+                    text = complete_text(tokenizer, ids)
                     cut = earliest_stop(text, config.stop)
                     texts[row] = (text if cut is None else text[:cut]).strip()
         return [Prediction(text) for text in texts]

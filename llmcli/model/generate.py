@@ -9,6 +9,8 @@ handful of small tensor ops, and the optional logit processors cost nothing when
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 from typing import Iterator
 
 import torch
@@ -18,13 +20,15 @@ from llmcli.model.decoding_steps import (
     earliest_stop, eval_mode, last_logits, model_device, partial_stop, penalize_repeats,
 )
 from llmcli.model.generation_config import GenerationConfig
+from llmcli.model.utf8_guard import byte_values, guard_for, unfinished_ids
 
 
 class _Sampler:
     """Picks each next token; keeps its bookkeeping incremental so a step costs O(vocab) tensor work."""
 
-    def __init__(self, config: GenerationConfig, vocab: int, device, history: list[int]):
+    def __init__(self, config: GenerationConfig, vocab: int, device, history: list[int], guard=None):
         self.config = config
+        self.guard = guard  # a utf8_guard.ByteGuard: only byte tokens that make valid UTF-8
         self.history = history  # the whole sequence, shared with the caller, appended by observe()
         self.seen = None
         if config.repetition_penalty != 1.0:
@@ -49,6 +53,8 @@ class _Sampler:
 
     def observe(self, token: int):
         self.history.append(token)
+        if self.guard is not None:
+            self.guard.observe(token)
         if self.seen is not None:
             self.seen[token] = True
         if self.n and len(self.history) >= self.n:
@@ -57,6 +63,8 @@ class _Sampler:
     def pick(self, logits: torch.Tensor) -> int | None:
         """The next token for 1-D logits, or None when the n-gram ban leaves nothing to pick."""
         cfg = self.config
+        if self.guard is not None:
+            logits = self.guard.mask(logits)
         if self.seen is not None:
             logits = penalize_repeats(logits, self.seen, cfg.repetition_penalty)
         if self.n:
@@ -65,6 +73,8 @@ class _Sampler:
                 if len(banned) >= logits.numel():
                     return None
                 logits = logits.index_fill(0, torch.tensor(list(banned), device=logits.device), -math.inf)
+                if not bool(torch.isfinite(logits).any()):  # the ban and the guard leave nothing
+                    return None
         if cfg.temperature == 0:
             return int(logits.argmax())
         if cfg.temperature != 1:
@@ -85,25 +95,27 @@ class _Sampler:
         return choice if ids is None else int(ids[choice])
 
 
-def generate_ids(model, prompt_ids: list[int], config: GenerationConfig | None = None, eos_id=None) -> Iterator[int]:
+def generate_ids(model, prompt_ids: list[int], config: GenerationConfig | None = None, eos_id=None,
+                 guard=None) -> Iterator[int]:
     """Yield new token ids as they are produced (eos ends generation and is not yielded).
 
     Runs past the context window by sliding: when the window is full, its last context//2
     tokens are re-prefilled into a fresh cache. With num_beams > 1, yields beam search's result.
+    A `guard` (utf8_guard.ByteGuard) keeps sampling and greedy decoding to valid UTF-8.
     """
     config = (config or GenerationConfig()).validate()
     if not prompt_ids:
         raise ValueError("the prompt must contain at least one token")
     if config.num_beams > 1:
         return _beam_ids(model, prompt_ids, config, eos_id)
-    return _generate(model, list(prompt_ids), config, eos_id)
+    return _generate(model, list(prompt_ids), config, eos_id, guard)
 
 
 def _beam_ids(model, prompt_ids, config, eos_id) -> Iterator[int]:
     yield from beam_search(model, prompt_ids, config, eos_id)  # lazily, like the sampling path
 
 
-def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterator[int]:
+def _generate(model, seq: list[int], config: GenerationConfig, eos_id, guard=None) -> Iterator[int]:
     if config.max_new_tokens == 0:
         return
     context = model.config.context
@@ -113,7 +125,7 @@ def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterat
     # inference_mode wraps each step, never a yield, so the caller's code runs outside it
     with eval_mode(model):
         with torch.inference_mode():
-            sampler = _Sampler(config, model.config.vocab_size, device, seq)
+            sampler = _Sampler(config, model.config.vocab_size, device, seq, guard)
             cache = model.new_cache(1) if config.use_cache else None
             logits = last_logits(model, torch.tensor([seq[start:]], device=device), cache)[0]
         token = None  # the last token picked: fed to the model at the next step
@@ -135,18 +147,20 @@ def _generate(model, seq: list[int], config: GenerationConfig, eos_id) -> Iterat
             yield token
 
 
-def greedy_batch(model, prompts: list[list[int]], max_new_tokens: int, eos_id=None) -> list[list[int]]:
+def greedy_batch(model, prompts: list[list[int]], max_new_tokens: int, eos_id=None, guard=None) -> list[list[int]]:
     """Greedy continuations of prompts of one length, decoded together over one batched KV
     cache (eos ends a row and is not returned). Stops where the context is full: callers
-    keep prompt + max_new_tokens within it, or use generate_ids, which slides."""
+    keep prompt + max_new_tokens within it, or use generate_ids, which slides. A `guard`
+    (utf8_guard.ByteGuard) keeps each row to valid UTF-8."""
     if not prompts or len({len(p) for p in prompts}) != 1 or not prompts[0]:
         raise ValueError("greedy_batch needs non-empty prompts of one length")
-    return _decode_rows(model, prompts, max_new_tokens, lambda logits: logits.argmax(-1), eos_id)
+    return _decode_rows(model, prompts, max_new_tokens, lambda logits: logits.argmax(-1), eos_id, guard)
 
 
-def _decode_rows(model, prompts: list[list[int]], max_new_tokens: int, choose, eos_id) -> list[list[int]]:
+def _decode_rows(model, prompts: list[list[int]], max_new_tokens: int, choose, eos_id, guard=None) -> list[list[int]]:
     """Rows decoded together over one KV cache, `choose(logits)` picking each step's
     tokens; a row ends at eos (not returned), all end where the context is full."""
+    guards = [guard.fresh() for _ in prompts] if guard is not None else None
     device = model_device(model)
     steps = min(max_new_tokens, model.config.context - len(prompts[0]) + 1)
     out: list[list[int]] = [[] for _ in prompts]
@@ -155,8 +169,12 @@ def _decode_rows(model, prompts: list[list[int]], max_new_tokens: int, choose, e
         cache = model.new_cache(len(prompts))
         logits = last_logits(model, torch.tensor(prompts, device=device), cache)
         for step in range(steps):
+            if guards is not None:
+                logits = logits.masked_fill(torch.stack([g.masked() for g in guards]), -math.inf)
             tokens = choose(logits)
             for row, token in enumerate(tokens.tolist()):
+                if guards is not None:
+                    guards[row].observe(token)
                 if row in open_rows:
                     if token == eos_id:
                         open_rows.discard(row)
@@ -206,7 +224,8 @@ def _sample_rows(logits: torch.Tensor, config: GenerationConfig, generator) -> t
 
 class _Detokenizer:
     """Incremental decoding: re-decodes only the ids since the last complete piece (no O(n^2)),
-    and holds back text that ends in half a UTF-8 character (byte-fallback tokens)."""
+    and holds back text that ends in half a UTF-8 character (byte-fallback tokens); at the
+    end, a character still half written is dropped."""
 
     def __init__(self, tokenizer, prompt_ids: list[int]):
         self.tokenizer = tokenizer
@@ -215,9 +234,13 @@ class _Detokenizer:
         self.ids = list(prompt_ids[-4:])
         self.prefix = 0  # ids[prefix:read] were already emitted; decoding from prefix keeps spacing right
         self.read = len(self.ids)
+        self.byte_of = byte_values(tokenizer)
 
     def add(self, ids: list[int], final: bool = False) -> str:
         self.ids.extend(ids)
+        if final:  # a character cut off by the end: never written half
+            cut = unfinished_ids(self.byte_of, self.ids[self.read :])
+            del self.ids[len(self.ids) - cut :]
         if self.read == len(self.ids):
             return ""
         before = self.tokenizer.decode(self.ids[self.prefix : self.read])
@@ -235,7 +258,8 @@ class _Detokenizer:
         return piece
 
 
-def stream_text(model, tokenizer, prompt: str, config: GenerationConfig | None = None, eos_id=None) -> Iterator[str]:
+def stream_text(model, tokenizer, prompt: str, config: GenerationConfig | None = None, eos_id=None,
+                timing: Timing | None = None) -> Iterator[str]:
     """Yield the continuation of prompt piece by piece, cut before the first stop string.
 
     eos_id defaults to the tokenizer's. With num_beams > 1 the whole text comes at once.
@@ -249,13 +273,49 @@ def stream_text(model, tokenizer, prompt: str, config: GenerationConfig | None =
     bos_id = getattr(tokenizer, "bos_id", None)
     if not prompt_ids and bos_id is not None and bos_id >= 0:
         prompt_ids = [bos_id]
-    return stream_from_ids(model, tokenizer, prompt_ids, config, eos_id)
+    return stream_from_ids(model, tokenizer, prompt_ids, config, eos_id, timing)
 
 
-def stream_from_ids(model, tokenizer, prompt_ids: list[int], config: GenerationConfig, eos_id=None) -> Iterator[str]:
-    """stream_text for a prompt already encoded (a task's prompt starts with bos, say)."""
-    ids = generate_ids(model, prompt_ids, config, eos_id)  # validates eagerly, before the first next()
+def stream_from_ids(model, tokenizer, prompt_ids: list[int], config: GenerationConfig, eos_id=None,
+                    timing: "Timing | None" = None) -> Iterator[str]:
+    """stream_text for a prompt already encoded (a task's prompt starts with bos, say).
+    A `timing` is filled in as the tokens come."""
+    guard = guard_for(tokenizer, model.config, model_device(model))
+    ids = generate_ids(model, prompt_ids, config, eos_id, guard)  # validates eagerly, before the first next()
+    if timing is not None:
+        timing.prompt_tokens = len(prompt_ids)
+        ids = _timed(ids, timing)
     return _stream(ids, _Detokenizer(tokenizer, prompt_ids), config.stop, config.num_beams > 1)
+
+
+@dataclass
+class Timing:
+    """What a stream measured: the prompt's tokens, the tokens written, the seconds to the
+    first new token (reading the prompt, then one step) and in all."""
+
+    prompt_tokens: int = 0
+    tokens: int = 0
+    first_token_s: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+def _timed(ids: Iterator[int], timing: Timing) -> Iterator[int]:
+    started = time.perf_counter()
+    try:
+        for token in ids:
+            timing.seconds = time.perf_counter() - started
+            if timing.first_token_s is None:
+                timing.first_token_s = timing.seconds
+            timing.tokens += 1
+            yield token
+        timing.seconds = time.perf_counter() - started
+    finally:
+        if hasattr(ids, "close"):
+            ids.close()
 
 
 def _stream(ids: Iterator[int], detok: _Detokenizer, stops, all_at_once: bool) -> Iterator[str]:

@@ -263,6 +263,17 @@ class Tokenizer:
             return 1
         return len(piece.replace(_META, " ").encode("utf-8"))
 
+    def byte_ids(self) -> list[int]:
+        """The id of each byte's fallback token, by the byte's value."""
+        return [self._sp.piece_to_id(f"<0x{b:02X}>") for b in range(256)]
+
+    def ascii_with_pieces(self) -> set[int]:
+        """The ASCII bytes whose character has a piece of its own: their byte tokens are
+        never the encoding of any text."""
+        byte_ids = self.byte_ids()
+        encoded = self.encode_batch([chr(b) for b in range(0x80)])
+        return {b for b, ids in enumerate(encoded) if ids != [byte_ids[b]]}
+
     def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         """Ids for text and, for each, the (start, end) characters of text it covers; a
         character split over several byte tokens belongs to each of them."""

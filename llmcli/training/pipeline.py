@@ -120,6 +120,16 @@ def set_budget(request: RunRequest, settings: TrainSettings) -> None:
         raise UserError("give a budget: --steps N or --time DURATION")
 
 
+def check_room_to_train(request: RunRequest, step: int) -> None:
+    """A resumed run given `--steps N` must be short of step N: one already there or past
+    it is refused before config.json is written, so the file keeps the budget the run had.
+    (With no new budget, a finished run is validated and saved again, as documented.)"""
+    if request.steps is None or step < request.steps:
+        return
+    raise UserError(f"{request.name} is already at step {step:,}, past --steps {request.steps}: nothing to "
+                    f"train; give a larger --steps (more than {step}) or a --time to train it further")
+
+
 def train_and_save(request: RunRequest, model, feed: Feed, config: RunConfig, device, emit) -> RunSummary:
     """Train within the budget, then save the weights, the checkpoint and the summary in
     the run directory; config.json is written first."""
@@ -132,6 +142,9 @@ def train_and_save(request: RunRequest, model, feed: Feed, config: RunConfig, de
     trainer.final_eval_tokens = feed.final_eval_tokens
     if request.resume:  # every process reads the checkpoint: the run directory must be on each machine
         trainer.restore_checkpoint()
+        check_room_to_train(request, trainer.state.step)
+        emit({"event": "phase", "phase": "resume",
+              "detail": f"from step {trainer.state.step:,} ({trainer.state.elapsed:.1f} s trained before)"})
         if request.seconds is not None:
             settings.max_seconds = trainer.state.elapsed + max(1.0, request.remaining() - SAVE_RESERVE_S)
     if group.main:

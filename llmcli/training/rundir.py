@@ -57,7 +57,10 @@ def load_weights(path: Path) -> dict:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise UserError(f"{path} is corrupt ({exc}): retrain the model or restore the file") from None
+        rebuild = ""
+        if path.name == WEIGHTS and (path.parent / CHECKPOINT / WEIGHTS).is_file():
+            rebuild = "; the run's checkpoint is intact: `--resume` on its training command rebuilds the weights"
+        raise UserError(f"{path} is corrupt ({exc}): retrain the model or restore the file{rebuild}") from None
 
 
 def write_checkpoint(run: Path, weights: dict, optimizer: dict, state: dict) -> None:
