@@ -32,7 +32,7 @@ def test_models_lists_the_run(trained_model):
     table = run("models")
     assert "tiny" in table.stdout
     # the folder in full on a line of its own, however narrow the output: it can be copied
-    assert f"in {Path(entry['path']).parent}{os.sep} (a folder each, by name)" in table.stdout.splitlines()
+    assert f"in {Path(entry['path']).parent}{os.sep} (a folder each, by name; `llmcli info NAME` for one)" in table.stdout.splitlines()
 
 
 def test_info_shows_config_and_curve(trained_model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
@@ -109,15 +110,17 @@ def models(as_json):
         return
     rows = [row(e) for e in entries]
     columns = [c for c in COLUMNS if c != "options" or any(r["options"] != "-" for r in rows)]
-    # every model is a folder of the one models folder: its path is the caption, not a column
-    table = Table(caption=f"in {models_dir()} (`llmcli info NAME` for one; --json gives each path)",
-                  caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                  collapse_padding=True)  # light lines: more room in 80 columns
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)  # light lines: more room in 80 columns
     for column in columns:
         table.add_column(column, overflow="fold", no_wrap=column in SHORT)
     for r in rows:
         table.add_row(*(r[c] for c in columns))
-    out_console().print(table)
+    console = out_console()
+    console.print(table)
+    # every model is a folder of the one models folder: that path in full on a line of its
+    # own, never folded inside a cell, so that it can be copied
+    console.print(f"in {models_dir()}{os.sep} (a folder each, by name; `llmcli info NAME` for one)",
+                  soft_wrap=True, markup=False)
 
 
 COLUMNS = ("name", "task", "options", "preset", "params", "data", "val bpb", "created")
