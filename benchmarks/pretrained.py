@@ -70,6 +70,13 @@ def transformers_speed(gguf_file: Path, prompt: list[int], new_tokens: int) -> t
     return new_tokens / seconds, out[0, len(prompt):].tolist(), model
 
 
+def end_of_turn(run_dir: Path) -> int:
+    from llmcli.model.chat import end_of_turn_id
+    from llmcli.model.tokenizer_files import open_tokenizer
+
+    return end_of_turn_id(open_tokenizer(run_dir, "hf"), MODEL)
+
+
 def logit_gap(run_dir: Path, hf_model, prompt: list[int]) -> float:
     import torch
 
@@ -108,8 +115,12 @@ def main():
         rows.append(("transformers", f"skipped ({type(exc).__name__}: {exc})"))
     else:
         rows.append(("transformers generate, float32, greedy", f"{theirs_speed:,.1f} tokens/s"))
-        same = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
-        rows.append(("greedy tokens equal to transformers' (fp32)", f"first {same} of {len(ours)}"))
+        # min_new_tokens makes transformers' generate forbid the end of turn, which llmcli's
+        # (given no eos) writes and goes past: the two are compared up to that token
+        turn = end_of_turn(run_dir)
+        end = ours.index(turn) if turn in ours else len(ours)
+        same = next((i for i, (a, b) in enumerate(zip(ours[:end], theirs)) if a != b), end)
+        rows.append(("greedy tokens equal to transformers' (fp32), before the end of turn", f"{same} of {end}"))
         rows.append(("max |logit difference| on the prompt", f"{logit_gap(run_dir, hf_model, prompt):.2e}"))
         for precision, speed in speeds.items():
             rows.append((f"llmcli {precision} / transformers", f"{speed / theirs_speed:.1f}x"))
