@@ -5,7 +5,6 @@ real SmolLM2 GGUF against transformers' own GGUF loading of it."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -17,6 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from llmcli.datasets.download import sha256_of as _sha256
 from test_tokenizer import SAMPLES, _corpus
 
 from llmcli.model.hf_tokenizer import HFTokenizer
@@ -441,12 +442,6 @@ def test_cache() -> Path:
 test_cache.__test__ = False  # a helper, not a test
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="session")

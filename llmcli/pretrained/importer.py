@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from llmcli import __version__
+from llmcli.datasets.download import sha256_of
 from llmcli.errors import UserError
 from llmcli.training import rundir
 from llmcli.training.run_config import (Origin, RunConfig, RunSummary, TokenizerInfo, TrainSettings, save_config,
@@ -35,14 +36,6 @@ class Converted:
     weights: dict  # llmcli state-dict names -> float32 tensors
     tokenizer: object  # HFTokenizer
     origin: Origin
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_source(source: Path) -> Converted:
@@ -74,7 +67,7 @@ def read_gguf_file(path: Path) -> Converted:
         model_config = ModelConfig(**fields)
     except ValueError as exc:  # GGUFError, TokenizerError, and an invalid shape
         raise UserError(f"{path}: {exc}") from None
-    origin = Origin(start="import", source=str(path.resolve()), sha256=file_sha256(path),
+    origin = Origin(start="import", source=str(path.resolve()), sha256=sha256_of(path),
                     name=about.get("name"), license=about.get("license"))
     return Converted(model_config, weights, tokenizer, origin)
 
@@ -96,7 +89,7 @@ def read_hf_folder(folder: Path) -> Converted:
         tokenizer = HFTokenizer.load(folder)
     except (ValueError, KeyError) as exc:
         raise UserError(f"{folder}: {exc}") from None
-    digest = hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()
+    digest = hashlib.sha256("".join(sha256_of(f) for f in files).encode()).hexdigest()
     origin = Origin(start="import", source=str(folder.resolve()), sha256=digest,
                     name=hf_config.get("_name_or_path") or folder.name, license=hf_config.get("license"))
     return Converted(model_config, weights, tokenizer, origin)
