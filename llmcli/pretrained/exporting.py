@@ -85,6 +85,9 @@ def float_state(model) -> dict:
 def check_sentencepiece(loaded) -> None:
     """Only llmcli's own BPE SentencePiece tokenizers are exported for now."""
     kind = loaded.config.tokenizer.type
+    if kind == "hf":
+        raise UserError("the model's tokenizer is 'hf' (an imported model's): GGUF export writes llmcli's "
+                        "SentencePiece BPE tokenizers only for now; --format hf exports this model")
     if kind != "bpe":
         raise UserError(f"the model's tokenizer is {kind!r}: export writes llmcli's SentencePiece BPE "
                         "tokenizers only for now")
