@@ -4,7 +4,6 @@ token sees the words after it too, which a causal model never shows it."""
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from llmcli.model.transformer import RMSNorm, apply_rope, rope_tables
