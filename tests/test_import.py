@@ -153,3 +153,15 @@ def test_an_existing_name_needs_force(tmp_path, tokenizer_folder):
     ok(run("import", folder, "--name", "twice"))
     one_line_error(run("import", folder, "--name", "twice"), "already exists")
     ok(run("import", folder, "--name", "twice", "--force"))
+
+
+@pytest.mark.parametrize("task", ["reverse", "bird"])  # the lm head, and the classifier (pooled at the last token)
+def test_an_imported_model_is_a_base_to_fine_tune(task, toy_tasks, tmp_path, tokenizer_folder, llmcli_home):
+    from cli_helpers import tiny_finetune_args
+
+    folder, _ = saved_folder(tmp_path, tokenizer_folder, "llama-gqa-tied")
+    ok(run("import", folder, "--name", "tiny-base"))
+    ok(run("finetune", task, "--base", "tiny-base", *tiny_finetune_args(steps=2, preset=None)))
+    config = json.loads((llmcli_home / "models" / task / "config.json").read_text())
+    assert config["origin"]["start"] == "base" and config["tokenizer"]["type"] == "hf"
+    ok(run("eval", task, "-m", task, "--limit", 4))
