@@ -35,7 +35,10 @@ def import_as(source: Path, name: str | None, force: bool) -> Path:
     console.print(f"importing {source} as {name}...", markup=False, highlight=False)
     prepare_run_dir(run_dir, resume=False, force=force)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    config = import_model(source, run_dir)
+    from llmcli.cli.stage_progress import StageProgress
+
+    with StageProgress() as progress:
+        config = import_model(source, run_dir, on_progress=progress)
     shape = config.model
     console.print(f"{name}: {shape.family}, {shape.n_layer} layers x {shape.n_embd}, "
                   f"{config.params:,} parameters, vocabulary {config.tokenizer.vocab_size:,}; saved in {run_dir}",

@@ -26,7 +26,9 @@ def pull(name, as_list, as_json, force):
     from llmcli.cli.import_model import import_as
     from llmcli.pretrained.pull import pull as fetch
 
-    with PullProgress() as progress:
+    from llmcli.cli.stage_progress import StageProgress
+
+    with StageProgress() as progress:
         path = fetch(name, on_progress=progress)
     import_as(path, name, force)
 
@@ -50,40 +52,3 @@ def show_catalogue(as_json: bool) -> None:
         table.add_row(row["name"], row["family"], f"{row['parameters'] / 1e6:.0f}M", row["licence"],
                       f"{row['download_bytes'] / 2**20:,.0f} MiB", here)
     out_console().print(table)
-
-
-class PullProgress:
-    """pull's progress (stage, bytes done, bytes in all): bars on a terminal, one line per
-    stage elsewhere."""
-
-    def __init__(self):
-        from llmcli.cli.console import err_console
-
-        self.console = err_console()
-        self.stages: dict[str, int] = {}
-        self.progress = None
-        if self.console.is_terminal and not self.console.is_dumb_terminal:
-            from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
-
-            self.progress = Progress(*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(),
-                                     console=self.console, transient=True)
-
-    def __enter__(self):
-        if self.progress is not None:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.progress is not None:
-            self.progress.stop()
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if self.progress is None:
-            if stage not in self.stages:
-                self.stages[stage] = 0
-                size = f" ({total / 2**20:,.0f} MiB)" if total else ""
-                self.console.print(f"{stage}{size}...", markup=False, highlight=False)
-            return
-        if stage not in self.stages:
-            self.stages[stage] = self.progress.add_task(stage, total=total)
-        self.progress.update(self.stages[stage], completed=done)

@@ -51,8 +51,9 @@ class GGUFError(ValueError):
     """A GGUF file llmcli cannot read: the message names the file and what is wrong."""
 
 
-def read_gguf(path: str | os.PathLike) -> tuple[dict, dict, dict]:
-    """(model config fields, state dict of float32 tensors in llmcli's names, metadata)."""
+def read_gguf(path: str | os.PathLike, on_block=None) -> tuple[dict, dict, dict]:
+    """(model config fields, state dict of float32 tensors in llmcli's names, metadata);
+    `on_block(done, total)` hears of each block dequantized."""
     path = Path(path)
     reader = open_reader(path)
     try:
@@ -64,7 +65,7 @@ def read_gguf(path: str | os.PathLike) -> tuple[dict, dict, dict]:
             )
         tensors = Tensors(path, reader)
         config = config_fields(path, reader, architecture, tensors)
-        state = state_dict(config, architecture, tensors)
+        state = state_dict(config, architecture, tensors, on_block)
         return config, state, metadata(reader, architecture, tensors)
     except GGUFError:
         raise
@@ -223,7 +224,7 @@ def config_fields(path: Path, reader, architecture: str, tensors: Tensors) -> di
     }
 
 
-def state_dict(config: dict, architecture: str, tensors: Tensors) -> dict:
+def state_dict(config: dict, architecture: str, tensors: Tensors, on_block=None) -> dict:
     """Every tensor of the file under llmcli's name; GGUFError for any left over."""
     import torch
 
@@ -235,6 +236,8 @@ def state_dict(config: dict, architecture: str, tensors: Tensors) -> dict:
     block = gpt2_block if architecture == "gpt2" else llama_block
     for n in range(L):
         state.update(block(n, config, tensors, FAMILIES[architecture]["unpermute"]))
+        if on_block:
+            on_block(n + 1, L)
     state["norm.weight"] = tensors.take("output_norm.weight", (C,))
     if layer_norm:
         state["norm.bias"] = tensors.take("output_norm.bias", (C,))

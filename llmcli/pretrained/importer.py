@@ -38,15 +38,16 @@ class Converted:
     origin: Origin
 
 
-def read_source(source: Path) -> Converted:
-    """The model at `source`, a .gguf file or a Hugging Face folder."""
+def read_source(source: Path, on_progress=None) -> Converted:
+    """The model at `source`, a .gguf file or a Hugging Face folder; `on_progress(stage,
+    done, total)` hears how a GGUF's conversion goes, block by block."""
     if not source.exists():
         raise UserError(f"{source}: no such file or folder: give a .gguf file or a Hugging Face model folder")
     if source.is_dir():
         return read_hf_folder(source)
     if source.suffix.lower() in (".bin", ".pt", ".pth", ".ckpt", ".pkl"):
         raise pickle_refused(source)
-    return read_gguf_file(source)
+    return read_gguf_file(source, on_progress)
 
 
 def pickle_refused(where: Path) -> UserError:
@@ -55,14 +56,15 @@ def pickle_refused(where: Path) -> UserError:
                      "safe_serialization=True)) and import the folder")
 
 
-def read_gguf_file(path: Path) -> Converted:
+def read_gguf_file(path: Path, on_progress=None) -> Converted:
     from llmcli.model.config import ModelConfig
     from llmcli.model.gguf_tokenizer import tokenizer_from_gguf
     from llmcli.pretrained.gguf_metadata import gguf_metadata
     from llmcli.pretrained.gguf_weights import read_gguf
 
     try:
-        fields, weights, about = read_gguf(path)
+        blocks = (lambda done, total: on_progress("convert", done, total)) if on_progress else None
+        fields, weights, about = read_gguf(path, on_block=blocks)
         tokenizer = tokenizer_from_gguf(gguf_metadata(path))
         model_config = ModelConfig(**fields)
     except ValueError as exc:  # GGUFError, TokenizerError, and an invalid shape
@@ -124,11 +126,11 @@ def read_safetensors(files: list[Path]) -> dict:
     return tensors
 
 
-def import_model(source: Path, run_dir: Path) -> RunConfig:
+def import_model(source: Path, run_dir: Path, on_progress=None) -> RunConfig:
     """Convert `source` into the run directory `run_dir` (which must not exist yet)."""
     from llmcli.model.tokenizer_files import HF, save_tokenizer
 
-    converted = read_source(source)
+    converted = read_source(source, on_progress)
     model = checked_model(converted, source)
     tmp = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".import-{run_dir.name}-"))
     try:
