@@ -148,11 +148,16 @@ def test_unsupported_and_broken_sources_leave_nothing(tmp_path, tokenizer_folder
     assert not models.exists() or not any(models.iterdir())  # no model, no temporary folder
 
 
-def test_an_existing_name_needs_force(tmp_path, tokenizer_folder):
+def test_an_existing_name_needs_force(tmp_path, tokenizer_folder, llmcli_home):
     folder, _ = saved_folder(tmp_path, tokenizer_folder, "gpt2")
     ok(run("import", folder, "--name", "twice"))
     one_line_error(run("import", folder, "--name", "twice"), "already exists")
-    ok(run("import", folder, "--name", "twice", "--force"))
+    (folder / "config.json").write_text("{not json")  # a failed replacement keeps the model there was
+    one_line_error(run("import", folder, "--name", "twice", "--force"))
+    assert (llmcli_home / "models" / "twice" / "model.safetensors").is_file()
+    saved_folder(tmp_path / "again", tokenizer_folder, "gpt2")
+    ok(run("import", tmp_path / "again" / "gpt2", "--name", "twice", "--force"))
+    assert sorted(p.name for p in (llmcli_home / "models").iterdir()) == ["twice"]
 
 
 @pytest.mark.parametrize("task", ["reverse", "bird"])  # the lm head, and the classifier (pooled at the last token)

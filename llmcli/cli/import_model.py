@@ -25,7 +25,7 @@ def import_command(source, name, force):
 def import_as(source: Path, name: str | None, force: bool) -> Path:
     """Import `source` as model `name`, replacing one of that name only with `force`."""
     from llmcli.cli.console import err_console
-    from llmcli.cli.training_run import prepare_run_dir
+    from llmcli.errors import UserError
     from llmcli.paths import check_name, models_dir, name_from_file
     from llmcli.pretrained.importer import import_model
 
@@ -33,7 +33,8 @@ def import_as(source: Path, name: str | None, force: bool) -> Path:
     run_dir = models_dir() / name
     console = err_console()
     console.print(f"importing {source} as {name}...", markup=False, highlight=False)
-    prepare_run_dir(run_dir, resume=False, force=force)
+    if run_dir.exists() and not force:  # with --force, the old model goes once the new one is complete
+        raise UserError(f"a model named {name!r} already exists: --force replaces it, --name picks another name")
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     from llmcli.cli.stage_progress import StageProgress
 

@@ -127,7 +127,8 @@ def read_safetensors(files: list[Path]) -> dict:
 
 
 def import_model(source: Path, run_dir: Path, on_progress=None) -> RunConfig:
-    """Convert `source` into the run directory `run_dir` (which must not exist yet)."""
+    """Convert `source` into the run directory `run_dir`. A model already there (the
+    caller allowed replacing it) is swapped out only once the new one is complete."""
     from llmcli.model.tokenizer_files import HF, save_tokenizer
 
     converted = read_source(source, on_progress)
@@ -140,11 +141,22 @@ def import_model(source: Path, run_dir: Path, on_progress=None) -> RunConfig:
         save_config(tmp, config)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         save_summary(tmp, RunSummary(steps=0, tokens=0, train_seconds=0.0, command_seconds=0.0, finished=now))
-        tmp.rename(run_dir)
+        swap_in(tmp, run_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return config
+
+
+def swap_in(new: Path, run_dir: Path) -> None:
+    """Rename `new` to `run_dir`; an old folder there is set aside first and removed after."""
+    old = None
+    if run_dir.exists():
+        old = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".replaced-{run_dir.name}-"))
+        run_dir.rename(old / run_dir.name)
+    new.rename(run_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def checked_model(converted: Converted, source: Path):
