@@ -13,11 +13,14 @@ from llmcli.errors import UserError
 
 def gguf_metadata(path) -> dict:
     """Every key of the GGUF file at path, without the reader's bookkeeping (GGUF.*)."""
-    from gguf import GGUFReader
+    from llmcli.pretrained.gguf_weights import GGUFError, open_reader
 
     try:
-        reader = GGUFReader(Path(path), "r")
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path} is not a readable GGUF file ({exc})") from None
-    return {name: field.contents() for name, field in reader.fields.items()
-            if not name.startswith("GGUF.")}
+        return metadata_of(open_reader(Path(path)))
+    except GGUFError as exc:
+        raise UserError(str(exc)) from None
+
+
+def metadata_of(reader) -> dict:
+    """The metadata of a file a `gguf.GGUFReader` has open (parsing it again costs seconds)."""
+    return {name: field.contents() for name, field in reader.fields.items() if not name.startswith("GGUF.")}

@@ -51,11 +51,12 @@ class GGUFError(ValueError):
     """A GGUF file llmcli cannot read: the message names the file and what is wrong."""
 
 
-def read_gguf(path: str | os.PathLike, on_block=None) -> tuple[dict, dict, dict]:
+def read_gguf(path: str | os.PathLike, on_block=None, reader=None) -> tuple[dict, dict, dict]:
     """(model config fields, state dict of float32 tensors in llmcli's names, metadata);
-    `on_block(done, total)` hears of each block dequantized."""
+    `on_block(done, total)` hears of each block dequantized; `reader`: the file already
+    opened with `open_reader`."""
     path = Path(path)
-    reader = open_reader(path)
+    reader = reader or open_reader(path)
     try:
         architecture = str(field(reader, "general.architecture", path))
         if architecture not in FAMILIES:

@@ -59,13 +59,14 @@ def pickle_refused(where: Path) -> UserError:
 def read_gguf_file(path: Path, on_progress=None) -> Converted:
     from llmcli.model.config import ModelConfig
     from llmcli.model.gguf_tokenizer import tokenizer_from_gguf
-    from llmcli.pretrained.gguf_metadata import gguf_metadata
-    from llmcli.pretrained.gguf_weights import read_gguf
+    from llmcli.pretrained.gguf_metadata import metadata_of
+    from llmcli.pretrained.gguf_weights import open_reader, read_gguf
 
     try:
         blocks = (lambda done, total: on_progress("convert", done, total)) if on_progress else None
-        fields, weights, about = read_gguf(path, on_block=blocks)
-        tokenizer = tokenizer_from_gguf(gguf_metadata(path))
+        reader = open_reader(path)  # once: the reader parses every field when it opens
+        fields, weights, about = read_gguf(path, on_block=blocks, reader=reader)
+        tokenizer = tokenizer_from_gguf(metadata_of(reader))
         model_config = ModelConfig(**fields)
     except ValueError as exc:  # GGUFError, TokenizerError, and an invalid shape
         raise UserError(f"{path}: {exc}") from None
