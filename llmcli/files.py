@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,18 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def move_into_place(tmp: Path, out: Path) -> None:
+    """Move the finished `tmp` (a file or a folder) to `out`, replacing what is there: a
+    folder is first renamed aside, so that a crash leaves the old one or the new one."""
+    if out.is_dir() and not out.is_symlink():
+        aside = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(aside)
+        tmp.rename(out)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

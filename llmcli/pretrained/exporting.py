@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from llmcli.errors import UserError
+from llmcli.files import move_into_place
 
 DTYPES = ("f32", "f16", "bf16", "q8_0")
 HF_DTYPES = {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}
@@ -41,18 +42,6 @@ def temporary_path(out: Path) -> Path:
     return out.with_name(f".{out.name}.export-{os.getpid()}.tmp")
 
 
-def place(tmp: Path, out: Path) -> None:
-    """Move the finished `tmp` (a file or a folder) to `out`, replacing what is there: a
-    folder is first renamed aside, so that a crash leaves the old one or the new one."""
-    if out.is_dir() and not out.is_symlink():
-        aside = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(aside)
-        tmp.rename(out)
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
 def discard(tmp: Path) -> None:
     if tmp.is_dir():
         shutil.rmtree(tmp, ignore_errors=True)
@@ -68,7 +57,7 @@ def write_atomically(out: Path, force: bool, folder: bool, write) -> None:
     discard(tmp)
     try:
         write(tmp)
-        place(tmp, out)
+        move_into_place(tmp, out)
     except BaseException:
         discard(tmp)
         raise

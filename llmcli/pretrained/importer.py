@@ -20,6 +20,7 @@ from pathlib import Path
 from llmcli import __version__
 from llmcli.datasets.download import sha256_of
 from llmcli.errors import UserError
+from llmcli.files import move_into_place
 from llmcli.training import rundir
 from llmcli.training.run_config import (Origin, RunConfig, RunSummary, TokenizerInfo, TrainSettings, save_config,
                                         save_summary)
@@ -142,22 +143,11 @@ def import_model(source: Path, run_dir: Path, on_progress=None) -> RunConfig:
         save_config(tmp, config)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         save_summary(tmp, RunSummary(steps=0, tokens=0, train_seconds=0.0, command_seconds=0.0, finished=now))
-        swap_in(tmp, run_dir)
+        move_into_place(tmp, run_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return config
-
-
-def swap_in(new: Path, run_dir: Path) -> None:
-    """Rename `new` to `run_dir`; an old folder there is set aside first and removed after."""
-    old = None
-    if run_dir.exists():
-        old = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".replaced-{run_dir.name}-"))
-        run_dir.rename(old / run_dir.name)
-    new.rename(run_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def checked_model(converted: Converted, source: Path):
