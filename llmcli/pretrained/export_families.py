@@ -1,9 +1,9 @@
-"""What an export writes for each model family: one table per family that names every
-llmcli state-dict tensor in Hugging Face's and in llama.cpp's terms, and which slice of a
-fused llmcli tensor (q, k, v of `attn.qkv`; gate, up of `mlp.gate_up`) each one is.
+"""What a GGUF export writes for each model family: one table per family that names every
+llmcli state-dict tensor in llama.cpp's terms, and which slice of a fused llmcli tensor
+(q, k, v of `attn.qkv`; gate, up of `mlp.gate_up`) each one is.
 
-The two exporters (export_hf.py, export_gguf.py) only walk `exported_tensors`; a family is
-exported once it has a table here. No torch at import time.
+export_gguf.py only walks `exported_tensors`; a family is exported to GGUF once it has a
+table here. (Hugging Face names, both ways, are in hf_weights.py.) No torch at import time.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from llmcli.errors import UserError
 
 @dataclass(frozen=True)
 class Entry:
-    """One exported tensor: the llmcli tensor it comes from, its name in a Hugging Face
-    state dict and in a GGUF file, and the slice of a fused tensor it is (None: whole).
+    """One exported tensor: the llmcli tensor it comes from, its name in a GGUF file, and
+    the slice of a fused tensor it is (None: whole).
     `rotary` says the rows are a head-by-head rotary projection ("q" or "k"), which
     llama.cpp wants in its interleaved layout."""
 
     llmcli: str
-    hf: str
     gguf: str
     part: str | None = None
     rotary: str | None = None
@@ -35,20 +34,20 @@ class Entry:
 # The Llama layout (llmcli's own models, and the llama family: SmolLM2, TinyLlama):
 # the whole-model tensors, then each block's, with N for the block number.
 LLAMA_MODEL = (
-    Entry("embed.weight", "model.embed_tokens.weight", "token_embd.weight"),
-    Entry("norm.weight", "model.norm.weight", "output_norm.weight"),
-    Entry("output.weight", "lm_head.weight", "output.weight"),  # only when untied
+    Entry("embed.weight", "token_embd.weight"),
+    Entry("norm.weight", "output_norm.weight"),
+    Entry("output.weight", "output.weight"),  # only when untied
 )
 LLAMA_BLOCK = (
-    Entry("blocks.N.attn_norm.weight", "model.layers.N.input_layernorm.weight", "blk.N.attn_norm.weight"),
-    Entry("blocks.N.attn.qkv.weight", "model.layers.N.self_attn.q_proj.weight", "blk.N.attn_q.weight", "q", "q"),
-    Entry("blocks.N.attn.qkv.weight", "model.layers.N.self_attn.k_proj.weight", "blk.N.attn_k.weight", "k", "k"),
-    Entry("blocks.N.attn.qkv.weight", "model.layers.N.self_attn.v_proj.weight", "blk.N.attn_v.weight", "v"),
-    Entry("blocks.N.attn.proj.weight", "model.layers.N.self_attn.o_proj.weight", "blk.N.attn_output.weight"),
-    Entry("blocks.N.mlp_norm.weight", "model.layers.N.post_attention_layernorm.weight", "blk.N.ffn_norm.weight"),
-    Entry("blocks.N.mlp.gate_up.weight", "model.layers.N.mlp.gate_proj.weight", "blk.N.ffn_gate.weight", "gate"),
-    Entry("blocks.N.mlp.gate_up.weight", "model.layers.N.mlp.up_proj.weight", "blk.N.ffn_up.weight", "up"),
-    Entry("blocks.N.mlp.down.weight", "model.layers.N.mlp.down_proj.weight", "blk.N.ffn_down.weight"),
+    Entry("blocks.N.attn_norm.weight", "blk.N.attn_norm.weight"),
+    Entry("blocks.N.attn.qkv.weight", "blk.N.attn_q.weight", "q", "q"),
+    Entry("blocks.N.attn.qkv.weight", "blk.N.attn_k.weight", "k", "k"),
+    Entry("blocks.N.attn.qkv.weight", "blk.N.attn_v.weight", "v"),
+    Entry("blocks.N.attn.proj.weight", "blk.N.attn_output.weight"),
+    Entry("blocks.N.mlp_norm.weight", "blk.N.ffn_norm.weight"),
+    Entry("blocks.N.mlp.gate_up.weight", "blk.N.ffn_gate.weight", "gate"),
+    Entry("blocks.N.mlp.gate_up.weight", "blk.N.ffn_up.weight", "up"),
+    Entry("blocks.N.mlp.down.weight", "blk.N.ffn_down.weight"),
 )
 
 FAMILIES = {"llmcli": (LLAMA_MODEL, LLAMA_BLOCK), "llama": (LLAMA_MODEL, LLAMA_BLOCK)}
@@ -91,7 +90,7 @@ def exported_tensors(config, state: dict) -> Iterator[tuple[Entry, object]]:
     model_entries, block_entries = check_exportable(config)
     entries = [e for e in model_entries if e.llmcli != "output.weight" or not tied_output(config)]
     for n in range(config.n_layer):
-        entries += [Entry(*(f.replace(".N.", f".{n}.") for f in (e.llmcli, e.hf, e.gguf)), e.part, e.rotary)
+        entries += [Entry(*(f.replace(".N.", f".{n}.") for f in (e.llmcli, e.gguf)), e.part, e.rotary)
                     for e in block_entries]
     for entry in entries:
         if entry.llmcli not in state:
