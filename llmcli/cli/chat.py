@@ -69,7 +69,8 @@ def reply(loaded, messages: list[dict], config, model_name: str, one_line: bool)
 
     ids = fitted_ids(loaded, messages, config, model_name)
     pieces = []
-    for piece in stream_from_ids(loaded.model, loaded.tokenizer, ids, config, end_of_turn_id(loaded.tokenizer, model_name)):
+    end = end_of_turn_id(loaded.tokenizer, model_name)
+    for piece in stream_from_ids(loaded.model, loaded.tokenizer, ids, config, end):
         pieces.append(piece)
         if not one_line:
             sys.stdout.write(piece)
