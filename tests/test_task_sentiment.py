@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import ok, one_line_error, run, tiny_finetune_args
+from llmcli.paths import models_dir
 from llmcli_sentiment.confusion import confusion_matrix
 from llmcli_sentiment.generator import generate, held_out_pairs, split_of
 from llmcli_sentiment.lexicon import DOMAINS, GENERAL, NEGATORS, adjective
@@ -250,8 +251,10 @@ def small_folder(tmp_path):
 
 
 def test_finetune_eval_and_run(small_folder, tmp_path):
-    ok(run("finetune", "sentiment", "--data", small_folder, "--name", "tiny",
+    ok(run("finetune", "sentiment", "--data", small_folder, "--name", "tiny", "--pooling", "mean",
            *tiny_finetune_args(steps=8, batch_size=16)))
+    config = json.loads((models_dir() / "tiny" / "config.json").read_text())
+    assert config["task"]["settings"]["pooling"] == "mean"
     report = json.loads(ok(run("eval", "sentiment", "-m", "tiny", "--data", small_folder, "--json")).stdout)
     assert report["examples"] == 40 and set(report["metrics"]) == {"accuracy", "macro_f1"}
     matrix = report["confusion_matrix"]

@@ -1,8 +1,13 @@
 """The sequence-classification head: a linear layer on the hidden state of the last token
-(the core model is causal, so that token has seen the whole text), marked by <sep>.
+(the core model is causal, so that token has seen the whole text), marked by <sep>, as
+GPT2ForSequenceClassification pools; or, with the "pooling" setting "mean", on the mean of
+the text's hidden states. Batches are padded on the right and each row's own length picks
+its last token, so padding never reaches what is pooled.
 
-It reads two attributes of the task: `label_field`, the field holding the class (default
-"label"), and `labels`, the classes in order (default: those of the training data)."""
+It reads three attributes of the task: `label_field`, the field holding the class (default
+"label"), `labels`, the classes in order (default: those of the training data), and
+`pooling` ("last", the default, or "mean"; a task may let the user choose it with a
+TaskOption, as sentiment's `--pooling` does)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from llmcli.predictions import Prediction
 
 PREDICT_BATCH = 32
 LABEL_FIELD = "label"  # where the class is when the task sets no `label_field`
+POOLINGS = ("last", "mean")
 
 
 class ClassificationHead(Head):
@@ -30,7 +36,10 @@ class ClassificationHead(Head):
         if len(labels) < 2:
             raise UserError(f"the training data of task {task.name} has only the label(s) {labels}: "
                             "a classifier needs at least two")
-        return {"labels": labels}
+        pooling = getattr(task, "pooling", None) or "last"
+        if pooling not in POOLINGS:
+            raise UserError(f"pooling {pooling!r} is not one of {', '.join(POOLINGS)}: choose one of those")
+        return {"labels": labels, "pooling": pooling}
 
     def tokenizer_texts(self, *, task, example, prompt=None):
         return [task.render_prompt(example, prompt)]
@@ -41,6 +50,7 @@ class ClassificationHead(Head):
         layer = torch.nn.Linear(model_config.n_embd, len(settings["labels"]))
         torch.nn.init.normal_(layer.weight, std=0.02)
         torch.nn.init.zeros_(layer.bias)
+        layer.pooling = settings.get("pooling", "last")  # rebuilt from the settings, not saved with the weights
         return layer
 
     def text_ids(self, task, example, tokenizer, context, prompt):
@@ -71,7 +81,12 @@ class ClassificationHead(Head):
         import torch
 
         hidden = model.hidden_states(ids)
-        return model.task_head(hidden[torch.arange(len(last)), last]).float()
+        if model.task_head.pooling == "mean":
+            inside = torch.arange(ids.shape[1], device=ids.device)[None, :] <= last[:, None]
+            pooled = (hidden * inside[..., None]).sum(1) / (last[:, None] + 1)
+        else:
+            pooled = hidden[torch.arange(len(last)), last]
+        return model.task_head(pooled).float()
 
     def loss(self, model, batch):
         import torch.nn.functional as F

@@ -25,7 +25,11 @@ class SentimentTask(Task):
                    "(default: the first of sentence, text, review).", FILE_COMMANDS, "NAME"),
         TaskOption("--label-column", "label_column", "Column (or JSON field) of data files holding the label "
                    "(default: label).", FILE_COMMANDS, "NAME"),
+        TaskOption("--pooling", "pooling", "What the classifier reads when fine-tuned: last (the hidden state "
+                   "of the text's last token, the default) or mean (the mean over the text's tokens).",
+                   ("finetune",), "last|mean"),
     )
+    pooling: str = "last"
     text_column: str | None = None
     label_column: str = "label"
 
