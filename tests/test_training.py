@@ -118,3 +118,27 @@ def test_time_budget_stops_in_time(tmp_path):
     trainer.run()
     assert time.perf_counter() - start < 3.0
     assert trainer.state.step > 5
+
+
+def test_slow_evaluations_take_a_tenth_of_the_time_at_most(tmp_path):
+    """A large model's quick evaluation may last longer than the gap between them: the gap
+    grows so that evaluating never crowds out training."""
+    import time
+
+    spans = []
+
+    def slow_evaluation(model, final):
+        began = time.perf_counter()
+        time.sleep(0.2)
+        spans.append((began, time.perf_counter()))
+        return {"val_loss": 1.0}
+
+    trainer = make_trainer(tmp_path, steps=120)
+    trainer.settings.eval_every_s = 0.01
+    trainer.evaluate = slow_evaluation
+    began = time.perf_counter()
+    trainer.run()
+    quick = spans[:-1] if len(spans) > 1 else spans
+    evaluating = sum(end - start for start, end in quick)
+    assert len(quick) >= 1
+    assert evaluating <= 0.2 + 0.1 * (time.perf_counter() - began)  # the first, then a tenth

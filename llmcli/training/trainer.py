@@ -25,6 +25,9 @@ from llmcli.training.devices import autocast
 from llmcli.training.run_config import TrainSettings
 
 
+EVAL_SHARE = 0.1  # at most this share of the wall time goes to the quick evaluations
+
+
 class TrainingInterrupted(Exception):
     """Ctrl-C during training, after a checkpoint was saved."""
 
@@ -266,7 +269,7 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         loop_start = last_eval = last_ckpt = time.perf_counter()
         base_elapsed = self.state.elapsed  # wall time counts, evaluations and saves included
-        tokens_per_s = 0.0
+        tokens_per_s, eval_gap = 0.0, s.eval_every_s
         while True:
             # every process takes the same decisions: rank 0's clock, anyone's Ctrl-C
             asked = stop.requested or (self.stop_at_step is not None and self.state.step >= self.stop_at_step)
@@ -298,9 +301,12 @@ class Trainer:
             if self.device.type == "cuda":
                 event["memory_gb"] = round(torch.cuda.max_memory_allocated(self.device) / 2**30, 2)
             self.log(event)
-            if now - last_eval > s.eval_every_s and not self.done():
+            if now - last_eval > eval_gap and not self.done():
+                began = time.perf_counter()
                 self.run_evaluation(final=False)
                 last_eval = time.perf_counter()
+                # a large model's quick evaluation takes long: keep them to a tenth of the time
+                eval_gap = max(s.eval_every_s, (1 / EVAL_SHARE - 1) * (last_eval - began))
             if now - last_ckpt > s.checkpoint_every_s:
                 self.save_checkpoint()
                 last_ckpt = time.perf_counter()
