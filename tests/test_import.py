@@ -169,4 +169,5 @@ def test_an_imported_model_is_a_base_to_fine_tune(task, toy_tasks, tmp_path, tok
     ok(run("finetune", task, "--base", "tiny-base", *tiny_finetune_args(steps=2, preset=None)))
     config = json.loads((llmcli_home / "models" / task / "config.json").read_text())
     assert config["origin"]["start"] == "base" and config["tokenizer"]["type"] == "hf"
+    assert config["train"]["lr"] == 1e-4  # pretrained elsewhere: smaller steps than a model of ours
     ok(run("eval", task, "-m", task, "--limit", 4))

@@ -17,7 +17,11 @@ from llmcli.errors import UserError
 from llmcli.training import distributed
 from llmcli.training.run_config import Origin, RunConfig, TokenizerInfo, TrainSettings, load_config
 
-BASE_LR_SCALE = 0.5  # a pretrained model is fine-tuned with smaller steps than it learnt with
+BASE_LR_SCALE = 0.5  # a model llmcli trained is fine-tuned with smaller steps than it learnt with
+# A model pretrained elsewhere (imported, its tokenizer not ours) saw trillions of tokens:
+# SST-2 from SmolLM2-135M, 40 steps of 64, validation loss 0.32 at step 22 with 1e-4 against
+# 0.46 at step 32 with 3e-5.
+IMPORTED_BASE_LR = 1e-4
 
 
 @dataclass
@@ -76,12 +80,13 @@ def from_scratch(request, workload, device, precision: str, emit) -> Start:
 def from_base(request, workload, precision: str) -> Start:
     """The base run's weights and tokenizer (its task head, if any, is left behind)."""
     from llmcli.model.loading import load_model
-    from llmcli.model.tokenizer_files import save_tokenizer
+    from llmcli.model.tokenizer_files import SENTENCEPIECE_TYPES, save_tokenizer
     from llmcli.training.autoconfig import lr_for
 
     loaded = load_model(request.base)
     save_tokenizer(loaded.tokenizer, request.run_dir, loaded.config.tokenizer.type)
-    lr = lr_for(loaded.model.config.n_embd) * BASE_LR_SCALE
+    own = loaded.config.tokenizer.type in SENTENCEPIECE_TYPES  # trained by llmcli, not imported
+    lr = lr_for(loaded.model.config.n_embd) * BASE_LR_SCALE if own else IMPORTED_BASE_LR
     settings = new_settings(request, precision, lr=lr, batch_size=None)
     origin = Origin(start="base", base=str(request.base.resolve()))
     config = new_config(request, workload, loaded.model.config, loaded.config.tokenizer, settings,
