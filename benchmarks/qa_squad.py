@@ -17,7 +17,11 @@ test questions:
   holding a question word or beginning with a stop word are skipped. The best candidate
   is the answer.
 
-Usage: python benchmarks/qa_squad.py [--minutes 15]
+With `--route smollm2` the start is SmolLM2-135M-Instruct instead (pulled first, outside
+the budget): `llmcli finetune qa --base smollm2-135m-instruct --time` the whole budget, and
+the same evaluation. `--limit N` scores the first N test questions (model and baseline).
+
+Usage: python benchmarks/qa_squad.py [--minutes 15] [--route scratch|smollm2] [--limit N]
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import SHARED_DATA, report
+from common import PRETRAINED, pull_pretrained, SHARED_DATA, report
 
 TRAIN_ARTICLES = 30
 NEAR = 10  # words either side of a candidate in which question words count
@@ -85,7 +89,10 @@ def llmcli(*args, env) -> subprocess.CompletedProcess:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=15.0, help="the whole budget (default 15)")
-    minutes = parser.parse_args().minutes
+    parser.add_argument("--route", choices=("scratch", "smollm2"), default="scratch")
+    parser.add_argument("--limit", type=int, help="score the first N test questions only")
+    args = parser.parse_args()
+    minutes = args.minutes
     source = SHARED_DATA / "qa" / "squad" / "dev-v1.1-part-a.json"
     if not source.is_file():
         print(f"skipped: {source} is not there")
@@ -104,7 +111,7 @@ def main():
         for split, part in (("train", articles[:TRAIN_ARTICLES]), ("test", articles[TRAIN_ARTICLES:])):
             (data / f"{split}.json").write_text(json.dumps({"version": "1.1", "data": part}), encoding="utf-8")
         train = [e for _, e in read_qa_file(data / "train.json")]
-        test = [e for _, e in read_qa_file(data / "test.json")]
+        test = [e for _, e in read_qa_file(data / "test.json")][: args.limit or None]
 
         # the baseline, on the same test questions
         length = round(statistics.median(len(e["answers"][0]["text"].split()) for e in train))
@@ -112,23 +119,29 @@ def main():
         golds = [[a["text"] for a in e["answers"]] for e in test]
         baseline = {**squad_em(guesses, golds), **squad_f1(guesses, golds)}
 
-        # pretraining text: each training passage once, and the training questions
-        passages = list(dict.fromkeys(e["context"] for e in train))
-        corpus = tmp / "squad-train.txt"
-        corpus.write_text("\n".join(passages + [e["question"] for e in train]) + "\n", encoding="utf-8")
-
         env = {**os.environ, "LLMCLI_HOME": str(tmp / "home")}
         seconds = minutes * 60
-        llmcli("train", corpus, "--name", "squad-lm", "--time", f"{seconds * 0.40:.0f}s", "--context", 256,
-               "--no-sample", env=env)
-        llmcli("finetune", "qa", "--data", data, "--base", "squad-lm", "--name", "squad-qa",
-               "--time", f"{seconds * 0.45:.0f}s", env=env)
+        if args.route == "smollm2":
+            pull_pretrained(env)
+            started = time.perf_counter()  # the pull is not part of the budget
+            llmcli("finetune", "qa", "--data", data, "--base", PRETRAINED, "--name", "squad-qa",
+                   "--time", f"{seconds:.0f}s", env=env)
+        else:
+            # pretraining text: each training passage once, and the training questions
+            passages = list(dict.fromkeys(e["context"] for e in train))
+            corpus = tmp / "squad-train.txt"
+            corpus.write_text("\n".join(passages + [e["question"] for e in train]) + "\n", encoding="utf-8")
+            llmcli("train", corpus, "--name", "squad-lm", "--time", f"{seconds * 0.40:.0f}s", "--context", 256,
+                   "--no-sample", env=env)
+            llmcli("finetune", "qa", "--data", data, "--base", "squad-lm", "--name", "squad-qa",
+                   "--time", f"{seconds * 0.45:.0f}s", env=env)
+        scope = ["--limit", str(args.limit)] if args.limit else []
         result = json.loads(llmcli("eval", "qa", "-m", "squad-qa", "--data", data, "--split", "test", "--json",
-                                   env=env).stdout)
+                                   *scope, env=env).stdout)
         config = json.loads((tmp / "home" / "models" / "squad-qa" / "config.json").read_text())
     wall = time.perf_counter() - started
     model = result["metrics"]
-    report(f"qa on SQuAD v1.1 dev part a: {len(train):,} training questions (articles 1-{TRAIN_ARTICLES}), "
+    report(f"qa on SQuAD v1.1 dev part a, {args.route} route: {len(train):,} training questions (articles 1-{TRAIN_ARTICLES}), "
            f"{len(test):,} test questions (articles {TRAIN_ARTICLES + 1}-{len(articles)})", [
         ("model: exact match / F1", f"{model['squad_em']:.1f} / {model['squad_f1']:.1f}"),
         (f"window baseline ({length} words)", f"{baseline['squad_em']:.1f} / {baseline['squad_f1']:.1f}"),
