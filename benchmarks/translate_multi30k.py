@@ -9,6 +9,9 @@ split (1,014 sentences), with the task's beam search. Target: BLEU >= 30.
 The preset is mini (4 layers x 256): auto's language-modelling rule picks a narrower model
 that learns less from 29,000 pairs in 15 minutes. A --preset after `--` replaces it.
 
+`--base smollm2-135m-instruct` pulls that base first (outside the budget), scores it
+zero-shot, and fine-tunes it instead of a model from scratch (no --preset then).
+
 Arguments after `--` go to `llmcli finetune`. Skips with a message when
 ../shared/data/translation/multi30k is absent.
 """
@@ -24,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import SHARED_DATA, report
+from common import PRETRAINED, SHARED_DATA, pull_pretrained, report
 
 NAME = "multi30k-de-en"
 
@@ -39,6 +42,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=15.0, help="training budget (default 15)")
     parser.add_argument("--beams", type=int, help="beam width for scoring (default: the task's, 4)")
     parser.add_argument("--limit", type=int, help="score only the first N validation sentences")
+    parser.add_argument("--base", choices=(PRETRAINED,), help="fine-tune this pretrained base (pulled first)")
     parser.add_argument("--keep", type=Path, help="keep the model in this LLMCLI_HOME instead of a temporary one")
     parser.add_argument("finetune_args", nargs="*", help="more arguments for `llmcli finetune` (after --)")
     args = parser.parse_args()
@@ -49,22 +53,34 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         home = args.keep or Path(tmp)
         env = {**os.environ, "LLMCLI_HOME": str(home)}
+        extra = (["--beams", args.beams] if args.beams else []) + (["--limit", args.limit] if args.limit else [])
+
+        def score(model: str) -> dict:
+            return json.loads(llmcli("eval", "translate", "-m", model, "--data", corpus, "--src", "de", "--tgt", "en",
+                                     "--split", "validation", "--json", *extra, env=env).stdout)
+
+        zero_shot = None
+        if args.base:
+            pull_pretrained(env)
+            zero_shot = score(args.base)
         start = time.perf_counter()
+        start_from = ["--base", args.base] if args.base else ["--preset", "mini"]
         llmcli("finetune", "translate", "--data", corpus, "--src", "de", "--tgt", "en",
-               "--time", f"{args.minutes * 60:.0f}s", "--name", NAME, "--force", "--preset", "mini",
+               "--time", f"{args.minutes * 60:.0f}s", "--name", NAME, "--force", *start_from,
                *args.finetune_args, env=env)
         trained = time.perf_counter() - start
-        extra = (["--beams", args.beams] if args.beams else []) + (["--limit", args.limit] if args.limit else [])
         start = time.perf_counter()
-        scores = json.loads(llmcli("eval", "translate", "-m", NAME, "--data", corpus, "--split", "validation",
-                                   "--json", *extra, env=env).stdout)
+        scores = score(NAME)
         scored = time.perf_counter() - start
         run = home / "models" / NAME
         summary = json.loads((run / "summary.json").read_text())
         config = json.loads((run / "config.json").read_text())
     metrics = scores["metrics"]
-    report(f"Multi30k de->en from scratch, {args.minutes:g} min of training (target: val BLEU >= 30)", [
+    origin = f"from {args.base}" if args.base else "from scratch"
+    report(f"Multi30k de->en {origin}, {args.minutes:g} min of training (target: val BLEU >= 30)", [
         ("BLEU (val)", f"{metrics['bleu']:.2f}  ({scores['notes']['bleu_signature']})"),
+        *([] if zero_shot is None else [("zero-shot BLEU / chrF of the base",
+                                         f"{zero_shot['metrics']['bleu']:.2f} / {zero_shot['metrics']['chrf']:.2f}")]),
         ("chrF (val)", f"{metrics['chrf']:.2f}"),
         ("sentences scored", f"{scores['examples']:,} in {scored:.0f} s"),
         ("preset / params", f"{config['preset']} / {config['params']:,}"),
