@@ -5,6 +5,10 @@ or -m MODEL) scored on its own test split (pass@1, greedy) and on HumanEval (pas
 pass@10 from 10 samples per problem), whatever they are.
 
     python benchmarks/code_humaneval.py [-m MODEL] [--time 2m30s] [--n-samples 10]
+    python benchmarks/code_humaneval.py --base smollm2-135m-instruct --time 10m
+
+With `--base smollm2-135m-instruct` the base is pulled first (outside the budget), scored
+zero-shot, then fine-tuned on the task's built-in problems for the budget and scored again.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from common import SHARED_DATA, report
+from common import PRETRAINED, SHARED_DATA, pull_pretrained, report
 
 
 def canonical_rows(path) -> list[tuple[str, str]]:
@@ -46,14 +50,16 @@ def llmcli(env, *args) -> str:
     return result.stdout
 
 
-def model_rows(path, model: str | None, budget: str, n_samples: int) -> list[tuple[str, str]]:
-    with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "LLMCLI_HOME": home} if model is None else dict(os.environ)
+def model_rows(path, model: str | None, budget: str, n_samples: int, base: str | None = None,
+               home: str | None = None) -> list[tuple[str, str]]:
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "LLMCLI_HOME": home or scratch} if model is None else dict(os.environ)
         rows = []
         if model is None:
             started = time.perf_counter()
-            llmcli(env, "finetune", "code", "--time", budget, "--name", "code")
-            rows.append(("default model", f"finetune code --time {budget}: {time.perf_counter() - started:.0f} s"))
+            llmcli(env, "finetune", "code", "--time", budget, "--name", "code", *(["--base", base] if base else []))
+            rows.append(("model", f"finetune code --time {budget}{' --base ' + base if base else ''}: "
+                                  f"{time.perf_counter() - started:.0f} s"))
             model = "code"
         own = json.loads(llmcli(env, "eval", "code", "-m", model, "--json"))
         rows.append(("code-functions test, pass@1 (greedy)",
@@ -70,13 +76,23 @@ def main():
     parser.add_argument("-m", "--model", help="a model fine-tuned for code (default: train one)")
     parser.add_argument("--time", default="2m30s", help="the training budget of the default model")
     parser.add_argument("--n-samples", type=int, default=10, help="samples per HumanEval problem")
+    parser.add_argument("--base", choices=(PRETRAINED,), help="zero-shot, then fine-tuned from this base (pulled first)")
     args = parser.parse_args()
     path = SHARED_DATA / "codegen" / "HumanEval.jsonl.gz"
     if not path.is_file():
         print(f"\n== Code task on HumanEval: skipped, {path} is missing (it needs ../shared/data)")
         return
     report("Code task on HumanEval: canonical solutions in the sandbox", canonical_rows(path))
-    report("Code task: the default model", model_rows(path, args.model, args.time, args.n_samples))
+    if not args.base:
+        report("Code task: the default model", model_rows(path, args.model, args.time, args.n_samples))
+        return
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "LLMCLI_HOME": home}
+        pull_pretrained(env)
+        os.environ["LLMCLI_HOME"] = home  # model_rows' -m route reads the models of this home
+        report(f"Code task: {args.base} zero-shot", model_rows(path, args.base, args.time, args.n_samples))
+        report(f"Code task: fine-tuned from {args.base}",
+               model_rows(path, None, args.time, args.n_samples, base=args.base, home=home))
 
 
 if __name__ == "__main__":
