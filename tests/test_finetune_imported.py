@@ -1,0 +1,120 @@
+"""A full fine-tune of every head from an imported model (a tiny random Llama with
+grouped-query attention and tied embeddings, and a GPT-2), as from SmolLM2: the loss falls,
+the saved model predicts what the trained one did, resume is exact, two processes follow
+one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from cli_helpers import ok, run
+from test_distributed import close
+from test_distributed import step_losses as losses_by_step
+from test_heads_and_finetune import stop_at  # noqa: F401 (a fixture)
+from test_hf_tokenizer import train_tiny
+from test_import import saved_folder
+
+pytest.importorskip("transformers")
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+STEPS = 10
+ARGS = ["--steps", str(STEPS), "--batch-size", "8", "--lr", "3e-3", "--precision", "fp32", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def tokenizer_folder(tmp_path_factory):
+    return train_tiny(tmp_path_factory.mktemp("tok"), digits=True)
+
+
+def imported(tmp_path, tokenizer_folder, family: str) -> str:
+    folder, _ = saved_folder(tmp_path, tokenizer_folder, family)
+    ok(run("import", folder, "--name", "tiny-base"))
+    return "tiny-base"
+
+
+def predictions(model: str, task: str) -> dict:
+    report = json.loads(ok(run("eval", task, "-m", model, "--limit", "6", "--json")).stdout)
+    report.pop("seconds", None)
+    return report
+
+
+@pytest.mark.parametrize("family", ["llama-gqa-tied", "gpt2"])
+@pytest.mark.parametrize("task", ["reverse", "bird", "color"])  # the lm, classify and span heads
+def test_every_head_learns_from_an_imported_base(family, task, toy_tasks, tmp_path, tokenizer_folder, llmcli_home):
+    base = imported(tmp_path, tokenizer_folder, family)
+    ok(run("finetune", task, "--base", base, "--name", "tuned", *ARGS))
+    run_dir = llmcli_home / "models" / "tuned"
+    steps = losses_by_step(run_dir)
+    first, last = [steps[k] for k in sorted(steps)[:2]], [steps[k] for k in sorted(steps)[-2:]]
+    assert sum(last) < sum(first), steps
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["origin"] == {**config["origin"], "start": "base", "base": str((llmcli_home / "models" / base))}
+    assert config["model"]["family"] == ("gpt2" if family == "gpt2" else "llama")
+    # loading the saved model gives the predictions of the model as it was trained
+    assert predictions("tuned", task) == predictions("tuned", task)
+    assert_saved_predicts_as_trained(run_dir, task)
+
+
+def assert_saved_predicts_as_trained(run_dir: Path, task: str) -> None:
+    """The saved weights, loaded, give the same head outputs as the same weights put into a
+    freshly built model by hand (nothing of the trained model is lost or added on saving)."""
+    from safetensors.torch import load_file
+
+    from llmcli import registry
+    from llmcli.model.loading import attach_head, build_model, load_model
+    from llmcli.training.run_config import load_config
+
+    config = load_config(run_dir)
+    head = registry.get_head(config.task.head)
+    loaded = load_model(run_dir, find_head=registry.get_head).model
+    by_hand = build_model(config.model)
+    attach_head(by_hand, head, config.task.settings)
+    by_hand.load_state_dict(load_file(run_dir / "model.safetensors"))
+    ids = torch.tensor([[1, 5, 9, 14, 3, 7]])
+    with torch.inference_mode():
+        assert torch.equal(loaded.hidden_states(ids), by_hand.eval().hidden_states(ids))
+        if loaded.task_head is not None and hasattr(loaded.task_head, "weight"):
+            assert torch.equal(loaded.task_head.weight, by_hand.task_head.weight)
+
+
+def test_resume_from_an_imported_base_is_exact(toy_tasks, tmp_path, tokenizer_folder, llmcli_home, stop_at):
+    base = imported(tmp_path, tokenizer_folder, "llama-gqa-tied")
+    ok(run("finetune", "color", "--base", base, "--name", "straight", *ARGS))
+    stop_at["at"] = 4
+    assert run("finetune", "color", "--base", base, "--name", "halves", *ARGS).exit_code == 130
+    stop_at["at"] = None
+    ok(run("finetune", "color", "--name", "halves", "--resume"))
+    models = llmcli_home / "models"
+    assert losses_by_step(models / "halves") == losses_by_step(models / "straight")
+    assert (models / "halves" / "model.safetensors").read_bytes() == (
+        models / "straight" / "model.safetensors").read_bytes()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="torchrun's CPU backend here is POSIX")
+def test_two_processes_fine_tune_an_imported_base_as_one(tmp_path, tokenizer_folder, llmcli_home):
+    """Rank 0 loads the base and sends its config and Hugging Face tokenizer to the other;
+    the classifier's loss is one per example, so the two processes' mean is one process's
+    (the lm head's loss is a mean over each process's own target tokens, which differs)."""
+    base = imported(tmp_path, tokenizer_folder, "llama-gqa-tied")
+    site = tmp_path / "site"
+    info = site / "toy_tasks-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-tasks\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[llmcli]\ntoy = toy_tasks\n")
+    env = {**os.environ, "LLMCLI_HOME": str(llmcli_home), "LLMCLI_LOAD_PLUGINS": "toy-tasks",
+           "PYTHONPATH": os.pathsep.join([str(site), str(Path(__file__).resolve().parent)])}
+    for name, extra in (("one", []), ("two", ["--nproc", "2"])):
+        command = [sys.executable, "-m", "llmcli", "finetune", "bird", "--base", base, "--name", name, *ARGS,
+                   *extra]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    models = llmcli_home / "models"
+    close(losses_by_step(models / "one"), losses_by_step(models / "two"), 1e-4)
+    assert (models / "two" / "tokenizer.json").read_bytes() == (models / base / "tokenizer.json").read_bytes()
