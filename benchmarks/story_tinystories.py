@@ -92,7 +92,7 @@ def score(test_file: Path, model: str = "tinystories", samples: int = SAMPLES) -
     tm = load_task_model(model, task)
     stories = task.read_file(test_file)
     scores = task.reference_bits(tm, stories)
-    bits, nbytes = sum(b for b, _ in scores), sum(n for _, n in scores)
+    bits, nbytes = sum(b for b, _, _ in scores), sum(n for _, n, _ in scores)
     figures = {"stories": len(stories), "bytes": nbytes, "bits_per_byte": bits / nbytes}
     if not samples:
         return figures

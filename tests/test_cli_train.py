@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -29,6 +30,8 @@ def test_models_lists_the_run(trained_model):
     for key in ("name", "path", "preset", "params", "val_bpb"):
         assert key in entry
     assert entry["name"] == "tiny" and entry["preset"] == "nano" and entry["params"] > 0
+    summary = json.loads((trained_model / "summary.json").read_text())
+    assert entry["val_perplexity"] == round(math.exp(summary["val_loss"]), 3)  # per token, beside bits per byte
     table = run("models")
     assert "tiny" in table.stdout
     # the folder in full on a line of its own, however narrow the output: it can be copied
@@ -41,8 +44,10 @@ def test_info_shows_config_and_curve(trained_model):
     data = json.loads(result.stdout)
     assert data["config"]["model"]["n_layer"] == 2
     assert len(data["loss_curve"]) >= 2
+    assert data["val_perplexity"] == round(math.exp(data["summary"]["val_loss"]), 3)
     text = run("info", "tiny")
     assert "training loss" in text.stdout and "•" in text.stdout
+    assert "val perplexity" in text.stdout and "compare models by bits per byte" in " ".join(text.stdout.split())
 
 
 def test_generate_streams_text(trained_model):

@@ -177,6 +177,11 @@ def test_bits_per_byte_sums_bits_and_bytes():
     assert bits_per_byte(predictions, [["a"], ["b"]]) == {"bits_per_byte": pytest.approx(1.0)}
     with pytest.raises(UserError, match="bits_per_byte needs"):
         bits_per_byte([Prediction("x")], [["a"]])
+    # with the tokens counted, the per-token perplexity beside: exp(nats per token)
+    counted = [Prediction("x", {"target_bits": 30.0, "target_bytes": 10, "target_tokens": 15}),
+               Prediction("y", {"target_bits": 10.0, "target_bytes": 30, "target_tokens": 5})]
+    figures = bits_per_byte(counted, [["a"], ["b"]])
+    assert figures["perplexity"] == pytest.approx(2.0 ** (40.0 / 20))
 
 
 def test_the_hooks_register_what_the_task_names():
@@ -229,11 +234,12 @@ def test_bits_per_byte_agrees_with_the_training_loss(story_folder, llmcli_home):
     task = StoryTask()
     tm = load_task_model("tiny-story", task, precision="fp32")
     example = task.read_file(story_folder / "test.jsonl")[0]
-    [(bits, nbytes)] = task.reference_bits(tm, [example])
+    [(bits, nbytes, tokens)] = task.reference_bits(tm, [example])
     [item] = tm.head.encode(task=task, examples=[example], tokenizer=tm.tokenizer, context=tm.model.config.context,
                             settings=tm.settings)
     x, y, mask = tm.head.collate([item], tm.tokenizer.pad_id)
     with torch.no_grad():
         loss = tm.head.loss(tm.model, (x, y, mask)).item()
     assert bits == pytest.approx(loss * mask.sum().item() / math.log(2), rel=1e-4)
+    assert tokens == mask.sum().item()
     assert nbytes == len((" " + example["rest"]).encode("utf-8"))

@@ -15,7 +15,7 @@ def info(model_name, as_json):
     from llmcli.files import read_jsonl
     from llmcli.paths import resolve_model
     from llmcli.training import rundir
-    from llmcli.training.run_config import load_config, load_summary
+    from llmcli.training.run_config import PERPLEXITY_NOTE, load_config, load_summary
 
     path = resolve_model(model_name)
     config = load_config(path)
@@ -27,6 +27,7 @@ def info(model_name, as_json):
     if as_json:
         click.echo(json.dumps({
             "name": path.name, "path": str(path), "config": config.to_dict(), "summary": summary,
+            "val_perplexity": finished.val_perplexity if finished else None,
             "loss_curve": [[m["step"], m["loss"]] for m in steps],
             "val_curve": [[m["step"], m["val_loss"], m.get("val_bpb")] for m in evals],
         }, indent=2))
@@ -59,6 +60,8 @@ def info(model_name, as_json):
         table.add_row(f"train.{key}", str(getattr(config.train, key)))
     for key, value in summary.items():
         table.add_row(key, str(value))
+    if finished and finished.val_perplexity is not None:
+        table.add_row("val perplexity", f"{finished.val_perplexity} per token ({PERPLEXITY_NOTE})")
     if not summary:
         again = f"finetune {config.task.name}" if config.task else "train FILE"
         table.add_row("status", f"unfinished (resume it with `llmcli {again} --name {path.name} --resume`)")

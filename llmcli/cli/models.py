@@ -24,6 +24,7 @@ def describe(run) -> dict:
         "params": config.params,
         "data": config.data_name,
         "val_bpb": summary.figures.get("val_bpb") if summary else None,
+        "val_perplexity": summary.val_perplexity if summary else None,
         "steps": summary.steps if summary else None,
         "created": config.created,
         "finished": summary is not None,

@@ -91,6 +91,10 @@ def show_summary(name: str, outcome, extra_rows: dict | None = None, as_json: bo
         table.add_row("validation loss", f"{figures['val_loss']:.4f}" + (" nats/token" if "val_bpb" in figures else ""))
     if "val_bpb" in figures:
         table.add_row("validation bits per byte", f"{figures['val_bpb']:.4f}")
+    if s.val_perplexity is not None:
+        from llmcli.training.run_config import PERPLEXITY_NOTE
+
+        table.add_row("validation perplexity", f"{s.val_perplexity:.2f} per token ({PERPLEXITY_NOTE})")
     for key, value in (extra_rows or {}).items():
         table.add_row(key, value)
     table.add_row("saved in", str(outcome.run_dir))

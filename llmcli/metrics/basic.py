@@ -63,3 +63,12 @@ BASIC_METRICS = [
     Metric("macro_f1", macro_f1, "F1 of each class, averaged over classes, %"),
     Metric("token_f1", token_f1, "word-overlap F1 with the best reference, %"),
 ]
+
+
+def perplexity(nats_per_token: float) -> float:
+    """exp of the mean cross-entropy per token: how many tokens the model is choosing
+    between, on average. It depends on the tokenizer (a model with longer tokens has a
+    higher one for the same text): compare models by bits per byte."""
+    import math
+
+    return math.exp(min(nats_per_token, 700.0))  # beyond that exp overflows; no model is that lost

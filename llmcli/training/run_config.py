@@ -191,6 +191,9 @@ def has_config(run: Path) -> bool:
     return (run / rundir.CONFIG).is_file()
 
 
+PERPLEXITY_NOTE = "depends on the tokenizer: compare models by bits per byte"
+
+
 @dataclass
 class RunSummary:
     """The figures of a finished run; `figures` holds the final evaluation's (val_loss,
@@ -202,6 +205,16 @@ class RunSummary:
     command_seconds: float
     finished: str
     figures: dict = field(default_factory=dict)
+
+    @property
+    def val_perplexity(self) -> float | None:
+        """A language model's per-token validation perplexity (where its bits per byte, the
+        figure to compare across tokenizers, is there too); None for a task's model."""
+        from llmcli.metrics.basic import perplexity
+
+        if "val_bpb" not in self.figures or "val_loss" not in self.figures:
+            return None
+        return round(perplexity(self.figures["val_loss"]), 3)
 
     def to_dict(self) -> dict:
         fixed = {k: getattr(self, k) for k in ("steps", "tokens", "train_seconds", "command_seconds")}

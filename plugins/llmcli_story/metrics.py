@@ -3,12 +3,14 @@ varied and how repetitive the stories it writes are (distinct n-grams, repeated 
 
 bits_per_byte reads what the story task's `predict` stores in each prediction's details:
 `target_bits`, the model's summed -log2 p of the reference continuation's tokens (its end
-token included), and `target_bytes`, that text's length in UTF-8 bytes. Unlike loss per
-token, it compares models with different tokenizers.
+token included), `target_bytes`, that text's length in UTF-8 bytes, and `target_tokens`,
+its number of tokens (for the perplexity beside). Unlike loss per token, bits per byte
+compares models with different tokenizers.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 from llmcli.errors import UserError
@@ -26,8 +28,9 @@ def ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
 
 
 def bits_per_byte(predictions, references, examples=None) -> dict:
-    """Total bits over total bytes of the reference continuations."""
-    bits = nbytes = 0.0
+    """Total bits over total bytes of the reference continuations; and the per-token
+    perplexity beside, which depends on the tokenizer (bits per byte does not)."""
+    bits = nbytes = tokens = 0.0
     for prediction in predictions:
         details = getattr(prediction, "details", None) or {}
         if "target_bits" not in details:
@@ -35,7 +38,13 @@ def bits_per_byte(predictions, references, examples=None) -> dict:
                             "task's predictions carry: use it with a task that computes target_bits")
         bits += details["target_bits"]
         nbytes += details["target_bytes"]
-    return {"bits_per_byte": bits / max(1.0, nbytes)}
+        tokens += details.get("target_tokens", 0)
+    figures = {"bits_per_byte": bits / max(1.0, nbytes)}
+    if tokens:
+        from llmcli.metrics.basic import perplexity
+
+        figures["perplexity"] = perplexity(bits * math.log(2) / tokens)
+    return figures
 
 
 def distinct_shares(texts: list[str]) -> tuple[float, float]:

@@ -60,8 +60,8 @@ class StoryTask(Task):
     def predict(self, bundle, examples, *, decoding=None):
         texts = self.write(bundle, examples, decoding)
         scores = self.reference_bits(bundle, examples)
-        return [Prediction(text, {"target_bits": bits, "target_bytes": nbytes})
-                for text, (bits, nbytes) in zip(texts, scores)]
+        return [Prediction(text, {"target_bits": bits, "target_bytes": nbytes, "target_tokens": tokens})
+                for text, (bits, nbytes, tokens) in zip(texts, scores)]
 
     def write(self, bundle, examples, decoding) -> list[str]:
         """Sampled stories, each seeded by its opening (and the user's --seed): the same
@@ -77,9 +77,9 @@ class StoryTask(Task):
             texts.append(bundle.head.predict(bundle, [example], decoding={**decoding, "seed": seed})[0].text)
         return texts
 
-    def reference_bits(self, bundle, examples) -> list[tuple[float, int]]:
-        """(bits, bytes) of each reference continuation under the model, scored as it was
-        trained: after the prompt, up to the model's window, its end token included."""
+    def reference_bits(self, bundle, examples) -> list[tuple[float, int, int]]:
+        """(bits, bytes, tokens) of each reference continuation under the model, scored as
+        it was trained: after the prompt, up to the model's window, its end token included."""
         import torch
         import torch.nn.functional as F
 
@@ -95,8 +95,10 @@ class StoryTask(Task):
                 logits = model(x)[0].float()
                 nats = F.cross_entropy(logits.transpose(1, 2), y, reduction="none")
                 rows = (nats * mask).sum(dim=1) / math.log(2)
-                for item, example, bits in zip(chunk, examples[start : start + BPB_BATCH], rows.tolist()):
-                    out.append((bits, self.target_bytes(tokenizer, item, example)))
+                counts = mask.sum(dim=1).tolist()
+                for item, example, bits, tokens in zip(chunk, examples[start : start + BPB_BATCH], rows.tolist(),
+                                                       counts):
+                    out.append((bits, self.target_bytes(tokenizer, item, example), int(tokens)))
         return out
 
     def target_bytes(self, tokenizer, item: dict, example: dict) -> int:
