@@ -108,3 +108,10 @@ def test_debug_shows_traceback(tmp_path):
     result = run("--debug", "train", str(tmp_path / "nope.txt"), "--steps", "1")
     assert result.exit_code != 0
     assert result.exception is not None
+
+
+def test_several_samples_need_sampling(trained_model):
+    one_line_error(run("generate", "-m", trained_model.name, "-N", "3", "--greedy", "x"),
+                   "--num-return-sequences draws samples")
+    one_line_error(run("generate", "-m", trained_model.name, "-N", "2", "--no-repeat-ngram", "2", "x"),
+                   "does not take --repetition-penalty or --no-repeat-ngram")

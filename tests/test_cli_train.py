@@ -59,6 +59,18 @@ def test_generate_streams_text(trained_model):
     assert again.stdout == result.stdout  # a path works as well as a name, and the seed repeats
 
 
+def test_several_samples_in_one_pass(trained_model):
+    args = ["generate", "-m", "tiny", "Once upon a time", "-n", "12", "--seed", "3", "-N", "4"]
+    rows = [json.loads(line) for line in run(*args, "--json").stdout.splitlines()]
+    assert [r["sequence"] for r in rows] == [1, 2, 3, 4] and all(r["prompt"] == "Once upon a time" for r in rows)
+    assert len({r["text"] for r in rows}) > 1 and all(0 < r["tokens"] <= 12 for r in rows)
+    again = [json.loads(line) for line in run(*args, "--json").stdout.splitlines()]
+    assert [r["text"] for r in again] == [r["text"] for r in rows]  # the seed repeats the set
+    shown = run(*args).stdout
+    for r in rows:  # numbered on a terminal, each after its prompt
+        assert f"── {r['sequence']} of 4 ──\nOnce upon a time{r['text']}\n" in shown
+
+
 def test_generate_greedy_and_beams(trained_model):
     greedy = run("generate", "-m", "tiny", "The fox", "-n", "15", "--greedy", "--no-echo")
     beams = run("generate", "-m", "tiny", "The fox", "-n", "15", "--beams", "3", "--no-echo")

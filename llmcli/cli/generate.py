@@ -36,6 +36,9 @@ def flag_names(message: str) -> str:
 @click.option("--stop", multiple=True, help="Stop before this string (repeatable).")
 @click.option("--seed", type=int, help="Seed for sampling: the same seed gives the same text.")
 @click.option("--beams", type=int, default=1, show_default=True, help="Beam search with this many beams.")
+@click.option("-N", "--num-return-sequences", "samples", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Write N samples of the prompt, drawn together in one batched pass, numbered (with --json: "
+                   "one JSON object a line). --seed repeats the set.")
 @click.option("--greedy", is_flag=True, help="Always take the most likely token (same as -t 0).")
 @click.option("--no-cache", is_flag=True, help="Recompute the whole context each token (slow; for checking).")
 @click.option("--echo/--no-echo", default=True, show_default=True, help="Print the prompt before the continuation.")
@@ -49,7 +52,8 @@ def flag_names(message: str) -> str:
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"model", "prompt", "text", "tokens", "seconds", ...} as JSON at the end, not streamed.')
 def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty,
-             no_repeat_ngram, stop, seed, beams, greedy, no_cache, echo, chat, device, precision, stats, as_json):
+             no_repeat_ngram, stop, seed, beams, samples, greedy, no_cache, echo, chat, device, precision, stats,
+             as_json):
     """Continue PROMPT (or text read from stdin when PROMPT is '-') with a trained model.
 
     A model fine-tuned for a task that writes text (translate, summarize...) reads the
@@ -58,7 +62,7 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
     bird =" for translate. With --greedy, --no-echo and -n 128 it writes what
     `llmcli run TASK --beams 1` does. A classifier or span reader writes no text: use `llmcli run`.
     """
-    from llmcli.model.generate import GenerationConfig, Timing
+    from llmcli.model.generate import GenerationConfig
     from llmcli.model.loading import load_model
     from llmcli.model.quantize import prepare_for_generation
     from llmcli.paths import resolve_model
@@ -83,20 +87,41 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
         config.validate()
     except ValueError as exc:
         raise UserError(flag_names(str(exc))) from None
+    if samples > 1:
+        check_samples(config)
     path = resolve_model(model_name)
     task = generating_task(path)
     loaded = load_model(path, device=str(pick_device(device)))
     prepare_for_generation(loaded.model, precision)
-    timing = Timing()
-    if chat:
-        pieces = chat_answer(loaded, [{"role": "user", "content": prompt}], config, model_name, timing)
+    ids, end = prompt_ids_and_end(loaded, prompt, task, chat, model_name)
+    if samples > 1:
+        from llmcli.cli.generate_samples import write_samples
+
+        write_samples(loaded, path.name, prompt, ids, end, samples, config, echo=echo and not chat,
+                      task_model=task is not None and not chat, as_json=as_json, stats=stats)
     else:
-        pieces = continuation(loaded, prompt, config, task, echo and not as_json, timing)
+        write_one(loaded, path.name, prompt, ids, end, config, echo=echo and not chat,
+                  task_model=task is not None and not chat, as_json=as_json, stats=stats)
+
+
+def write_one(loaded, name: str, prompt: str, ids: list[int], end, config, *, echo: bool, task_model: bool,
+              as_json: bool, stats: bool) -> None:
+    """The continuation streamed to stdout as it is written (or one JSON object at the end).
+    A task model's target starts with a space that `run` drops: so does this, unless the
+    prompt is echoed before it."""
+    from llmcli.model.generate import Timing, stream_from_ids
+
+    timing = Timing()
+    pieces = stream_from_ids(loaded.model, loaded.tokenizer, ids, config, end, timing)
+    if task_model and not (echo and not as_json):
+        from llmcli.cli.answer import without_leading_space
+
+        pieces = without_leading_space(pieces)
     if as_json:
-        write_json(path.name, prompt, "".join(pieces), timing)
+        write_json(name, prompt, "".join(pieces), timing)
         return
     out = sys.stdout
-    if echo and not chat:
+    if echo:
         out.write(prompt)
         out.flush()
     for piece in pieces:
@@ -105,6 +130,32 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
     out.write("\n")
     if stats or sys.stderr.isatty():
         click.echo(timing_line(timing), err=True)
+
+
+def check_samples(config) -> None:
+    """-N samples: sampling only, without what looks back at each row's own tokens."""
+    if config.temperature == 0 or config.num_beams > 1:
+        raise UserError("--num-return-sequences draws samples: give a --temperature above 0, without --greedy or "
+                        "--beams (greedy decoding and beam search write one text)")
+    if config.repetition_penalty != 1.0 or config.no_repeat_ngram:
+        raise UserError("--num-return-sequences does not take --repetition-penalty or --no-repeat-ngram yet: "
+                        "leave them out, or write one sample at a time with --seed")
+
+
+def prompt_ids_and_end(loaded, prompt: str, task, chat: bool, model_name: str) -> tuple[list[int], int | None]:
+    """The prompt's ids as generation reads them and the token that ends the text: a chat
+    turn framed by the template (ending at its end of turn), a task model's prompt after
+    bos, or a language model's text (a newline when there is none)."""
+    tokenizer = loaded.tokenizer
+    if chat:
+        from llmcli.model.chat import chat_ids, end_of_turn_id
+
+        return (chat_ids(tokenizer, [{"role": "user", "content": prompt}], model_name),
+                end_of_turn_id(tokenizer, model_name))
+    if task is not None:
+        return [tokenizer.bos_id] + tokenizer.encode(prompt), tokenizer.eos_id
+    ids = tokenizer.encode(prompt or "\n") or [tokenizer.bos_id]
+    return ids, (tokenizer.eos_id if tokenizer.eos_id >= 0 else None)
 
 
 def timing_line(timing) -> str:
@@ -154,33 +205,3 @@ def prompt_format(info) -> str:
         return get_task(info.name).configured(info.options).prompt
     except UserError:  # the task's plugin is gone: its format is not known
         return "?"
-
-
-def continuation(loaded, prompt: str, config, task, echo: bool, timing=None):
-    """The text after the prompt, piece by piece. A task model's prompt starts with bos, as
-    its head frames it (so greedy decoding here writes what `llmcli run --beams 1` does),
-    and without --echo its target's leading space is dropped, as `run` drops it; a
-    language model with no prompt starts from a newline, the most common beginning of a
-    line of text."""
-    from llmcli.model.generate import stream_from_ids, stream_text
-
-    tokenizer = loaded.tokenizer
-    if task is None:
-        return stream_text(loaded.model, tokenizer, prompt or "\n", config, timing=timing)
-    ids = [tokenizer.bos_id] + tokenizer.encode(prompt)
-    pieces = stream_from_ids(loaded.model, tokenizer, ids, config, tokenizer.eos_id, timing)
-    if echo:
-        return pieces
-    from llmcli.cli.answer import without_leading_space
-
-    return without_leading_space(pieces)
-
-
-def chat_answer(loaded, messages: list[dict], config, model_name: str, timing=None):
-    """The model's answer to the conversation, piece by piece, ending at its end of turn."""
-    from llmcli.model.chat import chat_ids, end_of_turn_id
-    from llmcli.model.generate import stream_from_ids
-
-    ids = chat_ids(loaded.tokenizer, messages, model_name)
-    return stream_from_ids(loaded.model, loaded.tokenizer, ids, config,
-                           end_of_turn_id(loaded.tokenizer, model_name), timing)

@@ -186,24 +186,26 @@ def _decode_rows(model, prompts: list[list[int]], max_new_tokens: int, choose, e
     return out
 
 
-def sample_batch(model, prompt_ids: list[int], count: int, config: GenerationConfig, eos_id=None) -> list[list[int]]:
+def sample_batch(model, prompt_ids: list[int], count: int, config: GenerationConfig, eos_id=None,
+                 guard=None) -> list[list[int]]:
     """`count` sampled continuations of one prompt, drawn together over one batched KV
     cache (temperature, top-k and top-p; eos ends a row and is not returned): what pass@k
     needs, many samples per problem, at about the cost of one. Stops where the context is
-    full. Rows use one generator seeded by `config.seed`, so a seed repeats the batch."""
+    full. Rows use one generator seeded by `config.seed`, so a seed repeats the batch. A
+    `guard` keeps each row to valid UTF-8, as in greedy_batch."""
     config = config.validate()
     if not prompt_ids or count < 1:
         raise ValueError("sample_batch needs a non-empty prompt and count >= 1")
     prompt = list(prompt_ids)[-model.config.context :]
     if config.temperature == 0:
-        return greedy_batch(model, [prompt], config.max_new_tokens, eos_id) * count
+        return greedy_batch(model, [prompt], config.max_new_tokens, eos_id, guard) * count
     generator = torch.Generator(device=model_device(model))
     if config.seed is None:
         generator.seed()
     else:
         generator.manual_seed(config.seed)
     return _decode_rows(model, [prompt] * count, config.max_new_tokens,
-                        lambda logits: _sample_rows(logits.float(), config, generator), eos_id)
+                        lambda logits: _sample_rows(logits.float(), config, generator), eos_id, guard)
 
 
 def _sample_rows(logits: torch.Tensor, config: GenerationConfig, generator) -> torch.Tensor:
