@@ -203,3 +203,33 @@ def test_token_ids_past_the_embedding_are_refused():
     assert token_list(spec, 4) == (["a", "b", "<s>", "[PAD3]"], ["normal", "normal", "control", "unused"])
     with pytest.raises(UserError, match="token id 2 but the model's embedding only 2 rows"):
         token_list(spec, 2)
+
+
+@pytest.mark.slow
+def test_the_real_smollm2_at_q8_0_loads_in_transformers(tmp_path, llmcli_home):
+    """SmolLM2-135M-Instruct imported from its Q4_1 file and exported at Q8_0: the tokenizer's
+    metadata is the original file's to the letter, and transformers' logits from the export
+    stay near llmcli's float32 ones (seen: at most 1.25 on logits up to 35; every argmax the same)."""
+    from pretrained_files import smollm2_gguf
+
+    from llmcli.model.loading import load_model
+
+    original = smollm2_gguf()
+    ok(run("import", original, "--name", "smol"))
+    out = tmp_path / "smol-q8_0.gguf"
+    ok(run("export", "smol", "--format", "gguf", out, "--dtype", "q8_0"))
+    ours, theirs = fields_of(out), fields_of(original)
+    for key in ("model", "pre", "tokens", "token_type", "merges", "bos_token_id", "eos_token_id",
+                "unknown_token_id", "padding_token_id", "add_bos_token"):
+        assert ours[f"tokenizer.ggml.{key}"] == theirs[f"tokenizer.ggml.{key}"], key
+    assert ours["tokenizer.chat_template"] == theirs["tokenizer.chat_template"]
+    loaded = load_model(llmcli_home / "models" / "smol")
+    prompt = "The capital of France is Paris. 12345 近く 🙂 <|im_end|>"
+    ids = loaded.tokenizer.encode(prompt)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(tmp_path), gguf_file=out.name)
+    assert tokenizer.encode(prompt, add_special_tokens=False, split_special_tokens=True) == ids
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(tmp_path), gguf_file=out.name,
+                                                              dtype=torch.float32).eval()
+    expected, got = logits(loaded.model, torch.tensor([ids]))[0], logits(model, torch.tensor([ids]))[0]
+    assert (got - expected).abs().max().item() < 2.5
+    assert torch.equal(got.argmax(-1), expected.argmax(-1))
