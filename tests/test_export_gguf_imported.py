@@ -187,8 +187,12 @@ def test_a_tokenizer_gguf_cannot_name_is_refused(tokenizers, tmp_path, llmcli_ho
     (model_dir / "tokenizer.json").write_text(json.dumps(spec), encoding="utf-8")
     one_line_error(run("export", "llama-gqa-tied", "--format", "gguf", tmp_path / "x.gguf"),
                    "splits text unlike every GGUF pre-tokenizer llmcli knows (gpt-2, qwen2, smollm)", "--format hf")
-    spec["model"]["byte_fallback"] = True
-    spec["decoder"] = {"type": "ByteFallback"}
+    spec["model"]["byte_fallback"] = True  # as TinyLlama's tokenizer.json: spaces as U+2581, bytes as <0xNN>
+    spec["normalizer"] = {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+                                                              {"type": "Replace", "pattern": {"String": " "},
+                                                               "content": "\u2581"}]}
+    spec["pre_tokenizer"] = None
+    spec["decoder"] = {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Fuse"}]}
     (model_dir / "tokenizer.json").write_text(json.dumps(spec), encoding="utf-8")
     one_line_error(run("export", "llama-gqa-tied", "--format", "gguf", tmp_path / "x.gguf"),
                    "SentencePiece-style tokenizer, not a byte-level BPE one")

@@ -69,10 +69,10 @@ def byte_level_vocab(tokenizer, rows: int, family: str) -> ByteLevelVocab:
 def check_byte_level(spec: dict) -> None:
     """A BPE model over GPT-2's byte alphabet, with nothing llama.cpp's BPE lacks."""
     model = spec.get("model") or {}
-    decoder = json.dumps(spec.get("decoder"))
-    if model.get("type") != "BPE" or '"ByteLevel"' not in decoder:
-        kind = "SentencePiece-style" if model.get("byte_fallback") or "Metaspace" in json.dumps(spec) else model.get(
-            "type", "unknown")
+    pipeline = json.dumps([spec.get(part) for part in ("normalizer", "pre_tokenizer", "decoder")])
+    if model.get("type") != "BPE" or '"ByteLevel"' not in pipeline:
+        sentencepiece = model.get("byte_fallback") or '"Metaspace"' in pipeline or '"Replace"' in pipeline
+        kind = "SentencePiece-style" if sentencepiece else repr(model.get("type"))
         raise UserError(f"the model's tokenizer is a {kind} tokenizer, not a byte-level BPE one: GGUF export writes "
                         "imported models' byte-level BPE tokenizers (GPT-2, SmolLM2, Qwen2) only; --format hf "
                         "exports this model")
