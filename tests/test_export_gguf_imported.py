@@ -136,7 +136,8 @@ def check_metadata(fields: dict, source, pre: str) -> None:
     assert {types[i] for i in (tok.bos_id, tok.eos_id, tok.unk_id)} == {gguf.TokenType.CONTROL}
     assert types[tok.encode("the")[0]] == gguf.TokenType.NORMAL and types[-1] == gguf.TokenType.UNUSED
     spec = json.loads(json.loads(tok.to_bytes())["tokenizer"])
-    assert fields["tokenizer.ggml.merges"] == [m if isinstance(m, str) else " ".join(m) for m in spec["model"]["merges"]]
+    merges = [m if isinstance(m, str) else " ".join(m) for m in spec["model"]["merges"]]
+    assert fields["tokenizer.ggml.merges"] == merges
     assert fields["tokenizer.ggml.bos_token_id"] == tok.bos_id and fields["tokenizer.ggml.eos_token_id"] == tok.eos_id
     assert fields["tokenizer.ggml.unknown_token_id"] == tok.unk_id and "tokenizer.ggml.padding_token_id" not in fields
     assert fields["tokenizer.ggml.add_bos_token"] is False
@@ -237,3 +238,12 @@ def test_the_real_smollm2_at_q8_0_loads_in_transformers(tmp_path, llmcli_home):
     expected, got = logits(loaded.model, torch.tensor([ids]))[0], logits(model, torch.tensor([ids]))[0]
     assert (got - expected).abs().max().item() < 2.5
     assert torch.equal(got.argmax(-1), expected.argmax(-1))
+
+
+def test_merges_become_gguf_strings():
+    from llmcli.errors import UserError
+    from llmcli.pretrained.export_bpe import merge_strings
+
+    assert merge_strings([["Ġ", "t"], "i n"]) == ["Ġ t", "i n"]
+    with pytest.raises(UserError, match="a merge of tokens holding a space"):
+        merge_strings([["a b", "c"]])

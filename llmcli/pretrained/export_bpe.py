@@ -56,7 +56,7 @@ def byte_level_vocab(tokenizer, rows: int, family: str) -> ByteLevelVocab:
     spec = json.loads(both["tokenizer"])
     check_byte_level(spec)
     tokens, kinds = token_list(spec, rows)
-    merges = [m if isinstance(m, str) else " ".join(m) for m in spec["model"].get("merges") or []]
+    merges = merge_strings(spec["model"].get("merges") or [])
     roles = {"bos": tokenizer.bos_id, "eos": tokenizer.eos_id}
     if tokenizer.unk_id >= 0:
         roles["unk"] = tokenizer.unk_id
@@ -97,6 +97,17 @@ def token_list(spec: dict, rows: int) -> tuple[list[str], list[str]]:
         tokens.append(token)
         kinds.append(kind)
     return tokens, kinds
+
+
+def merge_strings(merges: list) -> list[str]:
+    """GGUF's "left right" strings, from tokenizer.json's pairs (or strings, in older files);
+    a byte-level token never holds a space (GPT-2's alphabet shows it as Ġ), or the string
+    could not be split back."""
+    pairs = [m.split(" ") if isinstance(m, str) else list(m) for m in merges]
+    if any(len(pair) != 2 or " " in "".join(pair) for pair in pairs):
+        raise UserError("the model's tokenizer has a merge of tokens holding a space, which GGUF's "
+                        "'left right' merges cannot hold: --format hf exports this model")
+    return [" ".join(pair) for pair in pairs]
 
 
 def adds_bos(spec: dict, tokenizer) -> bool:
