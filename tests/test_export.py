@@ -259,46 +259,49 @@ def test_interrupted_export_leaves_nothing(loaded, tmp_path, monkeypatch):
     assert [p.name for p in folder.iterdir()] == ["old.gguf"]
 
 
-@pytest.mark.parametrize("fmt, kind", [("hf", "unigram"), ("gguf", "unigram"), ("gguf", "hf")])
-def test_a_tokenizer_the_format_cannot_hold_is_refused(loaded, tmp_path, fmt, kind):
+@pytest.mark.parametrize("fmt", ["hf", "gguf"])
+def test_a_tokenizer_the_format_cannot_hold_is_refused(loaded, tmp_path, fmt):
     from llmcli.pretrained.export_gguf import export_gguf
     from llmcli.pretrained.export_hf import export_hf
 
-    loaded.config.tokenizer.type = kind
-    with pytest.raises(UserError, match=f"the model's tokenizer is '{kind}'"):
+    loaded.config.tokenizer.type = "unigram"
+    with pytest.raises(UserError, match="the model's tokenizer is 'unigram'"):
         (export_hf if fmt == "hf" else export_gguf)(loaded, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("family", ["gpt2", "qwen2"])
-def test_a_family_without_a_table_is_refused(family):
-    from llmcli.pretrained.export_families import check_exportable
+def test_variants_without_a_gguf_architecture_are_refused():
+    from llmcli.pretrained.gguf_tensors import architecture_of
 
-    with pytest.raises(UserError, match=f"export of {family} models is not supported yet"):
-        check_exportable(SimpleNamespace(family=family))
+    llama = dict(family="llama", positions="rope", norm="rms", mlp="swiglu", qkv_bias=False, bias=False)
+    assert architecture_of(SimpleNamespace(**llama)) == "llama"
+    assert architecture_of(SimpleNamespace(**dict(llama, family="llmcli"))) == "llama"
+    assert architecture_of(SimpleNamespace(**dict(llama, family="qwen2", qkv_bias=True))) == "qwen2"
+    with pytest.raises(UserError, match="has no GGUF architecture llmcli writes: it writes llama, qwen2, gpt2"):
+        architecture_of(SimpleNamespace(**dict(llama, qkv_bias=True, bias=True)))  # Llama's attention_bias
 
 
 def test_grouped_query_slices_follow_the_kv_head_count():
     import torch
 
-    from llmcli.pretrained.export_families import exported_tensors
+    from llmcli.model.config import ModelConfig
+    from llmcli.pretrained.export_gguf import gguf_tensors
+    from llmcli.pretrained.gguf_tensors import llmcli_shapes
 
-    config = SimpleNamespace(family="llama", n_head=4, n_kv_head=2, head_dim=2, n_layer=1, ffn_hidden=3,
-                             tied_output=False, qkv_bias=False)
-    rows = torch.arange(16.0)[:, None]  # q: 8 rows, k and v: 4 each
-    state = {"embed.weight": rows, "norm.weight": rows[0], "output.weight": rows,
-             "blocks.0.attn_norm.weight": rows[0], "blocks.0.attn.qkv.weight": rows,
-             "blocks.0.attn.proj.weight": rows, "blocks.0.mlp_norm.weight": rows[0],
-             "blocks.0.mlp.gate_up.weight": torch.arange(6.0)[:, None], "blocks.0.mlp.down.weight": rows}
-    got = {entry.gguf: tensor[:, 0].tolist() for entry, tensor in exported_tensors(config, state) if tensor.dim() == 2}
-    assert got["blk.0.attn_k.weight"] == [8, 9, 10, 11] and got["blk.0.attn_v.weight"] == [12, 13, 14, 15]
+    config = ModelConfig(family="llama", vocab_size=5, n_head=4, n_kv_head=2, n_embd=16, n_layer=1, ffn_hidden=3,
+                         context=8, tied_output=False)  # head_dim 4: q 16 rows, k and v 8 each
+    state = {name: torch.arange(float(shape[0])).reshape(-1, *[1] * (len(shape) - 1)).expand(shape)
+             for name, shape in llmcli_shapes(config).items()}  # each row holds its row number
+    got = {name: array[:, 0].tolist() for name, array, _ in gguf_tensors("llama", config, state) if array.ndim == 2}
+    assert got["blk.0.attn_k.weight"] == [16, 18, 17, 19, 20, 22, 21, 23]  # interleaved within each kv head
+    assert got["blk.0.attn_v.weight"] == list(range(24, 32)) and got["blk.0.attn_q.weight"][:4] == [0, 2, 1, 3]
     assert got["blk.0.ffn_up.weight"] == [3, 4, 5] and "output.weight" in got
 
 
 def test_rotary_rows_interleave_within_each_head():
     import numpy as np
 
-    from llmcli.pretrained.export_gguf import interleave_rotary, rotate_half_rows
+    from llmcli.pretrained.gguf_tensors import interleave_rotary, rotate_half_rows
 
     rows = np.arange(8)[:, None]  # two heads of four rows: halves (0, 1 | 2, 3) and (4, 5 | 6, 7)
     assert interleave_rotary(rows, 2)[:, 0].tolist() == [0, 2, 1, 3, 4, 6, 5, 7]

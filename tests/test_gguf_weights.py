@@ -193,7 +193,7 @@ def test_llama_with_grouped_query_attention(tmp_path, tied):
 
 
 def test_the_unpermutation_matches_an_independent_inverse():
-    from llmcli.pretrained.gguf_weights import rotate_half_rows
+    from llmcli.pretrained.gguf_tensors import rotate_half_rows
 
     w = np.arange(24 * 3, dtype=np.float32).reshape(24, 3)
     for heads in (1, 2, 3):

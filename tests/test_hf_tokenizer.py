@@ -412,7 +412,7 @@ def test_llama_sentencepiece_matches_sentencepiece(llama_pair):
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("tokenizer.ggml.pre", "qwen35", r"pre-tokenizer 'qwen35' is not one llmcli knows \(it knows gpt2, qwen2, smollm\)"),
+    ("tokenizer.ggml.pre", "qwen35", r"pre-tokenizer 'qwen35' is not one llmcli knows \(it knows gpt-2, gpt2, qwen2, smollm\)"),
     ("tokenizer.ggml.pre", None, r"pre-tokenizer None is not one llmcli knows"),
     ("tokenizer.ggml.model", "bert", r"tokenizer model 'bert' is not supported"),
     ("tokenizer.ggml.merges", None, r"no tokenizer.ggml.merges"),

@@ -26,7 +26,8 @@ def export_command(model_name, fmt, out, dtype, force):
     \b
     The tokenizer goes with the model and gives llmcli's token ids. OUT is written
     beside its place and renamed there at the end: an interrupted export leaves
-    nothing half-written. Llama-family models (llmcli's own) export today.
+    nothing half-written. Every family exports to both formats: llmcli's own,
+    Llama, Qwen2 and GPT-2 (GGUF: an imported model's byte-level BPE tokenizer).
     """
     from llmcli.cli.console import err_console
     from llmcli.model.loading import load_model
@@ -49,7 +50,10 @@ def export_command(model_name, fmt, out, dtype, force):
     else:
         from llmcli.pretrained.export_gguf import export_gguf
 
-        export_gguf(loaded, out, dtype, force)
+        pre = export_gguf(loaded, out, dtype, force)
+        if pre:
+            console.print(f"tokenizer.ggml.pre: {pre} (it splits text as the model's tokenizer does)",
+                          markup=False, soft_wrap=True)
         hint = f"llama-cli -m {out}"
     console.print(f"exported {loaded.path.name} ({fmt}, {dtype}) to {out}", markup=False)
     console.print(f"Next: {hint}", markup=False)

@@ -70,6 +70,7 @@ def _qwen2_split(tokenizer) -> None:
 # whose rules were checked against the model's own tokenizer (tests/test_hf_tokenizer.py)
 PRE_TOKENIZERS = {
     "gpt2": _gpt2_split,
+    "gpt-2": _gpt2_split,  # llama.cpp's own name for it: what its converter (and llmcli's export) writes
     "smollm": _smollm_split,
     "qwen2": _qwen2_split,
 }

@@ -1,39 +1,29 @@
-"""`llmcli export --format gguf`: one file that llama.cpp loads (architecture "llama"),
-written with the gguf package's GGUFWriter.
+"""`llmcli export --format gguf`: one file that llama.cpp loads, written with the gguf
+package's GGUFWriter.
 
-Tensors get llama.cpp's names (export_families.py). llmcli, like Hugging Face, rotates
-each head's two halves against each other ("rotate half"); llama.cpp rotates neighbouring
-pairs, so the rows of attn_q and attn_k are permuted into that interleaved order, head by
-head (by the key-value head count for attn_k). Importers undo exactly this permutation.
+The architecture follows the model's variants (gguf_tensors.architecture_of): "llama" for
+llmcli's own models and the Llama family, "qwen2" for q/k/v biases, "gpt2" for GPT-2's
+LayerNorm, learned positions and GELU. Tensors get llama.cpp's names from gguf_tensors'
+table, the one the import reads by; a "llama" file's q and k rows are permuted into
+llama.cpp's interleaved rotary order, which importers undo exactly.
 
-Norms stay F32; the other tensors are F32, F16, BF16 or Q8_0 (a tensor whose rows are not
-a multiple of Q8_0's 32-value blocks falls back to F16, as llama.cpp's converter does).
-The tokenizer is stored as llama.cpp's "llama" (SentencePiece) vocabulary.
+Norms, biases and GPT-2's position table stay F32 (as llama.cpp's converter keeps them);
+the other tensors are F32, F16, BF16 or Q8_0 (a tensor whose rows are not a multiple of
+Q8_0's 32-value blocks falls back to F16, as the converter does). The tokenizer is
+llama.cpp's "llama" (SentencePiece) vocabulary for llmcli's own models, its "gpt2"
+(byte-level BPE) one for imported models (export_gguf_tokenizer.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from llmcli.pretrained.export_families import check_exportable, exported_tensors, n_kv_head
-from llmcli.pretrained.export_vocab import BYTE, CONTROL, NORMAL, UNKNOWN, USER_DEFINED, Vocab, vocab_of
-from llmcli.pretrained.exporting import DTYPES, check_dtype, check_sentencepiece, float_state, write_atomically
+from llmcli.errors import UserError
+from llmcli.pretrained.exporting import DTYPES, check_dtype, check_tokenizer, float_state, write_atomically
+from llmcli.pretrained.gguf_tensors import (LAYOUTS, architecture_of, entries, interleave_rotary, llmcli_shapes,
+                                            part_rows, rotary_heads)
 
-ARCH = "llama"
-
-
-def interleave_rotary(weight, heads: int):
-    """Rows of a rotate-half projection (heads * head_dim, n_embd) in llama.cpp's
-    interleaved order: within each head, row i of the first half and row i of the second
-    half become neighbours (0, d/2, 1, d/2 + 1, ...)."""
-    rows = weight.shape[0]
-    return weight.reshape(heads, 2, rows // heads // 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
-
-
-def rotate_half_rows(weight, heads: int):
-    """The inverse of interleave_rotary (what an importer applies)."""
-    rows = weight.shape[0]
-    return weight.reshape(heads, rows // heads // 2, 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
+KEEP_F32 = ("position_embd.weight",)  # besides norms and 1-D tensors
 
 
 def file_type(dtype: str):
@@ -43,12 +33,12 @@ def file_type(dtype: str):
             "bf16": LlamaFileType.MOSTLY_BF16, "q8_0": LlamaFileType.MOSTLY_Q8_0}[dtype]
 
 
-def encoded(array, dtype: str, is_norm: bool):
+def encoded(array, dtype: str, keep_f32: bool):
     """(data, raw ggml type or None) for a float32 numpy array in the export's dtype."""
     import numpy as np
     from gguf import GGMLQuantizationType, quants
 
-    if is_norm or array.ndim == 1 or dtype == "f32":
+    if keep_f32 or array.ndim == 1 or dtype == "f32":
         return array.astype(np.float32), None
     if dtype == "q8_0" and array.shape[-1] % 32 == 0:
         return quants.quantize(array, GGMLQuantizationType.Q8_0), GGMLQuantizationType.Q8_0
@@ -57,17 +47,33 @@ def encoded(array, dtype: str, is_norm: bool):
     return array.astype(np.float16), None
 
 
-def add_tensors(writer, config, state: dict, dtype: str) -> None:
-    heads = {"q": config.n_head, "k": n_kv_head(config)}
-    for entry, tensor in exported_tensors(config, state):
+def gguf_tensors(architecture: str, config, state: dict):
+    """(GGUF name, float32 numpy array) for every tensor the file holds, in file order."""
+    expected = llmcli_shapes(config)
+    missing = sorted(set(expected) - set(state))
+    if missing:
+        raise UserError(f"the model has no {missing[0]} tensor: its weights do not match its config")
+    layout = LAYOUTS[architecture]
+    for entry in entries(architecture, config, expected):
+        tensor = state[entry.llmcli]
+        if entry.part is not None:
+            start, end = part_rows(config, entry.part)
+            tensor = tensor[start:end]
         array = tensor.numpy()
-        if entry.rotary:
-            array = interleave_rotary(array, heads[entry.rotary])
-        data, raw = encoded(array, dtype, entry.is_norm)
-        writer.add_tensor(entry.gguf, data, raw_dtype=raw)
+        if entry.rotary and layout.permuted:
+            array = interleave_rotary(array, rotary_heads(config, entry.rotary))
+        yield entry.gguf, array, entry.is_norm
+    if layout.output_copy and config.tied_output:
+        yield "output.weight", state["embed.weight"].numpy(), False
 
 
-def add_model_metadata(writer, config, name: str, dtype: str, license: str | None) -> None:
+def add_tensors(writer, architecture: str, config, state: dict, dtype: str) -> None:
+    for name, array, is_norm in gguf_tensors(architecture, config, state):
+        data, raw = encoded(array, dtype, is_norm or name in KEEP_F32)
+        writer.add_tensor(name, data, raw_dtype=raw)
+
+
+def add_model_metadata(writer, architecture: str, config, name: str, dtype: str, license: str | None) -> None:
     from gguf import GGML_QUANT_VERSION
 
     writer.add_name(name)
@@ -78,44 +84,30 @@ def add_model_metadata(writer, config, name: str, dtype: str, license: str | Non
     writer.add_block_count(config.n_layer)
     writer.add_feed_forward_length(config.ffn_hidden)
     writer.add_head_count(config.n_head)
-    writer.add_head_count_kv(n_kv_head(config))
-    writer.add_layer_norm_rms_eps(config.norm_eps)
-    writer.add_rope_freq_base(config.rope_theta)
-    writer.add_rope_dimension_count(config.head_dim)
+    if architecture == "gpt2":
+        writer.add_layer_norm_eps(config.norm_eps)
+    else:
+        writer.add_head_count_kv(config.n_kv_head or config.n_head)
+        writer.add_layer_norm_rms_eps(config.norm_eps)
+        writer.add_rope_freq_base(config.rope_theta)
+        writer.add_rope_dimension_count(config.head_dim)
     writer.add_vocab_size(config.vocab_size)
     writer.add_file_type(file_type(dtype))
     writer.add_quantization_version(GGML_QUANT_VERSION)
 
 
-def add_tokenizer(writer, vocab: Vocab) -> None:
-    from gguf import TokenType
-
-    types = {NORMAL: TokenType.NORMAL, UNKNOWN: TokenType.UNKNOWN, CONTROL: TokenType.CONTROL,
-             USER_DEFINED: TokenType.USER_DEFINED, BYTE: TokenType.BYTE}
-    writer.add_tokenizer_model("llama")
-    writer.add_tokenizer_pre("default")
-    writer.add_token_list(vocab.pieces)
-    writer.add_token_scores(vocab.scores)
-    writer.add_token_types([types[kind] for kind in vocab.kinds])
-    writer.add_bos_token_id(vocab.bos_id)
-    writer.add_eos_token_id(vocab.eos_id)
-    writer.add_unk_token_id(vocab.unk_id)
-    writer.add_pad_token_id(vocab.pad_id)
-    # llmcli's models see no bos before ordinary text, and its tokenizer adds no space
-    writer.add_add_bos_token(False)
-    writer.add_add_eos_token(False)
-    writer.add_add_space_prefix(False)
-
-
-def write_gguf(path: Path, loaded, dtype: str) -> None:
+def write_gguf(path: Path, loaded, dtype: str, vocab) -> None:
     from gguf import GGUFWriter
 
+    from llmcli.pretrained.export_gguf_tokenizer import add_tokenizer
+
     config = loaded.model.config
-    writer = GGUFWriter(path, ARCH)
+    architecture = architecture_of(config)
+    writer = GGUFWriter(path, architecture)
     try:
-        add_model_metadata(writer, config, loaded.config.name, dtype, loaded.config.origin.license)
-        add_tokenizer(writer, vocab_of(loaded.tokenizer))
-        add_tensors(writer, config, float_state(loaded.model), dtype)
+        add_model_metadata(writer, architecture, config, loaded.config.name, dtype, loaded.config.origin.license)
+        add_tokenizer(writer, vocab)
+        add_tensors(writer, architecture, config, float_state(loaded.model), dtype)
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
@@ -123,9 +115,14 @@ def write_gguf(path: Path, loaded, dtype: str) -> None:
         writer.close()
 
 
-def export_gguf(loaded, out: Path, dtype: str = "f32", force: bool = False) -> None:
-    """Write the loaded model (llmcli.model.loading.LoadedModel) as one GGUF file."""
+def export_gguf(loaded, out: Path, dtype: str = "f32", force: bool = False) -> str | None:
+    """Write the loaded model (llmcli.model.loading.LoadedModel) as one GGUF file. Returns
+    the pre-tokenizer name the export inferred (None for a SentencePiece tokenizer)."""
+    from llmcli.pretrained.export_gguf_tokenizer import gguf_vocab
+
     check_dtype(dtype, DTYPES, "gguf")
-    check_sentencepiece(loaded)
-    check_exportable(loaded.model.config)
-    write_atomically(out, force, False, lambda tmp: write_gguf(tmp, loaded, dtype))
+    check_tokenizer(loaded, "gguf")
+    architecture_of(loaded.model.config)
+    vocab = gguf_vocab(loaded)  # before anything is written: a refusal costs nothing
+    write_atomically(out, force, False, lambda tmp: write_gguf(tmp, loaded, dtype, vocab))
+    return getattr(vocab, "pre", None)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from llmcli.errors import UserError
 from llmcli.pretrained.export_vocab import CONTROL, UNKNOWN, USER_DEFINED, Vocab, merges, vocab_of
-from llmcli.pretrained.exporting import HF_DTYPES, check_dtype, check_sentencepiece, float_state, write_atomically
+from llmcli.pretrained.exporting import HF_DTYPES, check_dtype, check_tokenizer, float_state, write_atomically
 
 META = "\u2581"
 
@@ -147,6 +147,5 @@ def write_sentencepiece_files(folder: Path, tokenizer, context: int) -> None:
 def export_hf(loaded, out: Path, dtype: str = "f32", force: bool = False) -> None:
     """Write the loaded model (llmcli.model.loading.LoadedModel) as a Hugging Face folder."""
     check_dtype(dtype, tuple(HF_DTYPES), "hf")
-    if loaded.config.tokenizer.type != "hf":
-        check_sentencepiece(loaded)
+    check_tokenizer(loaded, "hf")
     write_atomically(out, force, True, lambda tmp: write_hf_folder(tmp, loaded, dtype))

@@ -71,12 +71,11 @@ def float_state(model) -> dict:
             if not name.startswith("task_head.")}
 
 
-def check_sentencepiece(loaded) -> None:
-    """Only llmcli's own BPE SentencePiece tokenizers are exported for now."""
+def check_tokenizer(loaded, fmt: str) -> None:
+    """The tokenizers each format holds: llmcli's SentencePiece BPE models (both), an
+    imported model's Hugging Face tokenizer (hf as it is; gguf when it is byte-level BPE,
+    which export_bpe.py checks); not a SentencePiece unigram model."""
     kind = loaded.config.tokenizer.type
-    if kind == "hf":
-        raise UserError("the model's tokenizer is 'hf' (an imported model's): GGUF export writes llmcli's "
-                        "SentencePiece BPE tokenizers only for now; --format hf exports this model")
-    if kind != "bpe":
+    if kind not in ("bpe", "hf"):
         raise UserError(f"the model's tokenizer is {kind!r}: export writes llmcli's SentencePiece BPE "
-                        "tokenizers only for now")
+                        f"tokenizers and imported models' own; --format {fmt} cannot hold this one")

@@ -2,8 +2,8 @@
 
 `read_gguf(path)` returns three plain things: the model config fields (family, shape, norm,
 positions...), a state dict of float32 tensors under the names llmcli's Transformer uses, and
-the file's metadata (name, licence, origin, quantization). Nothing else in llmcli needs to
-know GGUF's tensor names.
+the file's metadata (name, licence, origin, quantization). The tensor names are
+gguf_tensors.py's table, which the export writes by as well.
 
 The file is untrusted input: the `gguf` package's reader only maps it and reads numbers and
 strings (no pickle, no code), every tensor's shape is checked against the config the file
@@ -13,7 +13,7 @@ one (Llama 3.1's `rope_freqs`, say) would give a model that runs and is silently
 What llama.cpp's converter did to a Hugging Face checkpoint is undone here:
 
 - Llama: q and k rows were permuted from the rotate-half rotary layout (the one llmcli and
-  Hugging Face use) to interleaved pairs. The inverse runs per head, with the key-value head
+  Hugging Face use) to interleaved pairs (gguf_tensors.py). The inverse runs per head, with the key-value head
   count for k: using the query head count there is the grouped-query bug of
   transformers#31766. Qwen2 is written with llama.cpp's "neox" rotary, which is rotate-half
   already, so it is not permuted; GPT-2 has no rotary embeddings.
@@ -35,16 +35,10 @@ MAX_CONTEXT = 1 << 20
 
 # what each architecture is in llmcli's terms (the rest of its config comes from the file)
 FAMILIES = {
-    "llama": dict(norm="rms", positions="rope", mlp="swiglu", bias=False, unpermute=True),
-    "qwen2": dict(norm="rms", positions="rope", mlp="swiglu", bias=False, unpermute=False),
-    "gpt2": dict(norm="layer", positions="learned", mlp="gelu", bias=True, unpermute=False),
+    "llama": dict(norm="rms", positions="rope", mlp="swiglu", bias=False),
+    "qwen2": dict(norm="rms", positions="rope", mlp="swiglu", bias=False),
+    "gpt2": dict(norm="layer", positions="learned", mlp="gelu", bias=True),
 }
-# GGUF block tensor -> llmcli name, for the tensors that map one to one
-GPT2_BLOCK = {
-    "attn_norm": "attn_norm", "attn_qkv": "attn.qkv", "attn_output": "attn.proj",
-    "ffn_norm": "mlp_norm", "ffn_up": "mlp.up", "ffn_down": "mlp.down",
-}
-LLAMA_BLOCK = {"attn_norm": "attn_norm", "attn_output": "attn.proj", "ffn_norm": "mlp_norm", "ffn_down": "mlp.down"}
 
 
 class GGUFError(ValueError):
@@ -226,26 +220,34 @@ def config_fields(path: Path, reader, architecture: str, tensors: Tensors) -> di
 
 
 def state_dict(config: dict, architecture: str, tensors: Tensors, on_block=None) -> dict:
-    """Every tensor of the file under llmcli's name; GGUFError for any left over."""
+    """Every tensor of the file under llmcli's name (gguf_tensors' table); GGUFError for a
+    tensor the model has no place for."""
     import torch
 
-    V, C, L = config["vocab_size"], config["n_embd"], config["n_layer"]
-    layer_norm = config["norm"] == "layer"
-    state = {"embed.weight": tensors.take("token_embd.weight", (V, C))}
-    if config["positions"] == "learned":
-        state["pos_embed.weight"] = tensors.take("position_embd.weight", (config["context"], C))
-    block = gpt2_block if architecture == "gpt2" else llama_block
-    for n in range(L):
-        state.update(block(n, config, tensors, FAMILIES[architecture]["unpermute"]))
-        if on_block:
-            on_block(n + 1, L)
-    state["norm.weight"] = tensors.take("output_norm.weight", (C,))
-    if layer_norm:
-        state["norm.bias"] = tensors.take("output_norm.bias", (C,))
-    output = tensors.take_optional("output.weight", (V, C))
-    if output is not None and not torch.equal(output, state["embed.weight"]):
-        state["output.weight"] = output
-    config["tied_output"] = "output.weight" not in state  # GPT-2's converter writes a copy of the embedding
+    from llmcli.model.config import ModelConfig
+    from llmcli.pretrained.gguf_tensors import entries, llmcli_shapes
+
+    try:
+        model_config = ModelConfig(**config)
+    except ValueError as exc:
+        raise GGUFError(f"{tensors.path}: {exc}") from None
+    shapes = llmcli_shapes(model_config)
+    table = entries(architecture, model_config, shapes)
+    last = {block_of(e.llmcli): i for i, e in enumerate(table)}  # where each block's tensors end
+    parts: dict[str, list] = {}
+    state = {}
+    for i, entry in enumerate(table):
+        taken = take_entry(entry, architecture, model_config, shapes[entry.llmcli], tensors)
+        parts.setdefault(entry.llmcli, []).append(taken)
+        if sum(len(p) for p in parts[entry.llmcli]) == shapes[entry.llmcli][0]:  # every part is there
+            state[entry.llmcli] = torch.cat(parts.pop(entry.llmcli))
+        n = block_of(entry.llmcli)
+        if on_block and n is not None and last[n] == i:
+            on_block(n + 1, model_config.n_layer)
+    output = state.get("output.weight")
+    if output is not None and torch.equal(output, state["embed.weight"]):
+        del state["output.weight"]  # GPT-2's converter writes a tied output out, as a copy
+    config["tied_output"] = "output.weight" not in state
     if tensors.remaining:
         names = ", ".join(sorted(tensors.remaining)[:5]) + (" ..." if len(tensors.remaining) > 5 else "")
         raise GGUFError(
@@ -255,55 +257,23 @@ def state_dict(config: dict, architecture: str, tensors: Tensors, on_block=None)
     return state
 
 
-def llama_block(n: int, config: dict, tensors: Tensors, unpermute: bool) -> dict:
-    """One Llama or Qwen2 block: q, k, v rows concatenated, gate and up rows concatenated."""
-    import torch
-
-    C, H, KV, F = config["n_embd"], config["n_head"], config["n_kv_head"], config["ffn_hidden"]
-    kv_width = C // H * KV
-    prefix = f"blk.{n}."
-    out = f"blocks.{n}."
-    q = tensors.take(prefix + "attn_q.weight", (C, C))
-    k = tensors.take(prefix + "attn_k.weight", (kv_width, C))
-    v = tensors.take(prefix + "attn_v.weight", (kv_width, C))
-    biases = [tensors.take_optional(prefix + f"attn_{x}.bias", (w,)) for x, w in zip("qkv", (C, kv_width, kv_width))]
-    if unpermute:
-        q, k = rotate_half_rows(q, H), rotate_half_rows(k, KV)
-        if biases[0] is not None:
-            biases[0], biases[1] = rotate_half_rows(biases[0], H), rotate_half_rows(biases[1], KV)
-    state = {out + "attn.qkv.weight": torch.cat([q, k, v])}
-    if config["qkv_bias"]:
-        if any(b is None for b in biases):
-            raise GGUFError(f"{tensors.path}: block {n} lacks some of the q, k and v biases the others have")
-        state[out + "attn.qkv.bias"] = torch.cat(biases)
-    gate = tensors.take(prefix + "ffn_gate.weight", (F, C))
-    up = tensors.take(prefix + "ffn_up.weight", (F, C))
-    state[out + "mlp.gate_up.weight"] = torch.cat([gate, up])
-    shapes = {"attn_norm": (C,), "attn_output": (C, C), "ffn_norm": (C,), "ffn_down": (C, F)}
-    for name, target in LLAMA_BLOCK.items():
-        state[f"{out}{target}.weight"] = tensors.take(f"{prefix}{name}.weight", shapes[name])
-    return state
+def block_of(name: str) -> int | None:
+    """The block number of an llmcli tensor name (blocks.N.), None outside the blocks."""
+    return int(name.split(".")[1]) if name.startswith("blocks.") else None
 
 
-def gpt2_block(n: int, config: dict, tensors: Tensors, unpermute: bool) -> dict:
-    """One GPT-2 block: every tensor has a bias; the fused qkv is stored as q, k, v rows already."""
-    C, F = config["n_embd"], config["ffn_hidden"]
-    shapes = {
-        "attn_norm": (C,), "attn_qkv": (3 * C, C), "attn_output": (C, C),
-        "ffn_norm": (C,), "ffn_up": (F, C), "ffn_down": (C, F),
-    }
-    state = {}
-    for name, target in GPT2_BLOCK.items():
-        state[f"blocks.{n}.{target}.weight"] = tensors.take(f"blk.{n}.{name}.weight", shapes[name])
-        state[f"blocks.{n}.{target}.bias"] = tensors.take(f"blk.{n}.{name}.bias", shapes[name][:1])
-    return state
+def take_entry(entry, architecture: str, config, shape: tuple[int, ...], tensors: Tensors):
+    """The file's tensor for one entry: a whole llmcli tensor, or the rows of one part of a
+    fused one, a "llama" file's q and k rows put back in rotate-half order."""
+    from llmcli.pretrained.gguf_tensors import LAYOUTS, part_rows, rotary_heads, rotate_half_rows
 
-
-def rotate_half_rows(w, n_head: int):
-    """Undo llama.cpp's permutation of q or k rows: within each head, rows were reordered from
-    rotate-half (first halves, then second halves) to interleaved pairs; this puts them back."""
-    rows = w.shape[0]
-    return w.reshape(n_head, rows // n_head // 2, 2, *w.shape[1:]).transpose(1, 2).reshape(w.shape).contiguous()
+    if entry.part is None:
+        return tensors.take(entry.gguf, shape)
+    start, end = part_rows(config, entry.part)
+    tensor = tensors.take(entry.gguf, (end - start, *shape[1:]))
+    if entry.rotary and LAYOUTS[architecture].permuted:
+        tensor = rotate_half_rows(tensor, rotary_heads(config, entry.rotary)).contiguous()
+    return tensor
 
 
 def metadata(reader, architecture: str, tensors: Tensors) -> dict:
