@@ -33,6 +33,7 @@ COMMANDS = {
     "pull": "llmcli.cli.pull:pull",
     "chat": "llmcli.cli.chat:chat",
     "export": "llmcli.cli.export:export_command",
+    "attention": "llmcli.cli.attention:attention",
 }
 
 
