@@ -1,8 +1,9 @@
 """Generation speed of the `small` preset at batch 1: 256 new tokens after a short prompt.
 
 Target: at least 500 tokens/s, sampling or greedy. Measured for the default path (int8
-weights on a CPU, see llmcli/model/quantize.py) and for plain float32 weights. With
---model NAME, it also reports what int8 costs in validation bits per byte.
+weights on a CPU, see llmcli/model/quantize.py), for int4 weights (--precision int4) and
+for plain float32 weights. With --model NAME, it also reports what int8 and int4 cost in
+validation bits per byte.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def tokens_per_second(model, config: GenerationConfig, prompt: list[int], repeat
     return best
 
 
-def bpb_delta(name: str) -> tuple[float, float]:
-    """Validation bits per byte of a trained model, float32 and int8."""
+def bpb_delta(name: str) -> tuple[float, float, float]:
+    """Validation bits per byte of a trained model: float32, int8 and int4."""
     from llmcli.model.loading import load_model
     from llmcli.paths import resolve_model
     from llmcli.training.corpus_workload import CorpusWorkload
@@ -45,9 +46,12 @@ def bpb_delta(name: str) -> tuple[float, float]:
     evaluator = workload.feed(encoded, loaded.tokenizer, loaded.config.train, current()).evaluator
     with torch.inference_mode():
         fp32 = evaluator(loaded.model, final=True)["val_bpb"]
-        quantize_for_generation(loaded.model)
-        int8 = evaluator(loaded.model, final=True)["val_bpb"]
-    return fp32, int8
+        figures = [fp32]
+        for bits in (8, 4):
+            model = copy.deepcopy(loaded.model)
+            quantize_for_generation(model, bits=bits)
+            figures.append(evaluator(model, final=True)["val_bpb"])
+    return tuple(figures)
 
 
 def main():
@@ -59,8 +63,9 @@ def main():
 
     torch.manual_seed(0)
     fp32 = Transformer(preset_config("small", vocab_size=args.vocab)).eval()
-    int8 = copy.deepcopy(fp32)
+    int8, int4 = copy.deepcopy(fp32), copy.deepcopy(fp32)
     quantize_for_generation(int8)
+    quantize_for_generation(int4, bits=4)
     prompt = list(range(100, 110))
     rows = []
     for label, config in (
@@ -69,10 +74,12 @@ def main():
         ("sampling (T=0.8, top-p 0.9)", GenerationConfig(max_new_tokens=args.new_tokens, temperature=0.8, top_p=0.9, seed=0)),
     ):
         rows.append((f"int8 (default), {label}", f"{tokens_per_second(int8, config, prompt):,.0f} tokens/s"))
+        rows.append((f"int4, {label}", f"{tokens_per_second(int4, config, prompt):,.0f} tokens/s"))
         rows.append((f"float32, {label}", f"{tokens_per_second(fp32, config, prompt):,.0f} tokens/s"))
     if args.model:
-        a, b = bpb_delta(args.model)
-        rows.append((f"{args.model}: val bits per byte", f"float32 {a:.4f}, int8 {b:.4f} ({b - a:+.4f})"))
+        a, b, c = bpb_delta(args.model)
+        rows.append((f"{args.model}: val bits per byte", f"float32 {a:.4f}, int8 {b:.4f} ({b - a:+.4f}), "
+                                                         f"int4 {c:.4f} ({c - a:+.4f})"))
     report(f"Generation, preset small, vocab {args.vocab}, batch 1, {args.new_tokens} new tokens, "
            f"{torch.get_num_threads()} threads (target: >= 500 tokens/s)", rows)
 

@@ -105,7 +105,7 @@ def main():
 
     rows.append(("threads", str(torch.get_num_threads())))
     speeds = {}
-    for precision in ("int8", "fp32"):  # the float32 continuation is compared with transformers'
+    for precision in ("int4", "int8", "fp32"):  # the float32 continuation is compared with transformers'
         speeds[precision], prompt, ours = llmcli_speed(run_dir, precision, args.new_tokens)
         rows.append((f"llmcli {precision}, greedy", f"{speeds[precision]:,.1f} tokens/s"))
     gguf_files = sorted((home / "cache").rglob("*.gguf"))

@@ -19,8 +19,8 @@ HELP = "Type a message and press Enter. :reset starts a new conversation, :quit 
               help="Most tokens an answer may have.")
 @click.option("-t", "--temperature", type=float, default=0.0, show_default=True, help="0 means greedy.")
 @click.option("--seed", type=int, help="Seed for sampling.")
-@click.option("--precision", type=click.Choice(["auto", "int8", "fp32"]), default="auto", show_default=True,
-              help="Weights to generate with; auto: int8 on a CPU.")
+@click.option("--precision", type=click.Choice(["auto", "int8", "int4", "fp32"]), default="auto", show_default=True,
+              help="Weights to generate with; auto: int8 on a CPU; int4: half int8's bytes (groups of 32).")
 def chat(model_name, system, max_new_tokens, temperature, seed, precision):
     """Chat with MODEL: each line you type is a message; the answers keep the thread.
 

@@ -45,8 +45,9 @@ def flag_names(message: str) -> str:
 @click.option("--chat", is_flag=True, help="PROMPT is a user's message: the model's chat template frames it, and "
                                           "only the answer is printed (imported instruct models).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, mps or auto.")
-@click.option("--precision", type=click.Choice(["auto", "int8", "fp32"]), default="auto", show_default=True,
-              help="Weights to generate with; auto: int8 on a CPU (several times faster), else fp32.")
+@click.option("--precision", type=click.Choice(["auto", "int8", "int4", "fp32"]), default="auto", show_default=True,
+              help="Weights to generate with; auto: int8 on a CPU (several times faster), else fp32; int4: half "
+                   "int8's bytes (groups of 32, as a Q4_1 file), int8 where it does not fit.")
 @click.option("--stats", is_flag=True, help="Then a line on stderr: tokens, tokens/s, time to the first token "
                                             "(always when stderr is a terminal).")
 @click.option("--json", "as_json", is_flag=True,

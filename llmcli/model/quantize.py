@@ -1,4 +1,4 @@
-"""Int8 weights for fast generation on a CPU.
+"""Int8 (and int4) weights for fast generation on a CPU.
 
 Generating one token reads every weight once, so at batch 1 a CPU is limited by memory
 traffic, not arithmetic: a `small` model's 49 MB of float32 weights do not fit in a
@@ -43,29 +43,81 @@ class Int8Linear(nn.Module):
         return y.view(*shape[:-1], y.shape[-1]).to(x.dtype)
 
 
-def quantize_for_generation(model) -> bool:
-    """Give a float model int8 weights in its linear layers and an int8 copy of its output
-    layer (`model.int8_output`, tied to the embedding or not), in place.
+INT4_GROUP = 32  # weights a scale and zero point serve (llama.cpp's Q4_0/Q4_1 blocks are 32 too)
 
-    Returns False (and leaves the model alone) where the int8 kernel is missing.
+
+def int4_kernel_available() -> bool:
+    return hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu") and hasattr(torch, "_convert_weight_to_int4pack_for_cpu")
+
+
+class Int4Linear(nn.Module):
+    """y = x @ W.T (+ b) with W stored as 4-bit codes, a bf16 scale and minimum for each
+    group of 32 weights along a row (asymmetric, as llama.cpp's Q4_1): half int8's bytes,
+    so about half its time where reading weights is what a token waits on. A model
+    imported from a Q4_1 file gets back the very values it was shipped with."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None):
+        super().__init__()
+        w = weight.detach().float()
+        rows, cols = w.shape
+        groups = w.reshape(rows, cols // INT4_GROUP, INT4_GROUP)
+        low, high = groups.amin(-1), groups.amax(-1)
+        # the kernel computes (code - 8) * scale + zero, scale and zero in bf16: the codes are
+        # chosen against the rounded scale and zero, so that rounding them costs little
+        scale = ((high - low) / 15).clamp(min=1e-8).to(torch.bfloat16)
+        zero = (low + 8 * scale.float()).to(torch.bfloat16)
+        start = zero.float() - 8 * scale.float()
+        codes = torch.round((groups - start[..., None]) / scale.float()[..., None]).clamp(0, 15).to(torch.int32)
+        self.register_buffer("packed", torch._convert_weight_to_int4pack_for_cpu(codes.reshape(rows, cols), 1))
+        self.register_buffer("scales_zeros", torch.stack([scale, zero], -1).transpose(0, 1).contiguous())
+        self.register_buffer("bias", None if bias is None else bias.detach().clone())
+
+    def forward(self, x):
+        shape = x.shape
+        flat = x.reshape(-1, shape[-1]).to(torch.bfloat16)
+        y = torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, INT4_GROUP, self.scales_zeros)
+        if self.bias is not None:
+            y = y + self.bias.to(y.dtype)
+        return y.view(*shape[:-1], y.shape[-1]).to(x.dtype)
+
+
+def int4_fits(model) -> bool:
+    """Every block matrix's rows split into whole groups (its input width a multiple of 32)."""
+    return all(layer.in_features % INT4_GROUP == 0 for block in model.blocks for part in (block.attn, block.mlp)
+               for layer in part.children() if isinstance(layer, nn.Linear))
+
+
+def quantize_for_generation(model, bits: int = 8) -> bool:
+    """Give a float model int8 (or, `bits=4`, int4) weights in its blocks' linear layers and
+    an int8 copy of its output layer (`model.quantized_output`, tied to the embedding or
+    not), in place.
+
+    Returns False (and leaves the model alone) where the kernel is missing, or for int4
+    where a width is not a multiple of the group.
     """
-    if not int8_kernel_available():
+    if not int8_kernel_available() or (bits == 4 and not (int4_kernel_available() and int4_fits(model))):
         return False
+    quantized = Int4Linear if bits == 4 else Int8Linear
     for block in model.blocks:
         for part in (block.attn, block.mlp):  # every family's linears: qkv, proj, gate_up or up, down
             for name, layer in list(part.named_children()):
                 if isinstance(layer, nn.Linear):
-                    setattr(part, name, Int8Linear(layer.weight, layer.bias))
-    model.int8_output = Int8Linear(model.output_weight)  # the tied embedding or the output layer
+                    setattr(part, name, quantized(layer.weight, layer.bias))
+    # the output layer (the tied embedding or its own) stays int8: its errors go straight into
+    # the logits, and a Q4_1 file keeps it finer too (SmolLM2's has 8-bit embeddings)
+    model.quantized_output = Int8Linear(model.output_weight)
     model.to(torch.bfloat16)  # the int8 kernel takes bf16 activations; the KV cache stays float32
     model.eval()
     return True
 
 
 def prepare_for_generation(model, precision: str = "auto") -> str:
-    """Apply a generation precision (auto|int8|fp32); returns the one in effect."""
+    """Apply a generation precision (auto|int8|int4|fp32); returns the one in effect (int4
+    falls back to int8 where its kernel is missing or the widths don't split in groups)."""
     on_cpu = model.embed.weight.device.type == "cpu"
-    if precision == "int8" or (precision == "auto" and on_cpu):
+    if precision == "int4" and on_cpu and quantize_for_generation(model, bits=4):
+        return "int4"
+    if precision in ("int8", "int4") or (precision == "auto" and on_cpu):
         if quantize_for_generation(model):
             return "int8"
     return "fp32"

@@ -223,9 +223,9 @@ class Transformer(nn.Module):
             cos, sin = rope_tables(config.head_dim, config.context, config.rope_theta)
             self.register_buffer("rope_cos", cos, persistent=False)
             self.register_buffer("rope_sin", sin, persistent=False)
-        # for generation, quantize.py may set an int8 copy of the output layer here (made at
-        # load time, never saved)
-        self.int8_output = None
+        # for generation, quantize.py may set an int8 or int4 copy of the output layer here
+        # (made at load time, never saved)
+        self.quantized_output = None
         self.apply(self._init_weights)
         # GPT-2's scaled init for the projections that write into the residual stream
         for name, p in self.named_parameters():
@@ -266,8 +266,8 @@ class Transformer(nn.Module):
         return self.norm(x)
 
     def logits(self, hidden):
-        if self.int8_output is not None:
-            return self.int8_output(hidden)
+        if self.quantized_output is not None:
+            return self.quantized_output(hidden)
         return F.linear(hidden, self.output_weight)
 
     def forward(self, idx, targets=None, loss_mask=None, cache: KVCache | None = None):
