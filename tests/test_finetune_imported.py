@@ -100,8 +100,8 @@ def test_resume_from_an_imported_base_is_exact(toy_tasks, tmp_path, tokenizer_fo
 @pytest.mark.skipif(sys.platform == "win32", reason="torchrun's CPU backend here is POSIX")
 def test_two_processes_fine_tune_an_imported_base_as_one(tmp_path, tokenizer_folder, llmcli_home):
     """Rank 0 loads the base and sends its config and Hugging Face tokenizer to the other;
-    the classifier's loss is one per example, so the two processes' mean is one process's
-    (the lm head's loss is a mean over each process's own target tokens, which differs)."""
+    the lm head's loss is a mean over target tokens, which the processes hold unequal
+    shares of: weighed by them, the step's loss and gradient are one process's."""
     base = imported(tmp_path, tokenizer_folder, "llama-gqa-tied")
     site = tmp_path / "site"
     info = site / "toy_tasks-1.0.dist-info"
@@ -111,7 +111,7 @@ def test_two_processes_fine_tune_an_imported_base_as_one(tmp_path, tokenizer_fol
     env = {**os.environ, "LLMCLI_HOME": str(llmcli_home), "LLMCLI_LOAD_PLUGINS": "toy-tasks",
            "PYTHONPATH": os.pathsep.join([str(site), str(Path(__file__).resolve().parent)])}
     for name, extra in (("one", []), ("two", ["--nproc", "2"])):
-        command = [sys.executable, "-m", "llmcli", "finetune", "bird", "--base", base, "--name", name, *ARGS,
+        command = [sys.executable, "-m", "llmcli", "finetune", "reverse", "--base", base, "--name", name, *ARGS,
                    *extra]
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr

@@ -70,7 +70,7 @@ def test_finetune_and_eval_bird(toy_tasks, llmcli_home):
     ok(run("finetune", "bird", *tiny_finetune_args(steps=30)))
     config = json.loads((llmcli_home / "models" / "bird" / "config.json").read_text())
     assert config["task"]["head"] == "classify"
-    assert config["task"]["settings"] == {"labels": ["no", "yes"]}
+    assert config["task"]["settings"] == {"labels": ["no", "yes"], "pooling": "last"}
     summary = json.loads((llmcli_home / "models" / "bird" / "summary.json").read_text())
     assert math.isfinite(summary["val_loss"]) and summary["val_loss"] < 0.35  # from about log(2)
 
@@ -260,14 +260,14 @@ def test_classify_settings_collect_labels(tokenizer):
     head = ClassificationHead()
     task = toy_module.Bird()
     examples = [{"text": "a bird", "label": "yes"}, {"text": "a tree", "label": "no"}, {"text": "x", "label": "no"}]
-    assert head.settings(task=task, examples=examples) == {"labels": ["no", "yes"]}
+    assert head.settings(task=task, examples=examples) == {"labels": ["no", "yes"], "pooling": "last"}
     with pytest.raises(UserError, match="only the label"):
         head.settings(task=task, examples=[e for e in examples if e["label"] == "no"])
 
     class Ordered(toy_module.Bird):
         labels = ("yes", "no", "maybe")
 
-    assert head.settings(task=Ordered(), examples=examples[:1]) == {"labels": ["yes", "no", "maybe"]}
+    assert head.settings(task=Ordered(), examples=examples[:1])["labels"] == ["yes", "no", "maybe"]
 
     settings = head.settings(task=task, examples=examples)
     items = head.encode(task=task, examples=examples, tokenizer=tokenizer, context=64, settings=settings)

@@ -142,3 +142,44 @@ def test_slow_evaluations_take_a_tenth_of_the_time_at_most(tmp_path):
     evaluating = sum(end - start for start, end in quick)
     assert len(quick) >= 1
     assert evaluating <= 0.2 + 0.1 * (time.perf_counter() - began)  # the first, then a tenth
+
+
+class FixedBatches:
+    """The same rows every step, cut into micro-batches of `size` (for grad_accum)."""
+
+    def __init__(self, x, y, mask, size):
+        self.parts = [(x[i:i + size], y[i:i + size], mask[i:i + size]) for i in range(0, len(x), size)]
+        self.turn = 0
+
+    def next_batch(self):
+        part = self.parts[self.turn % len(self.parts)]
+        self.turn += 1
+        return part
+
+    def state_dict(self):
+        return {}
+
+
+def test_micro_batches_are_weighed_by_their_loss_terms(tmp_path):
+    """Rows with few target tokens and rows with many, in two micro-batches or one batch:
+    one step gives the same loss and the same gradient, the mean over every token's."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.randint(0, 64, (8, 16), generator=g)
+    y = torch.randint(0, 64, (8, 16), generator=g)
+    mask = torch.zeros(8, 16, dtype=torch.bool)
+    mask[:4, :2] = True  # the first micro-batch holds 8 target tokens, the second 48
+    mask[4:, :12] = True
+    results = []
+    for size, accum in ((8, 1), (4, 2)):
+        torch.manual_seed(0)
+        model = Transformer(CONFIG)
+        settings = TrainSettings(max_steps=1, batch_size=size, grad_accum=accum, lr=1e-2, precision="fp32")
+        trainer = Trainer(model, FixedBatches(x, y, mask, size), settings, tmp_path / str(size), torch.device("cpu"),
+                          weight=lambda batch: int(batch[2].sum()))
+        grads = []
+        step = trainer.optimizer.step
+        trainer.optimizer.step = lambda: (grads.extend(p.grad.clone() for p in model.parameters()), step())
+        results.append((trainer.train_step(0.5), grads))
+    (one_loss, one), (two_loss, two) = results
+    assert two_loss == pytest.approx(one_loss, rel=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(one, two))

@@ -62,6 +62,12 @@ class Head:
         """The mean loss of a batch (a scalar tensor)."""
         raise NotImplementedError
 
+    def loss_weight(self, batch: tuple) -> int:
+        """How many terms `loss` averages over in this batch: by default its rows. The
+        trainer weighs micro-batches and processes by it, so that a step's loss is the mean
+        over all its terms, as one big batch's would be."""
+        return len(batch[0])
+
     def predict(self, bundle, examples: list[dict], *, decoding: dict | None = None) -> list:
         """A llmcli.predictions.Prediction for each example."""
         raise NotImplementedError

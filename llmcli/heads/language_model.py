@@ -54,6 +54,9 @@ class LanguageModelHead(Head):
     def loss(self, model, batch):
         return model(*batch)[1]
 
+    def loss_weight(self, batch):
+        return int(batch[2].sum())  # the target tokens: the loss is their mean
+
     def generation_config(self, task, decoding: dict | None):
         from llmcli.model.generate import GenerationConfig
 

@@ -132,6 +132,10 @@ def agree(progress: float, done: bool, stop: bool, group: Group, device) -> tupl
 
 
 def mean_over_processes(value: float, group: Group, device) -> float:
+    return sum_over_processes(value, group, device) / group.world
+
+
+def sum_over_processes(value: float, group: Group, device) -> float:
     if not group.active:
         return value
     import torch
@@ -139,7 +143,7 @@ def mean_over_processes(value: float, group: Group, device) -> float:
 
     total = torch.tensor([value], dtype=torch.float64, device=device)
     dist.all_reduce(total, op=dist.ReduceOp.SUM)
-    return total.item() / group.world
+    return total.item()
 
 
 def barrier(group: Group) -> None:

@@ -62,6 +62,7 @@ class Feed:
     evaluator: object | None
     final_eval_tokens: int = 0  # a time budget keeps back time to score these at the end
     loss: Callable | None = None
+    weight: Callable | None = None  # a batch's number of loss terms (None: its rows)
     extra: dict = field(default_factory=dict)
 
 
@@ -138,7 +139,7 @@ def train_and_save(request: RunRequest, model, feed: Feed, config: RunConfig, de
     run, settings, group = request.run_dir, config.train, distributed.current()
     set_budget(request, settings)
     trainer = Trainer(model, feed.batches, settings, run, device, evaluate=feed.evaluator, on_event=emit,
-                      loss=feed.loss)
+                      loss=feed.loss, weight=feed.weight)
     trainer.final_eval_tokens = feed.final_eval_tokens
     if request.resume:  # every process reads the checkpoint: the run directory must be on each machine
         trainer.restore_checkpoint()

@@ -122,7 +122,8 @@ class TaskWorkload:
         evaluator = None
         if val_items and group.main:
             evaluator = ExampleLossEvaluator(val_items, collate, self.head.loss, settings.batch_size)
-        return Feed(batches, evaluator, final_eval_tokens=sum(len(i["ids"]) for i in val_items), loss=self.head.loss)
+        return Feed(batches, evaluator, final_eval_tokens=sum(len(i["ids"]) for i in val_items), loss=self.head.loss,
+                    weight=self.head.loss_weight)
 
 
 def context_for(lengths: list[int]) -> int:

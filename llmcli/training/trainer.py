@@ -103,6 +103,7 @@ class Trainer:
         evaluate: Callable[[torch.nn.Module, bool], dict] | None = None,
         on_event: Callable[[dict], None] | None = None,
         loss: Callable[[torch.nn.Module, tuple], torch.Tensor] | None = None,
+        weight: Callable[[tuple], int] | None = None,
     ):
         if settings.max_steps is None and settings.max_seconds is None:
             raise ValueError("a budget is needed: max_steps or max_seconds")
@@ -115,6 +116,9 @@ class Trainer:
         self.on_event = on_event or (lambda event: None)
         # a batch is a tuple of tensors, token ids first; a language model's is (x, y, mask)
         self.loss = loss or (lambda model, batch: model(*batch)[1])
+        # how many terms a batch's mean loss averages (target tokens, examples): a step's loss
+        # is their mean over all its micro-batches and processes, as one big batch's would be
+        self.weight = weight or (lambda batch: len(batch[0]))
         self.optimizer = make_optimizer(self.model, settings)
         self.state = TrainState()
         self.last_eval: dict = {}
@@ -203,18 +207,22 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.model.train()
+        micro_batches = [tuple(t.to(self.device) if t is not None else None for t in self.batches.next_batch())
+                         for _ in range(s.grad_accum)]
+        weights = [float(self.weight(batch)) for batch in micro_batches]
+        # processes average their gradients: each scales its share by world / all the terms
+        share = self.group.world / max(1.0, distributed.sum_over_processes(sum(weights), self.group, self.device))
         total = 0.0
-        for micro in range(s.grad_accum):
-            batch = tuple(t.to(self.device) if t is not None else None for t in self.batches.next_batch())
+        for micro, (batch, weight) in enumerate(zip(micro_batches, weights)):
             # processes average their gradients once per step, after the last micro-batch
             last = micro == s.grad_accum - 1
             sync = contextlib.nullcontext() if last or not self.group.active else self.step_loss.no_sync()
             with sync:
                 with autocast(self.device, s.precision):
                     loss = self.step_loss(*batch)
-                scaled = loss / s.grad_accum
+                scaled = loss * (weight * share)
                 (self.scaler.scale(scaled) if self.scaler else scaled).backward()
-            total += loss.item()
+            total += loss.item() * weight * share
             self.state.tokens += batch[0].numel() * self.group.world
         if self.scaler:
             self.scaler.unscale_(self.optimizer)
@@ -227,7 +235,7 @@ class Trainer:
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.state.step += 1
-        return distributed.mean_over_processes(total / s.grad_accum, self.group, self.device)
+        return distributed.mean_over_processes(total, self.group, self.device)
 
     def run_evaluation(self, final: bool) -> dict:
         if self.evaluate is None or not self.group.main:
