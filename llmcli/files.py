@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -60,3 +61,12 @@ def read_jsonl(path: str | os.PathLike) -> list:
             except json.JSONDecodeError:
                 continue
     return records
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The hex sha256 of a file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

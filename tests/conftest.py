@@ -59,6 +59,22 @@ def trained_model(trained_template, llmcli_home) -> Path:
 
 
 @pytest.fixture
+def stop_at(monkeypatch):
+    """Make the next trainers stop as if Ctrl-C came at step `stop["at"]`."""
+    from llmcli.training import trainer as trainer_module
+
+    stop = {"at": None}
+    original = trainer_module.Trainer.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.stop_at_step = stop["at"]
+
+    monkeypatch.setattr(trainer_module.Trainer, "__init__", init)
+    return stop
+
+
+@pytest.fixture
 def toy_tasks():
     """The tasks of tests/toy_tasks.py, registered as a third-party plugin for one test."""
     import toy_tasks as module

@@ -99,22 +99,6 @@ def test_finetune_and_eval_color(toy_tasks, llmcli_home):
 # -- resume ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def stop_at(monkeypatch):
-    """Make the next trainers stop as if Ctrl-C came at step `stop["at"]`."""
-    from llmcli.training import trainer as trainer_module
-
-    stop = {"at": None}
-    original = trainer_module.Trainer.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self.stop_at_step = stop["at"]
-
-    monkeypatch.setattr(trainer_module.Trainer, "__init__", init)
-    return stop
-
-
 def test_resume_gives_the_same_model_as_one_run(toy_tasks, llmcli_home, stop_at, tmp_path):
     ok(run("finetune", "bird", "--name", "straight", *tiny_finetune_args(steps=8)))
 

@@ -34,6 +34,7 @@ COMMANDS = {
     "chat": "llmcli.cli.chat:chat",
     "export": "llmcli.cli.export:export_command",
     "attention": "llmcli.cli.attention:attention",
+    "merge": "llmcli.cli.merge:merge",
 }
 
 

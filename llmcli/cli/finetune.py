@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from llmcli.cli.lora_options import LoraFlags, lora_options
 from llmcli.cli.task_options import TaskCommand, task_values
 from llmcli.cli.training_options import TrainingFlags, training_options
 from llmcli.errors import UserError
@@ -19,14 +20,16 @@ from llmcli.errors import UserError
 @click.option("--data", help="A dataset name (`llmcli data list TASK`) or a file or folder; default: the task's.")
 @click.option("--name", help="Name of the new model (default: the task's name, and the dataset's if not the default).")
 @click.option("--prompt", help="Prompt format over the example's fields, e.g. 'Q: {question}' (default: the task's).")
+@lora_options
 @training_options(preset_help="Model size when training from scratch.",
                   batch_help="Examples per batch (default: about 4096 tokens).")
-def finetune(task_name, base, data, name, prompt, flags, **options):
+def finetune(task_name, base, data, name, prompt, flags, lora, **options):
     """Fine-tune a model for TASK on a dataset; without --base, train one from scratch.
 
     \b
     Give a budget: --steps N, or --time DURATION for the whole command.
     Ctrl-C saves a checkpoint; --resume continues exactly where it stopped.
+    --lora 8 trains small adapters on the frozen --base instead of all its weights.
     Then: llmcli eval TASK -m NAME, llmcli run TASK -m NAME.
     The task's own options (`llmcli finetune TASK --help` lists them) choose how its
     data is read; the model keeps them for eval and run.
@@ -34,7 +37,7 @@ def finetune(task_name, base, data, name, prompt, flags, **options):
     started = time.perf_counter()
     flags.check()
     fine_tune(task_name, flags, base=base, data=data, name=name, prompt=prompt, options=task_values(options),
-              started=started)
+              started=started, lora=lora)
 
 
 def default_name(task, data: str | None) -> str:
@@ -46,7 +49,7 @@ def default_name(task, data: str | None) -> str:
 
 
 def fine_tune(task_name: str, flags: TrainingFlags, *, base=None, data=None, name=None, prompt=None,
-              options: dict | None = None, started: float | None = None):
+              options: dict | None = None, started: float | None = None, lora: LoraFlags | None = None):
     """Fine-tune with a progress display and a summary; returns the pipeline's TrainOutcome."""
     started = time.perf_counter() if started is None else started
     from llmcli import registry
@@ -63,13 +66,22 @@ def fine_tune(task_name: str, flags: TrainingFlags, *, base=None, data=None, nam
         data, options = resumed_choices(run_dir, task, data, options)
     workload = task_workload(reg, task_entry, data, prompt, options)
     base_dir = resolve_model(base) if base else None
+    lora = lora or LoraFlags()
+    lora_info = lora.settings(base_dir, flags.resume)
     prepare_run_dir(run_dir, flags.resume, flags.force)
-    request = flags.request(run_dir, name, started, base=base_dir)
+    request = flags.request(run_dir, name, started, base=base_dir, lora=lora_info)
     command = f"llmcli finetune {task.name} --name {shlex.quote(name)} --resume"
     outcome = run_with_display(f"fine-tuning {name} for {task.name}", request, workload, command)
     show_summary(name, outcome, {"examples": f"{len(workload.train):,} train, {len(workload.validation):,} validation"},
                  as_json=flags.as_json)
     from llmcli.cli.console import err_console
+
+    if lora.merge:
+        from llmcli.training.merging import merge_run
+
+        params = merge_run(run_dir, run_dir)
+        err_console().print(f"merged the adapters into the base: {name} is a standalone model of {params:,} "
+                            "parameters", markup=False, highlight=False)
 
     err_console().print(f"Next: llmcli eval {task.name} -m {name}   |   llmcli run {task.name} -m {name}",
                         markup=False)

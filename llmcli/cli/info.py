@@ -53,6 +53,8 @@ def info(model_name, as_json):
             table.add_row("prompt format", config.task.prompt)
     if config.origin.base:
         table.add_row("base", config.origin.base)
+    if config.lora:
+        table.add_row("LoRA", lora_line(config))
     if config.origin.source:
         table.add_row("imported from", config.origin.source)
         table.add_row("licence", config.origin.license or "not stated by the source")
@@ -69,6 +71,18 @@ def info(model_name, as_json):
     if steps:
         console.print("\n[bold]training loss[/]")
         console.print(line_chart([m["step"] for m in steps], [m["loss"] for m in steps]), markup=False)
+
+
+def lora_line(config) -> str:
+    """What a LoRA model is: adapters of a rank on its base, and what trains."""
+    from pathlib import Path
+
+    lora = config.lora
+    trained = f"; {lora.trainable_params:,} parameters trained" if lora.trainable_params else ""
+    return (f"adapters of rank {lora.rank} (alpha {lora.alpha:g}, dropout {lora.dropout:g}) on "
+            f"{', '.join(lora.targets)} of base {Path(config.origin.base).name} "
+            f"(its weights' sha256 {lora.base_sha256[:12]}...){trained}; `llmcli merge {config.name}` "
+            "makes it standalone")
 
 
 def data_line(data) -> str:

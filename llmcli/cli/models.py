@@ -19,6 +19,8 @@ def describe(run) -> dict:
         "preset": config.preset,
         "family": config.model.family,
         "origin": config.origin.start,  # scratch, base or import
+        # LoRA adapters on a base: what they need to load
+        "lora": lora_entry(config),
         "task": config.task.name if config.task else None,
         "options": config.task.options if config.task else {},
         "params": config.params,
@@ -29,6 +31,16 @@ def describe(run) -> dict:
         "created": config.created,
         "finished": summary is not None,
     }
+
+
+def lora_entry(config) -> dict | None:
+    """A LoRA model's rank and base (its name and folder), for listings; None otherwise."""
+    if config.lora is None:
+        return None
+    from pathlib import Path
+
+    base = config.origin.base or ""
+    return {"rank": config.lora.rank, "base": Path(base).name, "base_path": base}
 
 
 def choose_for_task(task, configured, given: dict) -> tuple[dict, str] | None:

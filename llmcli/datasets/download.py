@@ -15,17 +15,10 @@ import urllib.request
 from pathlib import Path
 
 from llmcli.errors import UserError
+from llmcli.files import sha256_of  # noqa: F401  (imported from here by the importer and tests)
 
 CHUNK = 1 << 16
 TIMEOUT_S = 30
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fetch(remote, cache_dir: Path) -> Path:

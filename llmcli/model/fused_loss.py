@@ -21,7 +21,9 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
         n = hidden.shape[0]
         chunk = max(16, CHUNK_ELEMENTS // weight.shape[0])
         grad_hidden = torch.empty_like(hidden)
-        grad_weight = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device)
+        # a frozen output layer (LoRA) needs no gradient: skip its (vocab x width) matmuls
+        want_weight = ctx.needs_input_grad[1]
+        grad_weight = torch.zeros(weight.shape if want_weight else (), dtype=torch.float32, device=weight.device)
         loss = torch.zeros((), dtype=torch.float32, device=hidden.device)
         for start in range(0, n, chunk):
             h = hidden[start : start + chunk]
@@ -39,14 +41,15 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
             grad.scatter_add_(1, t, torch.full_like(t, -1, dtype=grad.dtype))
             grad = grad.mul_(w).to(h.dtype)
             grad_hidden[start : start + chunk] = grad @ weight
-            grad_weight += grad.t() @ h
+            if want_weight:
+                grad_weight += grad.t() @ h
         ctx.save_for_backward(grad_hidden, grad_weight.to(weight.dtype))
         return loss
 
     @staticmethod
     def backward(ctx, grad_loss):
         grad_hidden, grad_weight = ctx.saved_tensors
-        return grad_hidden * grad_loss, grad_weight * grad_loss, None, None
+        return grad_hidden * grad_loss, grad_weight * grad_loss if ctx.needs_input_grad[1] else None, None, None
 
 
 def linear_cross_entropy(hidden, weight, targets, loss_mask=None):

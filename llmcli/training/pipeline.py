@@ -44,6 +44,7 @@ class RunRequest:
     grad_accum: int = 1
     lr: float | None = None
     compile: bool = False
+    lora: object | None = None  # a run_config.LoraInfo: LoRA adapters on the frozen base
     started: float = field(default_factory=time.perf_counter)
 
     def remaining(self) -> float | None:
@@ -136,6 +137,8 @@ def train_and_save(request: RunRequest, model, feed: Feed, config: RunConfig, de
     the run directory; config.json is written first."""
     from llmcli.training.trainer import Trainer, TrainingInterrupted
 
+    from llmcli.model.lora import trained_state
+
     run, settings, group = request.run_dir, config.train, distributed.current()
     set_budget(request, settings)
     trainer = Trainer(model, feed.batches, settings, run, device, evaluate=feed.evaluator, on_event=emit,
@@ -157,12 +160,12 @@ def train_and_save(request: RunRequest, model, feed: Feed, config: RunConfig, de
         state = trainer.run()
     except TrainingInterrupted:
         if group.main:
-            rundir.save_weights(run / rundir.WEIGHTS, model.state_dict())  # usable as it stands
+            rundir.save_weights(run / rundir.WEIGHTS, trained_state(model))  # usable as it stands
         distributed.barrier(group)
         raise
     final = trainer.run_evaluation(final=True) if feed.evaluator else {}
     if group.main:
-        rundir.save_weights(run / rundir.WEIGHTS, model.state_dict())
+        rundir.save_weights(run / rundir.WEIGHTS, trained_state(model))  # a LoRA run's: adapters and head
     trainer.save_checkpoint()
     summary = finish(request, state, final, feed.extra)
     distributed.barrier(group)  # the files are written before any process leaves

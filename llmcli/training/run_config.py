@@ -7,6 +7,7 @@
       data               CorpusData (train) or ExampleData (finetune): what it learnt from
       task               TaskInfo, for a model fine-tuned for a task (else None)
       origin             Origin: where its first weights came from
+      lora               LoraInfo: for LoRA adapters on a base (else None)
     RunSummary           summary.json: the figures, written when training finishes
 
 Every reader goes through `load_config` and `load_summary`; `save_config` and
@@ -107,6 +108,21 @@ class Origin:
 
 
 @dataclass
+class LoraInfo:
+    """LoRA adapters trained on a frozen base: the run's model.safetensors holds only the
+    adapters (and the task head's layers); the base is the run at `origin.base`, whose
+    model.safetensors must still have `base_sha256`. `targets` are the adapted linears
+    of every block, by the names llmcli.model.lora.TARGETS gives."""
+
+    rank: int
+    alpha: float
+    dropout: float
+    targets: list[str]
+    base_sha256: str = ""  # set when training starts, from the base's weights file
+    trainable_params: int | None = None  # the adapters' and the head's, set once attached
+
+
+@dataclass
 class RunConfig:
     name: str
     preset: str  # "small", "auto:2x128", "finetuned:BASE"
@@ -119,6 +135,7 @@ class RunConfig:
     task: TaskInfo | None = None
     origin: Origin = field(default_factory=Origin)
     params: int | None = None
+    lora: LoraInfo | None = None
     format_version: int = FORMAT_VERSION
 
     @property
@@ -146,6 +163,7 @@ class RunConfig:
             task=typed(TaskInfo, task) if task else None,
             origin=typed(Origin, raw.get("origin") or {}),
             params=raw.get("params"),
+            lora=typed(LoraInfo, raw["lora"]) if raw.get("lora") else None,
         )
 
 

@@ -20,6 +20,7 @@ import torch
 
 from llmcli.errors import UserError
 from llmcli.files import append_jsonl
+from llmcli.model.lora import load_trained_state, trained_state
 from llmcli.training import distributed, rundir
 from llmcli.training.devices import autocast
 from llmcli.training.run_config import TrainSettings
@@ -158,7 +159,7 @@ class Trainer:
         }
         rundir.write_checkpoint(
             self.run_dir,
-            self.model.state_dict(),
+            trained_state(self.model),  # a LoRA run's adapters and head: its base stays where it is
             {**optimizer_tensors(self.optimizer), **rng},
             state,
         )
@@ -166,7 +167,7 @@ class Trainer:
     def restore_checkpoint(self) -> None:
         weights, tensors, state = rundir.read_checkpoint(self.run_dir)
         try:
-            self.model.load_state_dict(weights)
+            load_trained_state(self.model, weights)
             load_optimizer_tensors(self.optimizer, tensors)
         except (RuntimeError, ValueError, KeyError) as exc:
             raise UserError(
