@@ -112,22 +112,45 @@ def test_a_batch_that_does_not_split_is_one_line(small_corpus, tmp_path):
     ]
 
 
-def test_finetune_with_two_processes(tmp_path):
-    """A task's classification head, fine-tuned by two processes, follows one process."""
+def one_and_two_processes(tmp_path, home: Path, common: list[str]) -> None:
+    """Run `llmcli COMMON` as `one`, then under two processes as `two`, with the toy tasks
+    installed as a plugin."""
     site = tmp_path / "site"
     info = site / "toy_tasks-1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-tasks\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[llmcli]\ntoy = toy_tasks\n")
     env_paths = os.pathsep.join([str(site), str(Path(__file__).resolve().parent)])
-    home = tmp_path / "home"
-    common = ["finetune", "bird", *tiny_finetune_args(steps=8, device=None)]
     for name, extra in (("one", []), ("two", ["--nproc", "2"])):
         env = {**os.environ, "LLMCLI_HOME": str(home), "PYTHONPATH": env_paths, "LLMCLI_LOAD_PLUGINS": "toy-tasks"}
         result = subprocess.run([sys.executable, "-m", "llmcli", *common, "--name", name, *extra], env=env,
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
+
+
+def test_finetune_with_two_processes(tmp_path):
+    """A task's classification head, fine-tuned by two processes, follows one process."""
+    home = tmp_path / "home"
+    one_and_two_processes(tmp_path, home, ["finetune", "bird", *tiny_finetune_args(steps=8, device=None)])
     close(step_losses(home / "models" / "one"), step_losses(home / "models" / "two"), 1e-4)
+
+
+def test_lora_with_two_processes(tmp_path, trained_template):
+    """LoRA adapters on a frozen base, trained by two processes, follow one process; the
+    adapters saved are the same."""
+    import shutil
+
+    from safetensors.torch import load_file
+
+    home = tmp_path / "home"
+    shutil.copytree(trained_template, home / "models" / "tiny")
+    one_and_two_processes(tmp_path, home, ["finetune", "bird", "--base", "tiny", "--lora", "4", "--lr", "1e-2",
+                                           *tiny_finetune_args(steps=8, preset=None, device=None)])
+    runs = home / "models"
+    close(step_losses(runs / "one"), step_losses(runs / "two"), 1e-4)
+    one, two = load_file(runs / "one" / "model.safetensors"), load_file(runs / "two" / "model.safetensors")
+    assert one.keys() == two.keys() and all(".lora_" in k or k.startswith("task_head.") for k in one)
+    assert max((one[k] - two[k]).abs().max().item() for k in one) < 1e-4
 
 
 def test_a_failed_process_stops_the_run_and_keeps_the_checkpoint(small_corpus, tmp_path):
