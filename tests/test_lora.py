@@ -180,3 +180,31 @@ def test_bad_lora_flags_are_one_line(toy_tasks, bases):
                    "not a probability")
     one_line_error(run("finetune", "bird", "--base", "gpt2", "--lora", 0, *quick), "must be greater than 0", code=2)
     assert sorted(p.name for p in bases.iterdir()) == ["gpt2", "llama", "tiny"]  # nothing half-written
+
+
+def test_activation_checkpointing_gives_the_same_gradients(bases):
+    from llmcli.model.lora import add_adapters
+    from llmcli.training.run_config import LoraInfo
+
+    grads, calls = [], []
+    for recompute in (False, True):
+        model = load_model(bases / "llama").model.train()
+        torch.manual_seed(0)
+        add_adapters(model, LoraInfo(rank=2, alpha=4.0, dropout=0.1, targets=["qkv", "down"]))
+        torch.nn.init.normal_(model.blocks[0].attn.qkv.lora_b)  # a non-zero update
+        model.checkpoint_activations = recompute
+        calls.append(0)
+        model.blocks[0].register_forward_pre_hook(lambda *_: calls.__setitem__(-1, calls[-1] + 1))
+        ids = torch.tensor([[5, 9, 30, 2, 17, 60, 8]])
+        torch.manual_seed(1)  # the same dropout masks
+        model(ids, targets=ids)[1].backward()
+        grads.append({n: p.grad for n, p in model.named_parameters() if p.requires_grad})
+    assert calls == [1, 2]  # recomputed in the backward pass
+    assert grads[0].keys() == grads[1].keys() and len(grads[0]) == 8  # 2 layers x 2 targets x (A, B)
+    assert all(torch.allclose(grads[0][n], grads[1][n], atol=1e-6) for n in grads[0])
+
+
+def test_finetune_with_checkpointed_activations(toy_tasks, bases):
+    ok(run("finetune", "bird", "--base", "tiny", *LORA, "--checkpoint-activations", "--steps", 3,
+           "--batch-size", 8, "--device", "cpu"))  # bf16 autocast where the CPU has it
+    assert json.loads((bases / "bird" / "config.json").read_text())["train"]["checkpoint_activations"]

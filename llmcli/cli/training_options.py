@@ -29,6 +29,7 @@ class TrainingFlags:
     device: str = "auto"
     nproc: int | None = None
     compile: bool = False
+    checkpoint_activations: bool = False
     as_json: bool = False  # the summary as JSON on stdout at the end
 
     def check(self) -> None:
@@ -67,6 +68,9 @@ def option_list(preset_help: str, batch_help: str) -> list:
         click.option("--nproc", type=int, callback=positive,
                      help="Train with N processes on this machine (data parallel, started with torchrun)."),
         click.option("--compile", "compile", is_flag=True, help="torch.compile the training step (GPUs, mostly)."),
+        click.option("--checkpoint-activations", is_flag=True,
+                     help="Keep only each block's input for the backward pass and recompute the rest: less "
+                          "memory for long contexts, about a third more compute."),
         click.option("--json", "as_json", is_flag=True,
                      help='At the end, print {"name", "path", "steps", "val_loss", ...} (the summary) as JSON.'),
     ]

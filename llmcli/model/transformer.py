@@ -16,6 +16,7 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torch.utils.checkpoint
 
 from llmcli.model.config import ModelConfig
 from llmcli.model.fused_loss import linear_cross_entropy
@@ -226,6 +227,8 @@ class Transformer(nn.Module):
         # for generation, quantize.py may set an int8 or int4 copy of the output layer here
         # (made at load time, never saved)
         self.quantized_output = None
+        # training may trade compute for memory: each block's activations recomputed in backward
+        self.checkpoint_activations = False
         self.apply(self._init_weights)
         # GPT-2's scaled init for the projections that write into the residual stream
         for name, p in self.named_parameters():
@@ -259,8 +262,12 @@ class Transformer(nn.Module):
             sin = self.rope_sin[start : start + T].to(self.embed.weight.dtype)
         if cache is not None:
             cache.make_room(start + T)
+        recompute = self.checkpoint_activations and self.training and torch.is_grad_enabled()
         for i, block in enumerate(self.blocks):
-            x = block(x, cos, sin, cache, i)
+            if recompute:
+                x = torch.utils.checkpoint.checkpoint(block, x, cos, sin, use_reentrant=False)
+            else:
+                x = block(x, cos, sin, cache, i)
         if cache is not None:
             cache.length += T
         return self.norm(x)

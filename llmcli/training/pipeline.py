@@ -44,6 +44,7 @@ class RunRequest:
     grad_accum: int = 1
     lr: float | None = None
     compile: bool = False
+    checkpoint_activations: bool = False
     lora: object | None = None  # a run_config.LoraInfo: LoRA adapters on the frozen base
     started: float = field(default_factory=time.perf_counter)
 

@@ -47,6 +47,7 @@ class TrainSettings:
     eval_every_s: float = 20.0  # seconds between quick evaluations
     checkpoint_every_s: float = 120.0
     compile: bool = False  # torch.compile the training step
+    checkpoint_activations: bool = False  # recompute each block's activations in the backward pass
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -133,7 +133,8 @@ def new_settings(request, precision: str, lr: float, batch_size: int | None) -> 
     """The training settings of a new run: the user's flags, else the plan's."""
     group = distributed.current()
     settings = TrainSettings(grad_accum=request.grad_accum, lr=request.lr or lr, precision=precision,
-                             seed=request.seed, compile=request.compile)
+                             seed=request.seed, compile=request.compile,
+                             checkpoint_activations=request.checkpoint_activations)
     if batch_size is not None:
         settings.batch_size = request.batch_size or distributed.splittable_batch(batch_size, group)
     return settings

@@ -109,6 +109,7 @@ class Trainer:
         if settings.max_steps is None and settings.max_seconds is None:
             raise ValueError("a budget is needed: max_steps or max_seconds")
         self.model = model.to(device)
+        model.checkpoint_activations = settings.checkpoint_activations
         self.batches = batches
         self.settings = settings
         self.run_dir = run_dir
