@@ -118,7 +118,9 @@ def test_merge_keeps_the_tied_output_and_needs_no_base(toy_tasks, bases):
     config = json.loads((merged_dir / "config.json").read_text())
     assert config["lora"] is None and config["preset"] == "merged-lora4:llama"
     assert config["model"]["tied_output"] and not (merged_dir / "checkpoint").exists()
-    ok(run("rm", "--yes", "llama"))  # the merged model stands alone
+    one_line_error(run("rm", "llama"), "the LoRA models rev need it as their base", "--yes")
+    removed = ok(run("rm", "--yes", "llama"))  # the merged model stands alone
+    assert "note: the LoRA models rev need it as their base" in removed.stderr
     merged = load_model(merged_dir).model
     assert merged.output is None  # still tied: the embedding is the output layer
     assert torch.equal(merged.embed.weight, before.embed.weight)  # the base's, unadapted

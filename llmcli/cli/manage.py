@@ -29,14 +29,40 @@ def rm(names, yes):
     """Remove models from the data directory, for good: their weights, checkpoint and files."""
     paths = [stored_model(name) for name in names]  # every name is checked before anything goes
     listed = ", ".join(names)
+    needed = lora_models_on(paths)
+    note = (f" (the LoRA models {', '.join(needed)} need it as their base: merge them first with "
+            "`llmcli merge`, or they will not load)") if needed else ""
     if not yes:
         if not sys.stdin.isatty():
-            raise UserError(f"llmcli rm deletes {listed} for good: add --yes to confirm")
-        if not click.confirm(f"Remove {listed} for good?", default=False, err=True):
+            raise UserError(f"llmcli rm deletes {listed} for good{note}: add --yes to confirm")
+        if not click.confirm(f"Remove {listed} for good{note}?", default=False, err=True):
             raise UserError("nothing removed")
+    elif needed:
+        click.echo(f"note: {note.strip(' ()')}", err=True)
     for path in paths:
         shutil.rmtree(path)
         click.echo(f"removed {path}", err=True)
+
+
+def lora_models_on(bases) -> list[str]:
+    """The LoRA models (outside `bases`) whose base is one of `bases`."""
+    wanted = {str(path.resolve()) for path in bases}
+    return [run.name for run, other in stored_configs()
+            if other.lora and other.origin.base in wanted and str(run.resolve()) not in wanted]
+
+
+def stored_configs():
+    """(run directory, RunConfig) of every readable model in the data directory."""
+    from llmcli.paths import models_dir
+    from llmcli.training.run_config import load_config
+
+    for run in sorted(models_dir().iterdir()):
+        if not run.is_dir():
+            continue
+        try:
+            yield run, load_config(run)
+        except UserError:
+            continue  # not a model, or one `llmcli models` reports as unreadable
 
 
 @click.command("mv")
@@ -55,11 +81,7 @@ def mv(old, new):
     source.rename(target)
     config.name = new
     save_config(target, config)
-    for run in sorted(models_dir().iterdir()):
-        try:
-            other = load_config(run)
-        except UserError:
-            continue  # not a model, or one `llmcli models` reports as unreadable
+    for run, other in stored_configs():
         if other.origin.base == str(source):
             other.origin.base = str(target)
             save_config(run, other)
