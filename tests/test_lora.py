@@ -210,3 +210,20 @@ def test_finetune_with_checkpointed_activations(toy_tasks, bases):
     ok(run("finetune", "bird", "--base", "tiny", *LORA, "--checkpoint-activations", "--steps", 3,
            "--batch-size", 8, "--device", "cpu"))  # bf16 autocast where the CPU has it
     assert json.loads((bases / "bird" / "config.json").read_text())["train"]["checkpoint_activations"]
+
+
+def test_a_base_kept_in_bf16_gives_autocasts_numbers(bases):
+    from llmcli.model.lora import add_adapters, keep_base_in
+    from llmcli.training.run_config import LoraInfo
+
+    model = load_model(bases / "gpt2").model  # biases too
+    add_adapters(model, LoraInfo(rank=2, alpha=4.0, dropout=0.0, targets=["qkv", "proj", "up", "down"]))
+    torch.nn.init.normal_(model.blocks[1].mlp.down.lora_b)
+    ids = torch.tensor([[5, 9, 30, 2, 17, 60, 8]])
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        before = model(ids)[0]
+        keep_base_in(model, torch.bfloat16)
+        assert model.blocks[0].attn.qkv.weight.dtype == torch.bfloat16
+        assert torch.equal(model(ids)[0], before)
+    with torch.no_grad():
+        assert model(ids)[0].dtype == torch.float32  # and outside autocast it still runs

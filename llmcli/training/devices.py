@@ -54,10 +54,10 @@ def pick_precision(requested: str, device: torch.device) -> str:
     return "fp32"
 
 
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
 def autocast(device: torch.device, precision: str):
-    """The autocast context for a precision: weights stay fp32, matmuls run in bf16."""
-    if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    if precision == "fp16":
-        return torch.autocast(device.type, dtype=torch.float16)
-    return contextlib.nullcontext()
+    """The autocast context for a precision: weights stay fp32, matmuls run in bf16 (or fp16)."""
+    dtype = AUTOCAST_DTYPES.get(precision)
+    return torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()

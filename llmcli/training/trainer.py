@@ -20,9 +20,9 @@ import torch
 
 from llmcli.errors import UserError
 from llmcli.files import append_jsonl
-from llmcli.model.lora import load_trained_state, trained_state
+from llmcli.model.lora import keep_base_in, load_trained_state, trained_state
 from llmcli.training import distributed, rundir
-from llmcli.training.devices import autocast
+from llmcli.training.devices import AUTOCAST_DTYPES, autocast
 from llmcli.training.run_config import TrainSettings
 
 
@@ -110,6 +110,8 @@ class Trainer:
             raise ValueError("a budget is needed: max_steps or max_seconds")
         self.model = model.to(device)
         model.checkpoint_activations = settings.checkpoint_activations
+        if settings.precision in AUTOCAST_DTYPES:
+            keep_base_in(model, AUTOCAST_DTYPES[settings.precision])  # a LoRA run's frozen base
         self.batches = batches
         self.settings = settings
         self.run_dir = run_dir
