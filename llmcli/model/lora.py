@@ -51,7 +51,8 @@ class LoRALinear(nn.Module):
             weight = weight.to(x.dtype)  # a base kept in bf16 for training (keep_base_in), used outside it
             bias = None if bias is None else bias.to(x.dtype)
         update = F.linear(F.linear(self.dropout(x), self.lora_a), self.lora_b)
-        return F.linear(x, weight, bias) + update * self.scale
+        # scaled and added in one pass: on a CPU each extra op over the activations costs
+        return F.linear(x, weight, bias).add_(update, alpha=self.scale)
 
     def merged(self) -> nn.Linear:
         """A plain linear layer with W + scale * B A, computed in float32."""
