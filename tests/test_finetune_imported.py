@@ -6,8 +6,6 @@ one."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,9 +13,8 @@ import pytest
 import torch
 
 from cli_helpers import ok, run
-from test_distributed import close
+from test_distributed import close, one_and_two_processes
 from test_distributed import step_losses as losses_by_step
-from test_heads_and_finetune import stop_at  # noqa: F401 (a fixture)
 from test_hf_tokenizer import train_tiny
 from test_import import saved_folder
 
@@ -103,18 +100,7 @@ def test_two_processes_fine_tune_an_imported_base_as_one(tmp_path, tokenizer_fol
     the lm head's loss is a mean over target tokens, which the processes hold unequal
     shares of: weighed by them, the step's loss and gradient are one process's."""
     base = imported(tmp_path, tokenizer_folder, "llama-gqa-tied")
-    site = tmp_path / "site"
-    info = site / "toy_tasks-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-tasks\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[llmcli]\ntoy = toy_tasks\n")
-    env = {**os.environ, "LLMCLI_HOME": str(llmcli_home), "LLMCLI_LOAD_PLUGINS": "toy-tasks",
-           "PYTHONPATH": os.pathsep.join([str(site), str(Path(__file__).resolve().parent)])}
-    for name, extra in (("one", []), ("two", ["--nproc", "2"])):
-        command = [sys.executable, "-m", "llmcli", "finetune", "reverse", "--base", base, "--name", name, *ARGS,
-                   *extra]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
+    one_and_two_processes(tmp_path, llmcli_home, ["finetune", "reverse", "--base", base, *ARGS])
     models = llmcli_home / "models"
     close(losses_by_step(models / "one"), losses_by_step(models / "two"), 1e-4)
     assert (models / "two" / "tokenizer.json").read_bytes() == (models / base / "tokenizer.json").read_bytes()

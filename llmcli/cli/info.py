@@ -51,13 +51,7 @@ def info(model_name, as_json):
         table.add_row("task options", task_options_line(config.task))
         if config.task.prompt:
             table.add_row("prompt format", config.task.prompt)
-    if config.origin.base:
-        table.add_row("base", config.origin.base)
-    if config.lora:
-        table.add_row("LoRA", lora_line(config))
-    if config.origin.source:
-        table.add_row("imported from", config.origin.source)
-        table.add_row("licence", config.origin.license or "not stated by the source")
+    add_origin_rows(table, config)
     for key in ("lr", "batch_size", "grad_accum", "precision", "seed"):
         table.add_row(f"train.{key}", str(getattr(config.train, key)))
     for key, value in summary.items():
@@ -71,6 +65,17 @@ def info(model_name, as_json):
     if steps:
         console.print("\n[bold]training loss[/]")
         console.print(line_chart([m["step"] for m in steps], [m["loss"] for m in steps]), markup=False)
+
+
+def add_origin_rows(table, config) -> None:
+    """Where the weights came from: a base (LoRA adapters on it, maybe), an imported file."""
+    if config.origin.base:
+        table.add_row("base", config.origin.base)
+    if config.lora:
+        table.add_row("LoRA", lora_line(config))
+    if config.origin.source:
+        table.add_row("imported from", config.origin.source)
+        table.add_row("licence", config.origin.license or "not stated by the source")
 
 
 def lora_line(config) -> str:
