@@ -113,6 +113,7 @@ def test_merge_keeps_the_tied_output_and_needs_no_base(toy_tasks, bases):
     lora_run("reverse", "llama", "rev", targets="all")
     before = load_model(bases / "rev", merge=False).model
     ok(run("generate", "-m", "rev", "apple", "-n", 3))  # a LoRA model generates (merged as it loads)
+    ok(run("export", "rev", "--format", "hf", bases.parent / "rev-hf"))  # and exports
     ok(run("merge", "rev"))
     merged_dir = bases / "rev-merged"
     config = json.loads((merged_dir / "config.json").read_text())
