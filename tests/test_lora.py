@@ -157,6 +157,8 @@ def test_a_changed_or_missing_base_is_one_line(toy_tasks, bases):
     from safetensors.torch import load_file, save_file
 
     lora_run("bird", "llama", "bird-lora", steps=2)
+    lora_run("bird", "bird-lora", "stacked", steps=2)  # adapters on a LoRA model: on its merged weights
+    ok(run("eval", "bird", "-m", "stacked", "--limit", 2))
     listed = {e["name"]: e for e in json.loads(ok(run("models", "--json")).stdout)}
     assert listed["bird-lora"]["lora"] == {"rank": 4, "base": "llama", "base_path": str(bases / "llama")}
     assert "adapters of rank 4" in ok(run("info", "bird-lora")).stdout
@@ -164,6 +166,7 @@ def test_a_changed_or_missing_base_is_one_line(toy_tasks, bases):
     weights["embed.weight"][0, 0] += 1.0
     save_file(weights, bases / "llama" / "model.safetensors")
     one_line_error(run("eval", "bird", "-m", "bird-lora"), "the base model 'llama'", "has changed since")
+    one_line_error(run("eval", "bird", "-m", "stacked"), "the base model 'llama'", "of bird-lora")
     ok(run("mv", "llama", "llama2"))  # a renamed base is followed...
     one_line_error(run("eval", "bird", "-m", "bird-lora"), "'llama2'", "has changed since")
     shutil.rmtree(bases / "llama2")  # ...a removed one is missing
