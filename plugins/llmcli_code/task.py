@@ -22,6 +22,7 @@ class CodeTask(Task):
     fields = ("task_id", "prompt", "solution", "test", "entry_point")
     prompt = "{prompt}"
     target = "{solution}"
+    zero_shot_prompt = "Complete this Python function. Reply with the code only.\n\n```python\n{prompt}```"
     input_field = "prompt"
     decoding = MappingProxyType({"max_new_tokens": 128, "stop": STOPS})
     default_time = "2m30s"
@@ -51,6 +52,13 @@ class CodeTask(Task):
         return read_problems(path)
 
     # -- predictions and results -------------------------------------------------------
+
+    def zero_shot_answer(self, example, text):
+        """The body of the function an instruct model wrote, however it wrote it: a fenced
+        block, the whole function again, or only the body."""
+        from llmcli_code.zero_shot import body_of
+
+        return body_of(text, example.get("entry_point", ""))
 
     def predict(self, bundle, examples, *, decoding=None):
         """n_samples completions per problem in details["samples"], the first as the text:
