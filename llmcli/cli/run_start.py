@@ -38,10 +38,10 @@ def default_model(registered, task, yes: bool, options: dict, start: str | None 
         raise UserError(f"--start {start} is not a way to get a model for {task.name} here: "
                         f"{why_not(start, task, base)}")
     if start is None and not yes and sys.stdin.isatty():
-        start = ask(task, base, ways)
-    elif start is None:
-        start = next(iter(ways))
-        say_chosen(task, base, ways, start)
+        start = ask(task, ways)
+    else:
+        start = start or next(iter(ways))
+        say_chosen(task, ways, start)
     if start == ZERO_SHOT:
         return base["path"]
     return train_default(task, options, base["name"] if start == FINETUNE else None)
@@ -80,7 +80,7 @@ def why_not(start: str, task, base: dict | None) -> str:
     return f"{task.name} has no zero-shot prompt"
 
 
-def ask(task, base: dict | None, ways: dict[str, str]) -> str:
+def ask(task, ways: dict[str, str]) -> str:
     if len(ways) == 1:
         (only, what), = ways.items()
         if not click.confirm(f"No model is fine-tuned for {task.name} yet. {what[0].upper() + what[1:]} now?",
@@ -96,7 +96,7 @@ def ask(task, base: dict | None, ways: dict[str, str]) -> str:
     return keys[number - 1]
 
 
-def say_chosen(task, base: dict | None, ways: dict[str, str], start: str) -> None:
+def say_chosen(task, ways: dict[str, str], start: str) -> None:
     from llmcli.cli.console import err_console
 
     others = "; ".join(f"--start {key} would {what}" for key, what in ways.items() if key != start)
