@@ -75,8 +75,10 @@ class CodeTask(Task):
             samples = []
             for i in range(self.n_samples):
                 options = {"temperature": self.temperature, **(decoding or {}), "seed": first_seed + i}
-                pieces = bundle.head.stream(bundle, example, decoding=options)
-                samples.append(indented(example["prompt"], "".join(pieces).rstrip()))
+                text = "".join(bundle.head.stream(bundle, example, decoding=options)).rstrip()
+                if bundle.zero_shot:  # streamed as written: read it as predict reads it
+                    text = self.zero_shot_answer(example, text)
+                samples.append(indented(example["prompt"], text))
             out.append(Prediction(samples[0], {"samples": samples}))
         return out
 
