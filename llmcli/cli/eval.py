@@ -57,12 +57,13 @@ def eval_command(task_name, model_refs, data, split, limit, beams, prompt, show,
     elif not model_refs:
         raise UserError(f"give the model to score: -m MODEL (`llmcli models` lists those fine-tuned for {task.name})")
     else:
-        decoding = {"num_beams": beams} if beams else None
-        results = [scored_model(ref, t, examples, decoding, prompt, where)
-                   for ref, t in zip(model_refs, tasks_or_one(tasks, model_refs))]
-        if prompt is not None and all(r[0]["kind"] != "zero-shot" for r in results):
+        plain = [not fine_tuned(ref) for ref in model_refs]
+        if prompt is not None and not any(plain):
             raise UserError("--prompt is the instruction for a model used zero-shot, and none of these is: "
                             "each is fine-tuned for the task with its own prompt")
+        decoding = {"num_beams": beams} if beams else None
+        results = [scored_model(ref, t, examples, decoding, prompt if zero_shot else None, where)
+                   for ref, t, zero_shot in zip(model_refs, tasks, plain)]
     reports = [report_of(task, examples, base, result) for base, result in results]
     if output_file is not None:
         write_output(output_file, reports, several=len(reports) > 1)
@@ -95,16 +96,12 @@ def tasks_for(registered, given: dict, model_refs: tuple) -> list:
     return tasks
 
 
-def tasks_or_one(tasks: list, model_refs: tuple) -> list:
-    return tasks if len(tasks) == len(model_refs) else tasks * len(model_refs)
-
-
 def scored_model(ref: str, task, examples: list[dict], decoding, prompt, where: dict) -> tuple[dict, dict]:
-    """One model's results: loaded (for zero-shot use with the instruction given, if it is
-    not fine-tuned for the task), scored, and let go before the next is loaded."""
+    """One model's results: loaded (`prompt`: the instruction of a model used zero-shot),
+    scored, and let go before the next is loaded."""
     from llmcli.scoring import evaluate, load_task_model, model_kind
 
-    tm = load_task_model(ref, task, prompt=prompt if not fine_tuned(ref) else None)
+    tm = load_task_model(ref, task, prompt=prompt)
     base = {**where, "model": tm.name, "kind": model_kind(tm)}
     with EvalProgress(len(examples)) as progress:
         result = evaluate(tm, examples, decoding, on_progress=progress.update)
