@@ -7,10 +7,14 @@ from llmcli import hookimpl
 @hookimpl
 def register_heads(register):
     from llmcli.heads.classification import ClassificationHead
+    from llmcli.heads.label_likelihood import LabelLikelihood
     from llmcli.heads.language_model import LanguageModelHead
     from llmcli.heads.span import SpanHead
+    from llmcli.heads.zero_shot import GeneratedAnswer, GeneratedSpan
 
-    for head in (LanguageModelHead(), ClassificationHead(), SpanHead()):
+    # the three task heads, then those that serve their tasks zero-shot (`zero_shot_head`)
+    for head in (LanguageModelHead(), ClassificationHead(), SpanHead(), GeneratedAnswer(), GeneratedSpan(),
+                 LabelLikelihood()):
         register(head)
 
 

@@ -28,7 +28,9 @@ def task_for_model(task, given: dict, model_ref: str | None):
     return task.configured({**saved, **{k: v for k, v in given.items() if v is not None}})
 
 
-def load_task_model(model_ref: str, task, precision: str = "auto") -> TaskModel:
+def load_task_model(model_ref: str, task, precision: str = "auto", prompt: str | None = None) -> TaskModel:
+    """The model ready for the task: fine-tuned for it, or a plain model used zero-shot
+    (`prompt`: the user's instruction in place of the task's `zero_shot_prompt`)."""
     from llmcli import registry
     from llmcli.model.loading import load_model
     from llmcli.model.quantize import prepare_for_generation
@@ -37,16 +39,52 @@ def load_task_model(model_ref: str, task, precision: str = "auto") -> TaskModel:
     path = resolve_model(model_ref)
     loaded = load_model(path, find_head=registry.get_head)
     info = loaded.config.task
-    head = registry.get_head(task.head)
-    if info is None and not head.serves_plain_model:
-        raise UserError(f"{path.name} is a language model, not fine-tuned for {task.name}: "
-                        f"run `llmcli finetune {task.name} --base {path.name} --time 2m` first")
     if info is not None and info.name != task.name:
         raise UserError(f"{path.name} was fine-tuned for task {info.name}, not {task.name}: "
                         f"`llmcli models` lists the models, or fine-tune one with `llmcli finetune {task.name}`")
+    if info is None:
+        tm = plain_model_for(path, loaded, task, prompt)
+    elif prompt is not None:
+        raise UserError(f"{path.name} was fine-tuned for {task.name} with its own prompt: --prompt is the "
+                        "instruction for a model used zero-shot (one not fine-tuned for the task)")
+    else:
+        tm = TaskModel(name=path.name, path=path, model=loaded.model, tokenizer=loaded.tokenizer, task=task,
+                       head=registry.get_head(task.head), settings=info.settings, prompt=info.prompt)
     prepare_for_generation(loaded.model, precision)
-    return TaskModel(name=path.name, path=path, model=loaded.model, tokenizer=loaded.tokenizer, task=task,
-                     head=head, settings=info.settings if info else {}, prompt=info.prompt if info else None)
+    return tm
+
+
+def plain_model_for(path, loaded, task, prompt: str | None) -> TaskModel:
+    """A language model not fine-tuned for the task: used zero-shot where the task has an
+    instruction (or the user gave one) and its head a zero-shot head; else, where the head
+    serves plain models, continuing the task's own prompt."""
+    from llmcli import registry
+    from llmcli.tasks import check_template
+
+    head = registry.get_head(task.head)
+    instruction = check_template(prompt, task) if prompt is not None else task.zero_shot_prompt
+    bundle = dict(name=path.name, path=path, model=loaded.model, tokenizer=loaded.tokenizer, task=task)
+    if instruction is not None and head.zero_shot_head is not None:
+        zero_shot = registry.get_head(head.zero_shot_head)
+        return TaskModel(**bundle, head=zero_shot, prompt=instruction, zero_shot=True,
+                         settings=zero_shot.zero_shot_settings(task=task, tokenizer=loaded.tokenizer))
+    if head.serves_plain_model and prompt is None:
+        return TaskModel(**bundle, head=head, settings={}, prompt=None)
+    raise UserError(f"{path.name} is a language model, not fine-tuned for {task.name}, and {task.name} has no "
+                    f"zero-shot prompt: run `llmcli finetune {task.name} --base {path.name} --time 2m` first")
+
+
+def model_kind(tm: TaskModel) -> str:
+    """How the model came to serve the task, as eval's table says it: zero-shot, plain
+    (a language model continuing the task's prompt), from scratch or fine-tuned."""
+    if tm.zero_shot:
+        return "zero-shot"
+    from llmcli.training.run_config import load_config
+
+    config = load_config(tm.path)
+    if config.task is None:
+        return "plain"
+    return "from scratch" if config.origin.start == "scratch" else "fine-tuned"
 
 
 def predict(tm: TaskModel, examples: list[dict], decoding: dict | None = None,

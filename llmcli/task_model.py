@@ -19,4 +19,5 @@ class TaskModel:
     task: object  # llmcli.tasks.Task
     head: object  # llmcli.heads.Head
     settings: dict  # what the head learnt from the training data (a classifier's labels)
-    prompt: str | None  # the prompt format it was fine-tuned with (None: the task's)
+    prompt: str | None  # the prompt format it was fine-tuned with (None: the task's), or the zero-shot instruction
+    zero_shot: bool = False  # a model never fine-tuned for the task, prompted by an instruction

@@ -53,8 +53,14 @@ class Task:
     The head reads attributes of its own, which a task sets when the defaults don't fit:
     "lm" reads `target` and `decoding`; "classify" reads `label_field` (default "label",
     the field holding the class), `labels` (the classes in order; default: those of the
-    training data) and `pooling` ("last" or "mean"); "span" reads `context_field` (default "context", the passage) and
+    training data), `pooling` ("last" or "mean") and, zero-shot, `label_words` ({label: the
+    word, or a tuple of spellings, whose likelihood after the instruction chooses the
+    label}); "span" reads `context_field` (default "context", the passage) and
     `answers_field` (default "answers": [{"text": ..., "start": char offset}, ...]).
+
+    Zero-shot: with a model never fine-tuned for the task (an imported instruct model), the
+    prompt is `zero_shot_prompt`, an instruction over the example's fields, framed by the
+    model's chat template where it has one; its head's `zero_shot_head` answers it.
     """
 
     name: str = ""
@@ -72,6 +78,11 @@ class Task:
     session_commands: tuple[str, ...] = ()  # ":name" lines the session passes to read_input
     streams: bool = True  # with a head that streams (lm), `run` shows the text as it is written (False: show_output)
     options: tuple[TaskOption, ...] = ()  # command-line options of the task's own
+    # an instruction over the example's fields for a model never fine-tuned on the task
+    # (None: such a model continues `prompt`, where the head allows); `--prompt` overrides it
+    zero_shot_prompt: str | None = None
+    # fine-tuned from a base with a chat template, the prompts are framed by it (as `finetune --chat`)
+    suits_instruct_base: bool = False
 
     # -- options ---------------------------------------------------------------------
 
@@ -93,6 +104,11 @@ class Task:
     def render_prompt(self, example: dict, template: str | None = None) -> str:
         """The prompt for one example: `template` (the user's) or the task's."""
         return render(template or self.prompt, example)
+
+    def zero_shot_answer(self, example: dict, text: str) -> str:
+        """The task's output from what a model used zero-shot wrote (the code in a fenced
+        block, say): by default the text, stripped."""
+        return text.strip()
 
     def render_target(self, example: dict) -> str:
         return render(self.target, example)

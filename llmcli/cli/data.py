@@ -88,11 +88,13 @@ def show(name, task_name, split, count, as_json, **options):
     split = split_named(split, list(splits)) if split else next(iter(splits))
     check_split(dataset, split, list(splits))
     examples = splits[split][:count]
-    rendered = [{"prompt": task.render_prompt(e), "references": task.references(e)} for e in examples]
+    zero_shot = task.zero_shot_prompt
+    rendered = [{"prompt": task.render_prompt(e), "references": task.references(e),
+                 **({"zero_shot_prompt": task.render_prompt(e, zero_shot)} if zero_shot else {})} for e in examples]
     info = {"name": dataset.name, "task": task.name, "kind": dataset.kind, "location": dataset.location(),
             "sizes": {s: len(v) for s, v in splits.items()}, "split": split, "examples": examples,
             "prompt_format": task.prompt, "target_format": reg.heads.get(task.head).target_format(task),
-            "rendered": rendered}
+            "zero_shot_prompt_format": zero_shot, "rendered": rendered}
     if as_json:
         click.echo(json.dumps(info, indent=2, ensure_ascii=False))
         return
@@ -113,10 +115,15 @@ def show_dataset(info: dict) -> None:
     if info["target_format"]:
         prompt += f", target format: {info['target_format']!r}"
     console.print(prompt + " (override with --prompt)", markup=False)
+    if info["zero_shot_prompt_format"]:
+        console.print(f"zero-shot prompt (a model not fine-tuned for {info['task']}; framed by its chat template "
+                      f"where it has one; override with --prompt): {info['zero_shot_prompt_format']!r}", markup=False)
     for i, (example, rendered) in enumerate(zip(info["examples"], info["rendered"])):
         table = Table.grid(padding=(0, 2))
         for key, value in example.items():
             table.add_row(Text(key, style="dim"), Text(str(value)))
         table.add_row(Text("prompt", style="dim"), Text(repr(rendered["prompt"])))
+        if "zero_shot_prompt" in rendered:
+            table.add_row(Text("zero-shot", style="dim"), Text(repr(rendered["zero_shot_prompt"])))
         table.add_row(Text("reference", style="dim"), Text(" | ".join(rendered["references"])))
         console.print(Panel(table, title=f"{info['split']} #{i}", title_align="left"))

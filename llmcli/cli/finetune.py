@@ -20,10 +20,13 @@ from llmcli.errors import UserError
 @click.option("--data", help="A dataset name (`llmcli data list TASK`) or a file or folder; default: the task's.")
 @click.option("--name", help="Name of the new model (default: the task's name, and the dataset's if not the default).")
 @click.option("--prompt", help="Prompt format over the example's fields, e.g. 'Q: {question}' (default: the task's).")
+@click.option("--chat/--no-chat", default=None,
+              help="Frame each prompt with the base's chat template, the target as the assistant's turn (a "
+                   "generation task; default: on where the task suits an instruct base and the base has one).")
 @lora_options
 @training_options(preset_help="Model size when training from scratch.",
                   batch_help="Examples per batch (default: about 4096 tokens).")
-def finetune(task_name, base, data, name, prompt, flags, lora, **options):
+def finetune(task_name, base, data, name, prompt, chat, flags, lora, **options):
     """Fine-tune a model for TASK on a dataset; without --base, train one from scratch.
 
     \b
@@ -37,7 +40,7 @@ def finetune(task_name, base, data, name, prompt, flags, lora, **options):
     started = time.perf_counter()
     flags.check()
     fine_tune(task_name, flags, base=base, data=data, name=name, prompt=prompt, options=task_values(options),
-              started=started, lora=lora)
+              started=started, lora=lora, chat=chat)
 
 
 def default_name(task, data: str | None) -> str:
@@ -49,7 +52,8 @@ def default_name(task, data: str | None) -> str:
 
 
 def fine_tune(task_name: str, flags: TrainingFlags, *, base=None, data=None, name=None, prompt=None,
-              options: dict | None = None, started: float | None = None, lora: LoraFlags | None = None):
+              options: dict | None = None, started: float | None = None, lora: LoraFlags | None = None,
+              chat: bool | None = None):
     """Fine-tune with a progress display and a summary; returns the pipeline's TrainOutcome."""
     started = time.perf_counter() if started is None else started
     from llmcli import registry
@@ -64,7 +68,7 @@ def fine_tune(task_name: str, flags: TrainingFlags, *, base=None, data=None, nam
     run_dir = models_dir() / name
     if flags.resume:
         data, options = resumed_choices(run_dir, task, data, options)
-    workload = task_workload(reg, task_entry, data, prompt, options)
+    workload = task_workload(reg, task_entry, data, prompt, options, chat)
     base_dir = resolve_model(base) if base else None
     lora = lora or LoraFlags()
     lora_info = lora.settings(base_dir, flags.resume)
@@ -100,7 +104,7 @@ def resumed_choices(run_dir: Path, task, data: str | None, options: dict) -> tup
     return data or previous.data.dataset, {**previous.task.options, **options}
 
 
-def task_workload(reg, task_entry, data: str | None, prompt: str | None, options: dict):
+def task_workload(reg, task_entry, data: str | None, prompt: str | None, options: dict, chat: bool | None = None):
     """The task configured with its options, and its examples, for the pipeline."""
     from llmcli.datasets.resolve import resolve_dataset, training_splits
     from llmcli.tasks import check_template
@@ -115,4 +119,4 @@ def task_workload(reg, task_entry, data: str | None, prompt: str | None, options
     # what --resume reads back: a dataset's name, or a path that works from any folder
     data_ref = dataset.name if data is None or data in reg.datasets.entries else str(Path(data).resolve())
     return TaskWorkload(task=task, task_plugin=task_entry.plugin, head=head, dataset=data_ref, train=train,
-                        validation=validation, prompt=prompt, options=options)
+                        validation=validation, prompt=prompt, options=options, chat=chat)

@@ -24,12 +24,18 @@ from llmcli.errors import UserError
               help="Where --input's results go, as JSONL (default: standard output).")
 @click.option("-i", "--interactive", is_flag=True, help="A session even when standard input is not a terminal.")
 @click.option("-y", "--yes", is_flag=True, help="Train the task's default model without asking, if there is none.")
+@click.option("--start", type=click.Choice(["scratch", "finetune", "zero-shot"]),
+              help="With no model fine-tuned for TASK, how to get one: train the quick default from scratch, "
+                   "fine-tune the newest pulled or imported base, or use that base zero-shot "
+                   "(default: asked on a terminal; from scratch otherwise).")
+@click.option("--prompt", help="The instruction for a model used zero-shot, a format over the example's fields "
+                               "(default: the task's zero-shot prompt, shown by `llmcli data show`).")
 @click.option("--temperature", type=float, help="Sampling temperature (0: greedy).")
 @click.option("--beams", type=int, callback=positive, help="Beam search width.")
 @click.option("--max-new-tokens", "max_new_tokens", type=int, callback=positive, help="Most tokens to generate.")
 @click.option("--seed", type=int, help="Seed for sampling.")
-def run(task_name, text, text_file, model_ref, input_file, output_file, interactive, yes, temperature, beams,
-        max_new_tokens, seed, **options):
+def run(task_name, text, text_file, model_ref, input_file, output_file, interactive, yes, start, prompt,
+        temperature, beams, max_new_tokens, seed, **options):
     """Run a model fine-tuned for TASK.
 
     \b
@@ -41,8 +47,10 @@ def run(task_name, text, text_file, model_ref, input_file, output_file, interact
 
     With no -m, a model fine-tuned for TASK (with the task options given, if any) is
     chosen and named on stderr: the one named TASK, else TASK-default, else the newest.
-    If there is none, llmcli offers to train the task's default model first. The task's
-    own options are listed by `llmcli run TASK --help`.
+    If there is none, llmcli offers to train the task's default model first, or, when a
+    pretrained base has been pulled, to fine-tune that base or use it zero-shot (an
+    instruct model answers the task's instruction, framed by its chat template). The
+    task's own options are listed by `llmcli run TASK --help`.
     """
     from llmcli.registry import get_task
     from llmcli.scoring import load_task_model, task_for_model
@@ -59,8 +67,11 @@ def run(task_name, text, text_file, model_ref, input_file, output_file, interact
                                   ("max_new_tokens", max_new_tokens), ("seed", seed)] if v is not None}
     if text is not None:
         check_input(task, text)  # a bad input fails before any training
-    model_ref = model_ref or default_model(get_task(task_name), task, yes, given)
-    tm = load_task_model(model_ref, task_for_model(get_task(task_name), given, model_ref))
+    if model_ref is None:
+        from llmcli.cli.run_start import default_model
+
+        model_ref = default_model(get_task(task_name), task, yes, given, start)
+    tm = load_task_model(model_ref, task_for_model(get_task(task_name), given, model_ref), prompt=prompt)
     if text is not None:
         show(tm, text, decoding)
     elif input_file is not None:
@@ -99,50 +110,6 @@ def check_input(task, text: str) -> None:
 
 
 EMPTY_INPUT = "the input is empty: give the text to run"
-
-
-def default_model(registered, task, yes: bool, options: dict) -> str:
-    """The model chosen for the task (named on stderr, with its task options), or a
-    default one trained now."""
-    from llmcli.cli.console import err_console
-    from llmcli.cli.models import choose_for_task
-    from llmcli.cli.task_options import option_flags
-
-    chosen = choose_for_task(registered, task, options)
-    if chosen is not None:
-        entry, why = chosen
-        flags = option_flags(registered, entry.get("options") or {})
-        click.echo(f"Using model {entry['name']}: fine-tuned for {task.name}{' with ' + flags if flags else ''}; "
-                   f"{why} (-m NAME picks another, `llmcli models` lists them)", err=True)
-        return entry["path"]
-    if not task.default_dataset:
-        raise UserError(f"no model is fine-tuned for {task.name} and it has no default dataset: "
-                        f"`llmcli finetune {task.name} --data PATH --time 2m` makes one")
-    console = err_console()
-    question = (f"No model is fine-tuned for {task.name} yet. Train the default one on "
-                f"{task.default_dataset} now (about {task.default_time})?")
-    if not yes and sys.stdin.isatty():
-        if not click.confirm(question, default=True, err=True):
-            raise UserError(f"no model for {task.name}: `llmcli finetune {task.name} --time {task.default_time}` "
-                            "makes one")
-    else:
-        console.print(f"No model is fine-tuned for {task.name} yet: training the default one on "
-                      f"{task.default_dataset} (about {task.default_time}).", markup=False)
-    from llmcli.cli.finetune import fine_tune
-    from llmcli.cli.options import parse_duration
-    from llmcli.cli.training_options import TrainingFlags
-    from llmcli.paths import models_dir
-
-    # a name nothing has yet: the user's models are never replaced
-    names = [task.name, f"{task.name}-default"] + [f"{task.name}-default-{i}" for i in range(2, 100)]
-    name = next(n for n in names if not (models_dir() / n).exists())
-    outcome = fine_tune(task.name, TrainingFlags(seconds=parse_duration(task.default_time)), name=name,
-                        options={k: v for k, v in options.items() if k in finetune_options(task)})
-    return str(outcome.run_dir)
-
-
-def finetune_options(task) -> set[str]:
-    return {o.attribute for o in task.options if "finetune" in o.commands}
 
 
 def show(tm, text: str, decoding: dict) -> None:

@@ -22,6 +22,16 @@ class Head:
     streams: bool = False  # `run` shows its text as it is written (`stream`), unless the task's `streams` is False
     serves_plain_model: bool = False  # a plain language model (no fine-tuning, no task head) can serve its tasks
     generates: bool = False  # the core model writes the output: `llmcli generate` can continue its prompts
+    chats: bool = False  # reads the setting "chat": its prompts framed by the model's chat template (`--chat`)
+
+    # the (registered) head that serves this head's tasks with a model never fine-tuned for
+    # them, prompted by the task's `zero_shot_prompt`; None: such a model cannot serve them
+    zero_shot_head: str | None = None
+
+    def zero_shot_settings(self, *, task, tokenizer) -> dict:
+        """A zero-shot head's settings, which no training learnt: "chat" where the model
+        has a chat template (its instruction is then the user's turn)."""
+        return {"chat": bool(getattr(tokenizer, "chat_template", None))}
 
     def references(self, task, example: dict) -> list[str]:
         """The acceptable outputs for one example, as metrics see them (`Task.references`

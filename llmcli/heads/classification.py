@@ -23,6 +23,7 @@ POOLINGS = ("last", "mean")
 class ClassificationHead(Head):
     name = "classify"
     description = "sequence classification: a label and its probability for each text"
+    zero_shot_head = "zero-shot-classify"
 
     def label_of(self, task, example: dict) -> str:
         """The class of an example: its `task.label_field` field, as text."""

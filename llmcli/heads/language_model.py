@@ -2,14 +2,17 @@
 loss counts the target tokens only, so the model learns to answer, not to echo prompts.
 
 It reads the task's `target` (the format of what the model writes after the prompt) and
-`decoding` (generation settings); a plain language model serves its tasks too."""
+`decoding` (generation settings); a plain language model serves its tasks too. With the
+setting "chat" (`finetune --chat`), each prompt is framed by the model's chat template
+and the target is the assistant's turn, ended by the template's end-of-turn token."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Iterator
 
-from llmcli.heads import Head, fit_prompt, prompt_ids
+from llmcli.heads import Head, fit_prompt
+from llmcli.heads.chat_prompts import answer_text, end_of_answer, instruction_ids
 from llmcli.predictions import Prediction
 
 MAX_NEW_TOKENS = 128
@@ -21,6 +24,8 @@ class LanguageModelHead(Head):
     streams = True
     serves_plain_model = True
     generates = True
+    chats = True  # `finetune --chat` can frame its prompts with a chat template
+    zero_shot_head = "zero-shot"
 
     def target_format(self, task):
         return task.target
@@ -29,12 +34,16 @@ class LanguageModelHead(Head):
         return [task.render_prompt(example, prompt), task.render_target(example)]
 
     def encode(self, *, task, examples, tokenizer, context, settings, prompt=None):
-        prompts = tokenizer.encode_batch([task.render_prompt(e, prompt) for e in examples])
-        targets = tokenizer.encode_batch([task.render_target(e) for e in examples])
+        chat = settings.get("chat", False)
+        end = end_of_answer(tokenizer, chat)
+        texts = [task.render_prompt(e, prompt) for e in examples]
+        prompts = [None] * len(texts) if chat else tokenizer.encode_batch(texts)
+        targets = tokenizer.encode_batch([answer_text(task, e, chat) for e in examples])
         items = []
-        for prompt_part, target in zip(prompts, targets):
-            target = (target + [tokenizer.eos_id])[:context]  # an overlong target is cut...
-            start = fit_prompt(tokenizer, prompt_part, context + 1 - len(target))  # ...the prompt keeps bos
+        for text, prompt_part, target in zip(texts, prompts, targets):
+            target = (target + [end])[:context]  # an overlong target is cut...
+            room = context + 1 - len(target)  # ...the prompt keeps bos (or its chat frame)
+            start = instruction_ids(tokenizer, text, room, True) if chat else fit_prompt(tokenizer, prompt_part, room)
             items.append({"ids": start + target, "prompt": len(start)})
         return items
 
@@ -67,10 +76,11 @@ class LanguageModelHead(Head):
     def stream(self, bundle, example, *, decoding=None) -> Iterator[str]:
         from llmcli.model.generate import stream_from_ids
 
-        model, tokenizer = bundle.model, bundle.tokenizer
+        model, tokenizer, chat = bundle.model, bundle.tokenizer, bundle.settings.get("chat", False)
         config = self.generation_config(bundle.task, decoding)
-        ids = prompt_ids(tokenizer, bundle.task.render_prompt(example, bundle.prompt), prompt_room(model, config))
-        return stream_from_ids(model, tokenizer, ids, config, tokenizer.eos_id)
+        text = bundle.task.render_prompt(example, bundle.prompt)
+        ids = instruction_ids(tokenizer, text, prompt_room(model, config), chat)
+        return stream_from_ids(model, tokenizer, ids, config, end_of_answer(tokenizer, chat))
 
     def predict(self, bundle, examples, *, decoding=None):
         config = self.generation_config(bundle.task, decoding)
@@ -91,9 +101,10 @@ class LanguageModelHead(Head):
 
         model, tokenizer, task, prompt = bundle.model, bundle.tokenizer, bundle.task, bundle.prompt
         context = model.config.context
-        room = prompt_room(model, config)
-        prompts = [fit_prompt(tokenizer, ids, room)
-                   for ids in tokenizer.encode_batch([task.render_prompt(e, prompt) for e in examples])]
+        chat = bundle.settings.get("chat", False)
+        end = end_of_answer(tokenizer, chat)
+        prompts = self.prompts(tokenizer, [task.render_prompt(e, prompt) for e in examples],
+                               prompt_room(model, config), chat)
         by_length: dict[int, list[int]] = {}
         for index, ids in enumerate(prompts):
             by_length.setdefault(len(ids), []).append(index)
@@ -105,10 +116,9 @@ class LanguageModelHead(Head):
             for start in range(0, len(rows), size):
                 chunk = rows[start : start + size]
                 if beams:
-                    outputs = beam_search_batch(model, [prompts[i] for i in chunk], config, tokenizer.eos_id)
+                    outputs = beam_search_batch(model, [prompts[i] for i in chunk], config, end)
                 else:
-                    outputs = greedy_batch(model, [prompts[i] for i in chunk], config.max_new_tokens,
-                                           tokenizer.eos_id, guard)
+                    outputs = greedy_batch(model, [prompts[i] for i in chunk], config.max_new_tokens, end, guard)
                 for row, ids in zip(chunk, outputs):
                     if not beams and len(ids) >= window and config.max_new_tokens > window:
                         # still writing at the window's end: one at a time, sliding the window
@@ -119,6 +129,11 @@ class LanguageModelHead(Head):
                     cut = earliest_stop(text, config.stop)
                     texts[row] = (text if cut is None else text[:cut]).strip()
         return [Prediction(text) for text in texts]
+
+    def prompts(self, tokenizer, texts: list[str], room: int, chat: bool) -> list[list[int]]:
+        if chat:
+            return [instruction_ids(tokenizer, text, room, True) for text in texts]
+        return [fit_prompt(tokenizer, ids, room) for ids in tokenizer.encode_batch(texts)]
 
 
 GREEDY_BATCH = 64

@@ -28,6 +28,7 @@ ANSWERS_FIELD = "answers"  # where the gold answers are when the task sets no `a
 class SpanHead(Head):
     name = "span"
     description = "span extraction: the answer is a span of the context, found by start and end scores"
+    zero_shot_head = "zero-shot-span"
 
     def context_of(self, task, example: dict) -> str:
         """The passage of an example: its `task.context_field` field."""

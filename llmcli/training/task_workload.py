@@ -36,6 +36,7 @@ class TaskWorkload:
     validation: list[dict]
     prompt: str | None = None  # the user's prompt format (None: the task's)
     options: dict = field(default_factory=dict)  # the task options given: kept with the model
+    chat: bool | None = None  # --chat / --no-chat; None: where the task suits an instruct base and the base has a template
 
     def __post_init__(self):
         data = json.dumps(self.train, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
@@ -52,14 +53,24 @@ class TaskWorkload:
                             "resume with the same --data, or fine-tune a new model")
         self.head_settings, self.prompt = previous.task.settings, previous.task.prompt
 
-    def settings_for_head(self) -> dict:
+    def settings_for_head(self, base=None) -> dict:
+        """What the head learns from the data, and "chat" when the prompts are framed by the
+        base's chat template (decided when first asked, with the base, if there is one)."""
         if self.head_settings is None:
-            self.head_settings = self.head.settings(task=self.task, examples=self.train)
+            from llmcli.training.chat_choice import chat_setting
+
+            settings = self.head.settings(task=self.task, examples=self.train)
+            if chat_setting(self.chat, self.task, self.head, base):
+                settings = {**settings, "chat": True}
+                # an instruct model's turn is an instruction: the task's, unless the user gave a prompt
+                self.prompt = self.prompt or self.task.zero_shot_prompt
+            self.head_settings = settings
         return self.head_settings
 
     def task_info(self, request) -> TaskInfo:
+        settings = self.settings_for_head(request.base)
         return TaskInfo(name=self.task.name, plugin=self.task_plugin, head=self.head.name,
-                        settings=self.settings_for_head(), prompt=self.prompt, options=self.options)
+                        settings=settings, prompt=self.prompt, options=self.options)
 
     def attach(self, model, config: RunConfig) -> None:
         from llmcli.model.loading import attach_head

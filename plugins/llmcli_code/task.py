@@ -22,6 +22,7 @@ class CodeTask(Task):
     fields = ("task_id", "prompt", "solution", "test", "entry_point")
     prompt = "{prompt}"
     target = "{solution}"
+    zero_shot_prompt = "Complete this Python function. Reply with the code only.\n\n```python\n{prompt}```"
     input_field = "prompt"
     decoding = MappingProxyType({"max_new_tokens": 128, "stop": STOPS})
     default_time = "2m30s"
@@ -52,6 +53,13 @@ class CodeTask(Task):
 
     # -- predictions and results -------------------------------------------------------
 
+    def zero_shot_answer(self, example, text):
+        """The body of the function an instruct model wrote, however it wrote it: a fenced
+        block, the whole function again, or only the body."""
+        from llmcli_code.zero_shot import body_of
+
+        return body_of(text, example.get("entry_point", ""))
+
     def predict(self, bundle, examples, *, decoding=None):
         """n_samples completions per problem in details["samples"], the first as the text:
         greedy (and batched) for one, sampled for more, each seeded by the problem and
@@ -67,8 +75,10 @@ class CodeTask(Task):
             samples = []
             for i in range(self.n_samples):
                 options = {"temperature": self.temperature, **(decoding or {}), "seed": first_seed + i}
-                pieces = bundle.head.stream(bundle, example, decoding=options)
-                samples.append(indented(example["prompt"], "".join(pieces).rstrip()))
+                text = "".join(bundle.head.stream(bundle, example, decoding=options)).rstrip()
+                if bundle.zero_shot:  # streamed as written: read it as predict reads it
+                    text = self.zero_shot_answer(example, text)
+                samples.append(indented(example["prompt"], text))
             out.append(Prediction(samples[0], {"samples": samples}))
         return out
 

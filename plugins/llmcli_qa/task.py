@@ -19,6 +19,8 @@ class QATask(Task):
     default_dataset = "qa-facts"
     fields = ("question", "context", "answers")
     prompt = "{question}"
+    zero_shot_prompt = ("Read the passage and answer the question with a few words copied from the passage.\n\n"
+                        "Passage: {context}\n\nQuestion: {question}")
     input_field = "question"
     default_time = "2m30s"
     interactive_help = ("Paste a passage first, then ask questions about it (a passage of several lines "

@@ -17,6 +17,9 @@ class SentimentTask(Task):
     default_dataset = "sentiment-reviews"
     fields = ("text", "label")
     prompt = "{text}"
+    # zero-shot (an instruct model): the label whose word is likelier as the answer
+    zero_shot_prompt = "Classify the sentiment of the review as positive or negative.\n\n{text}"
+    label_words = {"negative": ("negative", "Negative"), "positive": ("positive", "Positive")}
     input_field = "text"
     default_time = "2m30s"
     interactive_help = "Type a review (a sentence or a few) and press Enter: negative or positive?"
@@ -35,8 +38,11 @@ class SentimentTask(Task):
 
     def render_prompt(self, example: dict, template: str | None = None) -> str:
         """The text in lower case, spacing folded: "NOT bad" and "not  bad" read the same,
-        and the tokenizer spends no pieces on capitals."""
-        return " ".join(super().render_prompt(example, template).lower().split())
+        and the tokenizer spends no pieces on capitals. The prompt format's own words and
+        line breaks (an instruction's) stay as written."""
+        if "text" not in example:
+            return super().render_prompt(example, template)
+        return super().render_prompt({**example, "text": " ".join(str(example["text"]).lower().split())}, template)
 
     def read_file(self, path) -> list[dict]:
         from llmcli_sentiment.loaders import read_examples

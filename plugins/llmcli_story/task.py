@@ -28,6 +28,8 @@ class StoryTask(Task):
     fields = ("opening", "rest")
     prompt = "{opening}"
     target = " {rest}"
+    zero_shot_prompt = ("Here is the first sentence of a short story for children:\n\n{opening}\n\n"
+                        "Continue the story from there in a few short paragraphs.")
     input_field = "opening"
     decoding = {"temperature": 0.8, "top_p": 0.95, "max_new_tokens": 200}
     default_time = "2m30s"

@@ -18,6 +18,8 @@ class SummarizeTask(Task):
     fields = ("document", "summary")
     prompt = "{document}\nSummary:"
     target = " {summary}"
+    zero_shot_prompt = "Summarize the following text in one or two sentences.\n\n{document}"
+    suits_instruct_base = True  # an instruct base fine-tunes from the instruction it already follows
     input_field = "document"
     # beam search finds the likelier whole summary; no n-gram ban, since the lm head's ban
     # counts the prompt's n-grams too and summaries copy phrases from their document

@@ -48,6 +48,13 @@ class TranslateTask(Task):
         return "{" + self.src + "} ="
 
     @property
+    def zero_shot_prompt(self) -> str:
+        return (f"Translate this {language_name(self.src)} sentence into {language_name(self.tgt)}. "
+                f"Reply with the translation only.\n\n{{{self.src}}}")
+
+    suits_instruct_base = True  # an instruct base fine-tunes from the instruction it already follows
+
+    @property
     def target(self) -> str:
         return " {" + self.tgt + "}"
 
