@@ -104,3 +104,21 @@ def test_two_processes_fine_tune_an_imported_base_as_one(tmp_path, tokenizer_fol
     models = llmcli_home / "models"
     close(losses_by_step(models / "one"), losses_by_step(models / "two"), 1e-4)
     assert (models / "two" / "tokenizer.json").read_bytes() == (models / base / "tokenizer.json").read_bytes()
+
+
+def test_long_examples_through_a_deep_base_get_batches_that_fit_in_memory():
+    """A batch of a 135M base's longest examples stays within the activation budget; short
+    ones and small models keep the tokens-per-batch rule."""
+    from llmcli.model.config import ModelConfig
+    from llmcli.training.task_workload import ACTIVATION_BUDGET, TaskWorkload, activation_bytes_per_token
+
+    smollm2 = ModelConfig(vocab_size=49152, n_layer=30, n_head=9, n_kv_head=3, n_embd=576, ffn_hidden=1536,
+                          context=8192)
+    small = ModelConfig(vocab_size=2048, n_layer=2, n_head=2, n_embd=128, context=512)
+    hint = TaskWorkload.batch_hint
+    dialogues = ([{"ids": [1] * 300}] * 90 + [{"ids": [1] * 900}] * 10, [])
+    sentences = ([{"ids": [1] * 30}] * 100, [])
+    big = hint(None, dialogues, smollm2)
+    assert big * 900 * activation_bytes_per_token(smollm2) <= ACTIVATION_BUDGET and big >= 1
+    assert big < hint(None, dialogues, small)  # the memory cap, not the token rule, decides
+    assert hint(None, sentences, smollm2) == hint(None, sentences, small) == 64  # short texts: MAX_BATCH

@@ -100,7 +100,7 @@ class CorpusWorkload:
             )
         return CorpusIds(train_ids, train_ids[-1:] + tokenizer.encode_file_text(val_text), context)
 
-    def batch_hint(self, encoded) -> None:
+    def batch_hint(self, encoded, model_config) -> None:
         return None  # the plan chose the batch
 
     def feed(self, encoded: CorpusIds, tokenizer, settings, group) -> Feed:

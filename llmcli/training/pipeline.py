@@ -77,7 +77,7 @@ class Workload(Protocol):
     def task_info(self, request: RunRequest): ...  # TaskInfo, or None for a language model
     def attach(self, model, config: RunConfig) -> None: ...  # give the model its head's layers
     def encode(self, tokenizer, context: int, emit): ...  # token ids of the data
-    def batch_hint(self, encoded) -> int | None: ...  # a batch size the data suggests
+    def batch_hint(self, encoded, model_config) -> int | None: ...  # a batch size the data (and memory) suggest
     def feed(self, encoded, tokenizer, settings: TrainSettings, group) -> Feed: ...
 
 
@@ -102,7 +102,7 @@ def run(request: RunRequest, workload: Workload, on_event: Callable[[dict], None
     start = first_weights(request, workload, device, group, emit)
     config, settings = start.config, start.config.train
     encoded = workload.encode(start.tokenizer, start.model.config.context, emit)
-    hint = workload.batch_hint(encoded)
+    hint = workload.batch_hint(encoded, start.model.config)
     if not request.resume and hint is not None:
         settings.batch_size = request.batch_size or distributed.splittable_batch(hint, group)
     distributed.per_process_batch(settings.batch_size, group)  # a clear error if it does not split

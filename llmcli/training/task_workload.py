@@ -24,6 +24,7 @@ MAX_CONTEXT = 512  # a from-scratch model's window is the examples' length, up t
 MIN_TASK_VOCAB = 1024
 MAX_BATCH = 64
 CONTEXT_SAMPLE = 2000  # examples encoded to choose a from-scratch model's window
+ACTIVATION_BUDGET = 4 * 2**30  # bytes of a batch's activations kept for the backward pass
 
 
 @dataclass
@@ -115,14 +116,22 @@ class TaskWorkload:
             raise UserError(f"none of the {len(self.train)} training examples can be used by the {self.head.name} head")
         return train_items, self.items(self.validation, tokenizer, context)
 
-    def batch_hint(self, encoded) -> int:
+    def batch_hint(self, encoded, model_config) -> int:
         """About BATCH_TOKENS tokens a batch, but at most MAX_BATCH examples: short examples
-        learn more from more, smaller steps than from a few huge batches in a time budget."""
+        learn more from more, smaller steps than from a few huge batches in a time budget.
+        And no more than a batch of the longest examples (the 99th percentile: a batch is
+        padded to its longest) whose activations fit in ACTIVATION_BUDGET: a 135M base's
+        30 layers keep about 1.2 MB a token for the backward pass, and DialogSum's
+        dialogues at ~4,000 tokens a batch took a full fine-tune of SmolLM2 past 24 GB (killed
+        by the kernel); with the cap it gets batches of 5."""
         from llmcli.training.autoconfig import BATCH_TOKENS
 
-        items = encoded[0]
-        mean = sum(len(item["ids"]) for item in items) / max(1, len(items))
-        return max(4, min(MAX_BATCH, int(BATCH_TOKENS / max(1.0, mean))))
+        lengths = sorted(len(item["ids"]) for item in encoded[0])
+        mean = sum(lengths) / max(1, len(lengths))
+        hint = max(4, min(MAX_BATCH, int(BATCH_TOKENS / max(1.0, mean))))
+        longest = lengths[min(len(lengths) - 1, int(len(lengths) * 0.99))] if lengths else 1
+        fits = int(ACTIVATION_BUDGET / (activation_bytes_per_token(model_config) * max(1, longest)))
+        return max(1, min(hint, fits))
 
     def feed(self, encoded, tokenizer, settings, group) -> Feed:
         from llmcli.training.example_batches import ExampleBatches, ExampleLossEvaluator
@@ -135,6 +144,13 @@ class TaskWorkload:
             evaluator = ExampleLossEvaluator(val_items, collate, self.head.loss, settings.batch_size)
         return Feed(batches, evaluator, final_eval_tokens=sum(len(i["ids"]) for i in val_items), loss=self.head.loss,
                     weight=self.head.loss_weight)
+
+
+def activation_bytes_per_token(config) -> float:
+    """About what one token of a batch keeps for the backward pass, in bytes: some 18
+    vectors of the width and 4 of the MLP's per layer, in bf16 and float32 mixed (measured
+    on SmolLM2: 1.15 MB a token; this gives 1.24)."""
+    return 2.5 * config.n_layer * (18 * config.n_embd + 4 * config.ffn_hidden)
 
 
 def context_for(lengths: list[int]) -> int:
