@@ -20,7 +20,22 @@ def int8_kernel_available() -> bool:
     return hasattr(torch, "_weight_int8pack_mm")
 
 
-class Int8Linear(nn.Module):
+class QuantizedLinear(nn.Module):
+    """A linear layer with weights stored compressed: the activations go in as bf16 rows,
+    `product` multiplies them by the weights, the bias is added, the shape restored."""
+
+    def forward(self, x):
+        shape = x.shape
+        y = self.product(x.reshape(-1, shape[-1]).to(torch.bfloat16))
+        if self.bias is not None:
+            y = y + self.bias.to(y.dtype)
+        return y.view(*shape[:-1], y.shape[-1]).to(x.dtype)
+
+    def product(self, flat: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class Int8Linear(QuantizedLinear):
     """y = x @ W.T (+ b) with W stored as int8 rows times a bf16 scale per row."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None):
@@ -31,16 +46,11 @@ class Int8Linear(nn.Module):
         self.register_buffer("scale", scale.to(torch.bfloat16))
         self.register_buffer("bias", None if bias is None else bias.detach().clone())
 
-    def forward(self, x):
-        shape = x.shape
-        flat = x.reshape(-1, shape[-1]).to(torch.bfloat16)
+    def product(self, flat):
         if flat.device.type == "cpu":
-            y = torch._weight_int8pack_mm(flat, self.qweight, self.scale)
-        else:  # elsewhere: dequantize (GPUs have the bandwidth this saves on a CPU)
-            y = F.linear(flat, self.qweight.to(flat.dtype) * self.scale[:, None])
-        if self.bias is not None:
-            y = y + self.bias.to(y.dtype)
-        return y.view(*shape[:-1], y.shape[-1]).to(x.dtype)
+            return torch._weight_int8pack_mm(flat, self.qweight, self.scale)
+        # elsewhere: dequantize (GPUs have the bandwidth this saves on a CPU)
+        return F.linear(flat, self.qweight.to(flat.dtype) * self.scale[:, None])
 
 
 INT4_GROUP = 32  # weights a scale and zero point serve (llama.cpp's Q4_0/Q4_1 blocks are 32 too)
@@ -50,7 +60,7 @@ def int4_kernel_available() -> bool:
     return hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu") and hasattr(torch, "_convert_weight_to_int4pack_for_cpu")
 
 
-class Int4Linear(nn.Module):
+class Int4Linear(QuantizedLinear):
     """y = x @ W.T (+ b) with W stored as 4-bit codes, a bf16 scale and minimum for each
     group of 32 weights along a row (asymmetric, as llama.cpp's Q4_1): half int8's bytes,
     so about half its time where reading weights is what a token waits on. A model
@@ -72,13 +82,8 @@ class Int4Linear(nn.Module):
         self.register_buffer("scales_zeros", torch.stack([scale, zero], -1).transpose(0, 1).contiguous())
         self.register_buffer("bias", None if bias is None else bias.detach().clone())
 
-    def forward(self, x):
-        shape = x.shape
-        flat = x.reshape(-1, shape[-1]).to(torch.bfloat16)
-        y = torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, INT4_GROUP, self.scales_zeros)
-        if self.bias is not None:
-            y = y + self.bias.to(y.dtype)
-        return y.view(*shape[:-1], y.shape[-1]).to(x.dtype)
+    def product(self, flat):
+        return torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, INT4_GROUP, self.scales_zeros)
 
 
 def int4_fits(model) -> bool:
