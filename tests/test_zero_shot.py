@@ -179,6 +179,12 @@ def test_finetune_with_chat_records_the_framing_and_reuses_it(instruct, dialogue
     report = json.loads(ok(run("eval", "summarize", "-m", "chat-sum", "--data", dialogues, "--limit", 2,
                                "--json")).stdout)
     assert report["kind"] == "fine-tuned"
+    # generate frames a prompt as the fine-tune learnt it, so it writes what run does
+    ran = ok(run("run", "summarize", "-m", "chat-sum", "--beams", 1, "--max-new-tokens", 6, "A met B."))
+    generated = ok(run("generate", "-m", "chat-sum", "--greedy", "--no-echo", "-n", 6,
+                       task.zero_shot_prompt.format(document="A met B.")))
+    assert "chat template" in generated.stderr
+    assert generated.stdout.strip() == ran.stdout.strip()
 
 
 def test_chat_is_the_default_where_the_task_suits_an_instruct_base(instruct, dialogues, reviews, llmcli_home):

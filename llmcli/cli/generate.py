@@ -60,7 +60,8 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
     A model fine-tuned for a task that writes text (translate, summarize...) reads the
     prompt as `llmcli run` frames it: after <bos>, in the task's prompt format (shown on
     stderr; `llmcli data show DATASET` shows it too), e.g. "the small dog sees a red
-    bird =" for translate. With --greedy, --no-echo and -n 128 it writes what
+    bird =" for translate; one fine-tuned with --chat, as the user's turn of its chat
+    template. With --greedy, --no-echo and -n 128 it writes what
     `llmcli run TASK --beams 1` does. A classifier or span reader writes no text: use `llmcli run`.
     """
     from llmcli.model.generate import GenerationConfig
@@ -148,7 +149,7 @@ def prompt_ids_and_end(loaded, prompt: str, task, chat: bool, model_name: str) -
     turn framed by the template (ending at its end of turn), a task model's prompt after
     bos, or a language model's text (a newline when there is none)."""
     tokenizer = loaded.tokenizer
-    if chat:
+    if chat or (task is not None and task.settings.get("chat")):  # `finetune --chat` learnt its prompts framed
         from llmcli.model.chat import chat_ids, end_of_turn_id
 
         return (chat_ids(tokenizer, [{"role": "user", "content": prompt}], model_name),
@@ -191,8 +192,12 @@ def generating_task(path):
         kind = head.description.split(":")[0]
         raise UserError(f"{path.name} is fine-tuned for {info.name} ({kind}) and writes no text: "
                         f"use `llmcli run {info.name} -m {path.name}`")
+    if info.settings.get("chat"):
+        frame = "as the user's turn of the base's chat template"
+    else:
+        frame = "after <bos>"
     click.echo(f"{path.name} is fine-tuned for {info.name}: the prompt is read as `llmcli run` reads it, "
-               f"after <bos>; write it in the task's format, {prompt_format(info)!r}", err=True)
+               f"{frame}; write it in the task's format, {prompt_format(info)!r}", err=True)
     return info
 
 
