@@ -52,3 +52,17 @@ def test_the_command_draws_saves_and_prints(trained_model, tmp_path):
     one_line_error(run("attention", "-m", "tiny", "x", "--head", "0"), "--head 0: the model has 2")
     one_line_error(run("attention", "-m", "tiny", "x", "--image", tmp_path / "map.gif"), "give a file ending in")
     assert not (tmp_path / "map.gif").exists()
+
+
+def test_attention_to_prompt_is_the_answer_rows_mean_over_the_prompt():
+    from llmcli.model.attention_maps import attention_to_prompt
+
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=50, n_layer=2, n_head=4, n_embd=32, context=6)).eval()
+    prompt, answer = [1, 7, 3, 9, 12], [4, 5, 6]
+    kept, shares = attention_to_prompt(model, prompt, answer)
+    assert kept == [3, 9, 12]  # the window of 6 keeps the answer and the prompt's last three
+    maps = attention_maps(model, kept + answer)
+    manual = maps[:, :, 2:5, :3].mean(dim=(0, 1, 2))  # the rows that wrote the answer's tokens
+    assert torch.allclose(torch.tensor(shares), manual / manual.sum(), atol=1e-6)
+    assert abs(sum(shares) - 1) < 1e-6

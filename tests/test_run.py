@@ -111,6 +111,15 @@ def test_session_through_stdin(toy_tasks, reverse_model):
     assert "Unknown command :bogus" in result.stderr
 
 
+def test_session_shows_what_the_last_answer_attended_to(toy_tasks, reverse_model):
+    lines = [":attention", "apple bird", ":attention 3", ":attention lots"]
+    result = run("run", "reverse", "-m", str(reverse_model), "-i", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "No answer yet" in result.stderr and "Usage: :attention [N]" in result.stderr
+    listed = result.stdout.split("most attended (")[1].split(">>>")[0]
+    assert listed.count("%") == 4  # the first token's share, then the three listed
+
+
 def test_session_ends_cleanly_at_end_of_input(toy_tasks, reverse_model):
     result = run("run", "reverse", "-m", str(reverse_model), "-i", input="quiet lamp\n")
     assert result.exit_code == 0, result.output

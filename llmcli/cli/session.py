@@ -29,6 +29,7 @@ HELP = f"""Commands:
   :settings             the decoding settings in effect
   :reset                back to the task's decoding settings
   :history              what you typed in this session
+  :attention [N]        the N input tokens (default 10) the last answer attended to most
   :quit                 leave (or Ctrl-D)
 Multi-line input: end a line with \\ to continue it, or put {FENCE} alone on the lines before and after."""
 
@@ -52,6 +53,7 @@ class Session:
         self.out = out_console()
         self.err = err_console()
         self.history_file = None
+        self.last: tuple[dict, str] | None = None  # the last input's example and answer, for :attention
 
     # -- input ---------------------------------------------------------------------------
 
@@ -135,7 +137,7 @@ class Session:
     def answer(self, text: str) -> None:
         from llmcli.cli.answer import answer
 
-        answer(self.tm, text, self.decoding, self.out, self.err)
+        self.last = answer(self.tm, text, self.decoding, self.out, self.err) or self.last
 
     # -- commands ------------------------------------------------------------------------
 
@@ -156,11 +158,23 @@ class Session:
                 self.err.print(f"{i:3d}  {line}", markup=False, highlight=False)
         elif name == "set":
             self.set(args)
+        elif name == "attention":
+            self.attention(args)
         elif ":" + name in self.tm.task.session_commands:  # the task's own, read as input
             self.answer(text)
         else:
             self.err.print(f"Unknown command :{name}: type :help", markup=False)
         return True
+
+    def attention(self, args: list[str]) -> None:
+        from llmcli.cli.answer_attention import TOP, show_answer_attention
+
+        if len(args) > 1 or (args and not (args[0].isdigit() and int(args[0]) > 0)):
+            self.err.print("Usage: :attention [N], N a count of tokens to list", markup=False)
+        elif self.last is None:
+            self.err.print("No answer yet: type an input first, then :attention", markup=False)
+        else:
+            show_answer_attention(self.tm, *self.last, self.out, int(args[0]) if args else TOP)
 
     def set(self, args: list[str]) -> None:
         if not self.tm.head.generates:

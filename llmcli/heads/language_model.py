@@ -82,6 +82,16 @@ class LanguageModelHead(Head):
         ids = instruction_ids(tokenizer, text, prompt_room(model, config), chat)
         return stream_from_ids(model, tokenizer, ids, config, end_of_answer(tokenizer, chat))
 
+    def answer_ids(self, bundle, example, answer: str) -> tuple[list[int], list[int]]:
+        """The prompt's ids as `stream` frames it, and an answer's ids after it, as the
+        model read them (for `run`'s :attention); an empty answer is the end token the
+        model wrote at once."""
+        tokenizer, chat = bundle.tokenizer, bundle.settings.get("chat", False)
+        text = bundle.task.render_prompt(example, bundle.prompt)
+        lead = " " if not chat and self.target_format(bundle.task).startswith(" ") else ""
+        written = tokenizer.encode(lead + answer) if answer.strip() else [end_of_answer(tokenizer, chat)]
+        return instruction_ids(tokenizer, text, bundle.model.config.context, chat), written
+
     def predict(self, bundle, examples, *, decoding=None):
         config = self.generation_config(bundle.task, decoding)
         if beams_only(config):

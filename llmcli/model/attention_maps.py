@@ -11,13 +11,16 @@ from __future__ import annotations
 import torch
 
 
-def attention_maps(model, ids: list[int]) -> torch.Tensor:
-    """(layers, heads, T, T) float32: row i is how much token i attends to each token."""
+def attention_maps(model, ids: list[int], reduce=None) -> torch.Tensor:
+    """(layers, heads, T, T) float32: row i is how much token i attends to each token. With
+    `reduce`, each layer's (heads, T, T) weights are reduced as they come, so a long text
+    never holds all layers' maps at once."""
     maps: list[torch.Tensor] = []
 
     def keep(attention, args, output):
         x, cos, sin = args[0], args[1], args[2]
-        maps.append(weights_of(attention, x, cos, sin))
+        weights = weights_of(attention, x, cos, sin)
+        maps.append(weights if reduce is None else reduce(weights))
 
     hooks = [block.attn.register_forward_hook(keep) for block in model.blocks]
     try:
@@ -42,3 +45,18 @@ def weights_of(attention, x, cos, sin) -> torch.Tensor:
     scores = (q @ k.transpose(-2, -1)) * attention.head_dim ** -0.5
     future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(diagonal=1)
     return scores.masked_fill(future, float("-inf")).softmax(dim=-1)[0]
+
+
+def attention_to_prompt(model, prompt_ids: list[int], answer_ids: list[int]) -> tuple[list[int], list[float]]:
+    """How much an answer attended to each of its prompt's tokens: the weights of the
+    positions that wrote the answer's tokens (the one before each), averaged over heads,
+    layers and those positions, and scaled to sum to one over the prompt. Returned with
+    the prompt's ids that fit in the window beside the answer."""
+    ids = (prompt_ids + answer_ids)[-model.config.context:]
+    prompt = len(ids) - len(answer_ids)
+    if prompt < 1 or not answer_ids:
+        raise ValueError("no prompt and answer to look at")
+    writers = slice(prompt - 1, len(ids) - 1)
+    per_layer = attention_maps(model, ids, lambda w: w[:, writers, :prompt].mean(dim=(0, 1)))
+    share = per_layer.mean(0)
+    return ids[:prompt], (share / share.sum()).tolist()
