@@ -147,7 +147,11 @@ def test_resume_is_bit_identical(toy_tasks, bases, stop_at):
     stop_at["at"] = 3
     assert run(*args, "--name", "halves").exit_code == 130
     stop_at["at"] = None
-    ok(run("finetune", "bird", "--name", "halves", "--resume"))
+    one_line_error(run("finetune", "bird", "--name", "halves", "--resume", "--lora", 2), "trains LoRA rank",
+                   "--resume continues with those")
+    # the same rank, but not the run's dropout
+    one_line_error(run("finetune", "bird", "--name", "halves", "--resume", *LORA), "dropout 0.1")
+    ok(run("finetune", "bird", "--name", "halves", "--resume", *LORA, "--lora-dropout", "0.1"))  # its own: fine
     straight, halves = bases / "straight", bases / "halves"
     assert step_losses(halves) == step_losses(straight)
     assert (halves / "model.safetensors").read_bytes() == (straight / "model.safetensors").read_bytes()

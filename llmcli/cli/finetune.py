@@ -71,7 +71,7 @@ def fine_tune(task_name: str, flags: TrainingFlags, *, base=None, data=None, nam
     workload = task_workload(reg, task_entry, data, prompt, options, chat)
     base_dir = resolve_model(base) if base else None
     lora = lora or LoraFlags()
-    lora_info = lora.settings(base_dir, flags.resume)
+    lora_info = lora.settings(base_dir, run_dir if flags.resume else None)
     prepare_run_dir(run_dir, flags.resume, flags.force)
     request = flags.request(run_dir, name, started, base=base_dir, lora=lora_info)
     command = f"llmcli finetune {task.name} --name {shlex.quote(name)} --resume"

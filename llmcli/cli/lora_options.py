@@ -26,13 +26,16 @@ class LoraFlags:
     targets: str = DEFAULT_TARGETS
     merge: bool = False
 
-    def settings(self, base_dir, resume: bool):
+    def settings(self, base_dir, resume_dir=None):
         """The run's LoraInfo (targets checked against the base's shape), or None without
         --lora. Every mistake is one line, before anything is written."""
-        if self.merge and self.rank is None and not resume:
+        if self.merge and self.rank is None and resume_dir is None:
             raise UserError("--merge folds LoRA adapters into their base: use it with --lora RANK "
                             "(a full fine-tune is a standalone model already)")
-        if self.rank is None or resume:  # a resumed run keeps the settings it has
+        if resume_dir is not None:  # a resumed run keeps the settings it has
+            self.check_resumed(resume_dir)
+            return None
+        if self.rank is None:
             return None
         if base_dir is None:
             raise UserError("--lora trains adapters on a pretrained model: give --base NAME too "
@@ -46,6 +49,27 @@ class LoraFlags:
 
         targets = resolve_targets(split_targets(self.targets), load_config(base_dir).model)
         return LoraInfo(rank=self.rank, alpha=self.alpha, dropout=self.dropout, targets=targets)
+
+
+    def check_resumed(self, run_dir) -> None:
+        """--lora given again with --resume must be the run's own: a run cannot change
+        what it trains halfway."""
+        from llmcli.training.run_config import has_config, load_config
+
+        if self.rank is None or not has_config(run_dir):
+            return
+        config = load_config(run_dir)
+        had = config.lora
+        if had is None:
+            raise UserError(f"{run_dir.name} is a full fine-tune: --resume continues it as one; drop --lora, "
+                            "or start a LoRA run under another --name")
+        from llmcli.model.lora_targets import resolve_targets, split_targets
+
+        asked = (self.rank, self.alpha, self.dropout, list(resolve_targets(split_targets(self.targets), config.model)))
+        if asked != (had.rank, had.alpha, had.dropout, list(had.targets)):
+            raise UserError(f"{run_dir.name} trains LoRA rank {had.rank} (alpha {had.alpha:g}, dropout "
+                            f"{had.dropout:g}, targets {','.join(had.targets)}): --resume continues with those; "
+                            "drop the --lora flags, or start anew under another --name")
 
 
 def lora_options(command):
