@@ -309,3 +309,23 @@ def test_tiny_finetune_eval_and_run(tmp_path):
     shown = ok(run("run", "code", "-m", "tiny-code", "--max-new-tokens", "8",
                    "return the largest of three numbers")).output
     assert shown.startswith('def largest_of_three_numbers(a, b, c):\n    """Return the largest of three numbers."""\n')
+
+
+def test_samples_are_drawn_together_and_repeat_with_a_seed(trained_model):
+    from llmcli.registry import get_task
+    from llmcli.scoring import load_task_model
+
+    task = get_task("code")
+    tm = load_task_model("tiny", task)
+    example = task.read_input("return the larger of a and b")
+    drawn = tm.head.samples(tm, example, 4, decoding={"temperature": 1.0, "seed": 3, "max_new_tokens": 12})
+    assert len(drawn) == 4 and len(set(drawn)) > 1
+    assert tm.head.samples(tm, example, 4, decoding={"temperature": 1.0, "seed": 3, "max_new_tokens": 12}) == drawn
+    # sampling among the one likeliest token is greedy decoding, batched or not
+    greedy = "".join(tm.head.stream(tm, example, decoding={"temperature": 0, "max_new_tokens": 12}))
+    assert tm.head.samples(tm, example, 2, decoding={"temperature": 1.0, "top_k": 1, "seed": 0,
+                                                     "max_new_tokens": 12}) == [greedy, greedy]
+    # what the batched sampler lacks is written one at a time
+    penalised = tm.head.samples(tm, example, 2, decoding={"temperature": 1.0, "seed": 3, "max_new_tokens": 12,
+                                                          "repetition_penalty": 1.3})
+    assert len(penalised) == 2

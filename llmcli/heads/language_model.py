@@ -82,6 +82,23 @@ class LanguageModelHead(Head):
         ids = instruction_ids(tokenizer, text, prompt_room(model, config), chat)
         return stream_from_ids(model, tokenizer, ids, config, end_of_answer(tokenizer, chat))
 
+    def samples(self, bundle, example, count: int, *, decoding=None) -> list[str]:
+        """`count` sampled answers to one example (pass@k's), drawn together in one batched
+        pass seeded by the decoding's seed; settings the batched sampler lacks (repetition
+        penalty, n-gram ban, beams, greedy) write them one at a time, seeded seed, seed+1..."""
+        config = self.generation_config(bundle.task, decoding)
+        if config.temperature == 0 or config.num_beams > 1 or config.repetition_penalty != 1.0 \
+                or config.no_repeat_ngram:
+            seed = config.seed or 0
+            return ["".join(self.stream(bundle, example, decoding={**(decoding or {}), "seed": seed + i}))
+                    for i in range(count)]
+        from llmcli.model.several_samples import sample_texts
+
+        model, tokenizer, chat = bundle.model, bundle.tokenizer, bundle.settings.get("chat", False)
+        ids = instruction_ids(tokenizer, bundle.task.render_prompt(example, bundle.prompt),
+                              prompt_room(model, config), chat)
+        return [text for text, _ in sample_texts(model, tokenizer, ids, count, config, end_of_answer(tokenizer, chat))]
+
     def answer_ids(self, bundle, example, answer: str) -> tuple[list[int], list[int]]:
         """The prompt's ids as `stream` frames it, and an answer's ids after it, as the
         model read them (for `run`'s :attention); an empty answer is the end token the

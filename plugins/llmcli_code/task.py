@@ -62,8 +62,8 @@ class CodeTask(Task):
 
     def predict(self, bundle, examples, *, decoding=None):
         """n_samples completions per problem in details["samples"], the first as the text:
-        greedy (and batched) for one, sampled for more, each seeded by the problem and
-        its number, so a run repeats."""
+        greedy (and batched) for one, sampled together in one batched pass for more,
+        seeded by the problem, so a run repeats."""
         if self.n_samples == 1:
             predictions = bundle.head.predict(bundle, examples, decoding=decoding)
             texts = [indented(example["prompt"], p.text) for example, p in zip(examples, predictions)]
@@ -71,12 +71,12 @@ class CodeTask(Task):
         out = []
         for example in examples:
             given = (decoding or {}).get("seed")
-            first_seed = given if given is not None else zlib.crc32(str(example.get("task_id", "")).encode())
+            seed = given if given is not None else zlib.crc32(str(example.get("task_id", "")).encode())
+            options = {"temperature": self.temperature, **(decoding or {}), "seed": seed}
             samples = []
-            for i in range(self.n_samples):
-                options = {"temperature": self.temperature, **(decoding or {}), "seed": first_seed + i}
-                text = "".join(bundle.head.stream(bundle, example, decoding=options)).rstrip()
-                if bundle.zero_shot:  # streamed as written: read it as predict reads it
+            for text in bundle.head.samples(bundle, example, self.n_samples, decoding=options):
+                text = text.rstrip()
+                if bundle.zero_shot:  # sampled as written: read it as predict reads it
                     text = self.zero_shot_answer(example, text)
                 samples.append(indented(example["prompt"], text))
             out.append(Prediction(samples[0], {"samples": samples}))
