@@ -15,7 +15,7 @@ import torch
 from common import peak_rss_mib, report
 from llmcli.model.config import preset_config
 from llmcli.model.transformer import Transformer
-from llmcli.training.autoconfig import matmul_flops
+from llmcli.training.machine_rate import matmul_flops
 from llmcli.training.devices import autocast
 from llmcli.training.run_config import TrainSettings
 from llmcli.training.trainer import make_optimizer

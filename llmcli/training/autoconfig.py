@@ -1,8 +1,8 @@
 """Choosing the model shape, vocabulary, batch and learning rate for a corpus and a budget.
 
 `--preset auto` walks a ladder of shapes, from tiny to large, and estimates for each how
-many tokens this machine can train it on within the budget: a quick matrix-multiply
-measurement, times the share of it that training reaches at that width (narrow models
+many tokens this machine can train it on within the budget: its matrix-multiply rate
+(measured once and kept, machine_rate.py), times the share of it that training reaches at that width (narrow models
 spend relatively more time outside matrix multiplies), divided by the shape's FLOPs per
 token. It keeps the largest shape that still sees TOKENS_PER_PARAM tokens per parameter.
 Short budgets get small, fast models that see a lot of text; long budgets, bigger ones.
@@ -13,7 +13,6 @@ The constants were fitted on tinyshakespeare with 133-second budgets on a 2-core
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import torch
@@ -48,21 +47,6 @@ class Plan:
     vocab_size: int
     estimated_tokens: int | None
     reason: str
-
-
-def matmul_flops(device: torch.device, precision: str, seconds: float = 0.15) -> float:
-    """Measured FLOP/s of a 1024x1024 matrix multiply in the training precision."""
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-    a = torch.randn(1024, 1024, device=device, dtype=dtype)
-    b = torch.randn(1024, 1024, device=device, dtype=dtype)
-    a @ b  # warm up
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        n += 1
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return 2 * 1024**3 * n / (time.perf_counter() - start)
 
 
 def training_efficiency(width: int, device: torch.device) -> float:
@@ -117,8 +101,14 @@ def plan_auto(
     seconds: float | None = None,
     steps: int | None = None,
 ) -> Plan:
-    """The largest shape on the ladder that the budget trains on enough tokens."""
-    rate = matmul_flops(device, precision) if seconds is not None else 0.0
+    """The largest shape on the ladder that the budget trains on enough tokens. A time
+    budget is read against this machine's kept matmul rate (machine_rate.py)."""
+    rate, rate_note = 0.0, ""
+    if seconds is not None:
+        from llmcli.training.machine_rate import FILE, matmul_rate
+
+        rate, measured = matmul_rate(device, precision)
+        rate_note = f"; the machine's matmul rate {rate / 1e9:.0f} GFLOP/s (measured {measured}, kept in {FILE})"
     chosen = None
     for shape in AUTO_SHAPES:
         vocab = vocab_for(shape["n_embd"], corpus_default_vocab)
@@ -131,7 +121,7 @@ def plan_auto(
         reason = (f"{shape['n_layer']} layers x {shape['n_embd']} wide, {params / 1e6:.2f}M parameters, "
                   f"about {tokens / 1e6:.1f}M tokens in the budget")
         if chosen is None or useful >= TOKENS_PER_PARAM * params:
-            chosen = plan_for(shape, corpus_default_vocab, reason, tokens)
+            chosen = plan_for(shape, corpus_default_vocab, reason + rate_note, tokens)
     return chosen
 
 
