@@ -12,6 +12,11 @@ The variant fields choose a model family's parts; their defaults are llmcli's ow
     mlp          swiglu    swiglu    gelu     (tanh-approximated GELU)
     tied_output  either    either    True
 
+`causal` (True for every family above) chooses the attention mask: False makes the blocks
+a bidirectional encoder, trained by masked language modelling (`llmcli train --objective
+mlm`), in which every token sees the whole sequence; such a model does not predict the next
+token and cannot generate. A config.json written before the field existed reads as causal.
+
 No torch here: listing commands read a model's config without paying for it.
 """
 
@@ -43,6 +48,7 @@ class ModelConfig:
     positions: str = "rope"
     mlp: str = "swiglu"
     tied_output: bool = True  # False: a separate output matrix
+    causal: bool = True  # False: a masked-LM encoder (no causal mask; it does not generate)
 
     def __post_init__(self):
         if self.ffn_hidden == 0:
@@ -71,6 +77,11 @@ class ModelConfig:
             raise ValueError(f"dropout must be in [0, 1), not {self.dropout}")
         if self.norm_eps <= 0 or self.rope_theta <= 0:
             raise ValueError("norm_eps and rope_theta must be positive")
+
+    @property
+    def objective(self) -> str:
+        """What the model was pre-trained to do: "causal" (the next token) or "mlm" (masked tokens)."""
+        return "causal" if self.causal else "mlm"
 
     @property
     def head_dim(self) -> int:
