@@ -38,6 +38,11 @@ def export_command(model_name, fmt, out, dtype, force):
     check_dtype(dtype, tuple(HF_DTYPES) if fmt == "hf" else DTYPES, fmt)
     check_output(out, force, folder=fmt == "hf")  # before the model is loaded: a mistake costs nothing
     loaded = load_model(resolve_model(model_name))
+    from llmcli.model.config import refuse_encoder
+
+    # both formats are read as causal language models: an encoder would silently become one
+    refuse_encoder(loaded.model.config, loaded.path.name, f"be exported as a causal model ({fmt})",
+                   "keep it as an llmcli model (fill, finetune sentiment/qa --base)")
     console = err_console()
     if loaded.config.task is not None:
         console.print(f"note: {loaded.config.name} is fine-tuned for {loaded.config.task.name}; its language model "

@@ -55,6 +55,12 @@ class Head:
         stored with the model and given back to every other method."""
         return {}
 
+    def encoder_settings(self, settings: dict, *, task) -> dict:
+        """The settings when the base is a masked-LM encoder (its config's `causal` False),
+        whose every token sees the whole text: by default as they are. (A head whose core
+        model writes the output, `generates`, can't fine-tune an encoder: it is refused.)"""
+        return settings
+
     def build(self, *, model_config, settings: dict):
         """The head's own layers (a torch.nn.Module), or None when the core model suffices."""
         return None

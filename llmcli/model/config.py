@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
+from llmcli.errors import UserError
+
 FAMILIES = ("llmcli", "llama", "qwen2", "gpt2")
 CHOICES = {"norm": ("rms", "layer"), "positions": ("rope", "learned"), "mlp": ("swiglu", "gelu")}
 
@@ -97,6 +99,13 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"unknown model config keys: {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+def refuse_encoder(config: ModelConfig, name: str, cannot: str, instead: str) -> None:
+    """One line for what needs the next token asked of an encoder: why it can't, what to do."""
+    if not config.causal:
+        raise UserError(f"{name} is a masked-LM encoder: it does not predict the next token, so it cannot "
+                        f"{cannot}; {instead}")
 
 
 # Named shapes. `small` matches nanoGPT's "baby GPT" shape for comparisons with other trainers.
