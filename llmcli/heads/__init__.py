@@ -93,6 +93,14 @@ class Head:
         yield self.predict(bundle, [example], decoding=decoding)[0].text
 
 
+def hidden_states(model, ids, padding):
+    """The core model's hidden states of a right-padded batch (`padding` True at padding).
+    Only an encoder is told where the padding is: a causal model's real tokens never see it."""
+    if getattr(getattr(model, "config", None), "causal", True):
+        return model.hidden_states(ids)
+    return model.hidden_states(ids, padding=padding)
+
+
 def prompt_ids(tokenizer, text: str, room: int) -> list[int]:
     """bos and the prompt's ids, cut from the left to fit `room` tokens."""
     return fit_prompt(tokenizer, tokenizer.encode(text), room)

@@ -17,7 +17,7 @@ a TaskOption, as sentiment's `--pooling` does)."""
 from __future__ import annotations
 
 from llmcli.errors import UserError
-from llmcli.heads import Head
+from llmcli.heads import Head, hidden_states
 from llmcli.predictions import Prediction
 
 PREDICT_BATCH = 32
@@ -92,7 +92,7 @@ class ClassificationHead(Head):
         import torch
 
         inside = torch.arange(ids.shape[1], device=ids.device)[None, :] <= last[:, None]
-        hidden = model.hidden_states(ids, padding=~inside)
+        hidden = hidden_states(model, ids, ~inside)
         if model.task_head.pooling == "mean":
             pooled = (hidden * inside[..., None]).sum(1) / (last[:, None] + 1)
         elif model.task_head.pooling == "first":

@@ -16,7 +16,7 @@ character offset}, ...] (default "answers").
 
 from __future__ import annotations
 
-from llmcli.heads import Head
+from llmcli.heads import Head, hidden_states
 from llmcli.predictions import Prediction
 
 MAX_QUESTION_TOKENS = 64
@@ -122,7 +122,7 @@ class SpanHead(Head):
         import torch
 
         pad = torch.arange(ids.shape[1], device=ids.device)[None, :] >= lengths[:, None]
-        hidden = model.hidden_states(ids, padding=pad)
+        hidden = hidden_states(model, ids, pad)
         from llmcli.heads.span_reader import SpanReader, reader_tables
 
         if isinstance(model.task_head, SpanReader):
