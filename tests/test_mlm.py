@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 import torch
-from cli_helpers import ok, one_line_error, run, tiny_finetune_args, tiny_train_args
+from cli_helpers import ok, one_line_error, run, tiny_finetune_args, tiny_train_args, write_splits
 
 from llmcli.model.config import ModelConfig
 from llmcli.model.transformer import Transformer
@@ -154,12 +154,7 @@ def test_what_needs_the_next_token_refuses_an_encoder_in_one_line(encoder, train
 def reviews(tmp_path):
     from llmcli_sentiment.generator import generate
 
-    folder = tmp_path / "reviews"
-    folder.mkdir()
-    for split, count in (("train", 200), ("validation", 16), ("test", 16)):
-        rows = generate(split, count, 0)
-        (folder / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return folder
+    return write_splits(tmp_path / "reviews", generate, {"train": 200, "validation": 16, "test": 16})
 
 
 def test_an_encoder_fine_tunes_for_sentiment_pooled_over_the_text(encoder, reviews):
@@ -177,11 +172,7 @@ def test_an_encoder_fine_tunes_for_sentiment_pooled_over_the_text(encoder, revie
 def test_an_encoder_fine_tunes_for_qa_scoring_spans_straight_from_it(encoder, tmp_path):
     from llmcli_qa.generator import generate
 
-    data = tmp_path / "facts"
-    data.mkdir()
-    for split, count in (("train", 60), ("validation", 10), ("test", 10)):
-        (data / f"{split}.jsonl").write_text("\n".join(json.dumps(e) for e in generate(split, count, 0)),
-                                             encoding="utf-8")
+    data = write_splits(tmp_path / "facts", generate, {"train": 60, "validation": 10, "test": 10})
     ok(run("finetune", "qa", "--base", "enc", "--data", data, "--name", "qenc",
            *tiny_finetune_args(steps=3, preset=None)))
     config = json.loads((models_dir() / "qenc" / "config.json").read_text())
