@@ -148,6 +148,8 @@ def test_what_needs_the_next_token_refuses_an_encoder_in_one_line(encoder, train
     assert not (models_dir() / "story").exists()
     one_line_error(run("run", "sentiment", "-m", "enc", input="good\n"), "finetune sentiment --base enc")
     one_line_error(run("fill", "-m", "tiny", "the [MASK]"), "causal", alone=True)
+    one_line_error(run("export", "enc", "--format", "gguf", encoder.parent / "enc.gguf"), "masked-LM encoder")
+    assert not (encoder.parent / "enc.gguf").exists()
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from llmcli.errors import UserError
               help="Share of the file, at its end, kept for validation.")
 @click.option("--objective", type=click.Choice(["causal", "mlm"]),
               help="causal (the default): a language model that predicts the next token and generates; mlm: a "
-                   "bidirectional encoder that fills in masked tokens (15%% of them), for `llmcli fill` and for "
+                   "bidirectional encoder that fills in masked tokens (15% of them), for `llmcli fill` and for "
                    "fine-tuning classifiers and span readers. A resumed run keeps its own.")
 @click.option("--sample/--no-sample", default=True, show_default=True,
               help="Write a short sample at the end (a causal model).")
