@@ -144,8 +144,9 @@ class KVCache:
 
 
 class Attention(nn.Module):
-    """Causal self-attention (bidirectional in an encoder, config.causal False). With n_kv_head < n_head (grouped-query attention), each key
-    and value head serves n_head / n_kv_head query heads in a row."""
+    """Causal self-attention (bidirectional in an encoder, config.causal False). With
+    n_kv_head < n_head (grouped-query attention), each key and value head serves
+    n_head / n_kv_head query heads in a row."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()

@@ -22,7 +22,6 @@ from llmcli.training.run_config import CorpusData, RunConfig
 from llmcli.training.scratch_plan import ScratchPlan, preset_label, train_tokenizer
 
 TOKENIZER_SHARE = 0.15  # share of a time budget the tokenizer may take
-OBJECTIVES = ("causal", "mlm")
 
 
 @dataclass
@@ -135,13 +134,11 @@ class CorpusWorkload:
         return Feed(batches, evaluator, final_eval_tokens=len(encoded.val) if evaluator else 0,
                     extra={"train_tokens_per_epoch": len(encoded.train)})
 
-
     def masked_feed(self, encoded: CorpusIds, tokenizer, settings, group) -> Feed:
         """Masked windows; the masked tokens' figures on the validation text, from a fixed mask."""
+        from llmcli.model.tokenizer import MASK
         from llmcli.training.batches import MaskedWindows, as_token_tensor
         from llmcli.training.masked_evaluation import MaskedLMEvaluator
-
-        from llmcli.model.tokenizer import MASK
 
         mask_id = getattr(tokenizer, "mask_id", None)
         if mask_id is None:
