@@ -47,6 +47,29 @@ def test_the_seed_repeats_the_masks_and_another_seed_does_not():
     assert not torch.equal(a.chosen, c.chosen)
 
 
+def test_masked_windows_resume_exactly_and_split_over_processes():
+    from llmcli.training.batches import MaskedWindows
+
+    tokens = torch.randint(10, 500, (5000,), dtype=torch.int16)
+
+    def make(rank=0, world=1):
+        return MaskedWindows(tokens, 32, 8, 0, MASK_ID, RANDOM_IDS, rank, world)
+
+    whole = make()
+    whole.next_batch()
+    state = {k: v.clone() for k, v in whole.state_dict().items()}
+    expected = whole.next_batch()
+    again = make()
+    again.load_state_dict(state)
+    assert all(torch.equal(a, b) for a, b in zip(again.next_batch(), expected))
+    halves = [make(rank, 2) for rank in (0, 1)]
+    for half in halves:
+        half.load_state_dict(state)
+    joined = [torch.cat(parts) for parts in zip(*(half.next_batch() for half in halves))]
+    assert all(torch.equal(a, b) for a, b in zip(joined, expected))
+    assert expected[0].shape == (8, 32) and (expected[2].sum(1) == chosen_count(32)).all()
+
+
 def tiny(causal: bool) -> Transformer:
     torch.manual_seed(0)
     return Transformer(ModelConfig(vocab_size=64, n_layer=2, n_head=2, n_embd=32, context=16, causal=causal)).eval()
