@@ -62,6 +62,10 @@ def plain_model_for(path, loaded, task, prompt: str | None) -> TaskModel:
     from llmcli.tasks import check_template
 
     head = registry.get_head(task.head)
+    if not loaded.model.config.causal:  # zero-shot prompting and plain continuation both read the next token
+        raise UserError(f"{path.name} is a masked-LM encoder, not fine-tuned for {task.name}: it does not predict "
+                        f"the next token, so it cannot answer prompts; fine-tune it first "
+                        f"(`llmcli finetune {task.name} --base {path.name}`, for a classify or span task)")
     instruction = check_template(prompt, task) if prompt is not None else task.zero_shot_prompt
     bundle = dict(name=path.name, path=path, model=loaded.model, tokenizer=loaded.tokenizer, task=task)
     if instruction is not None and head.zero_shot_head is not None:

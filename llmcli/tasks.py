@@ -53,7 +53,7 @@ class Task:
     The head reads attributes of its own, which a task sets when the defaults don't fit:
     "lm" reads `target` and `decoding`; "classify" reads `label_field` (default "label",
     the field holding the class), `labels` (the classes in order; default: those of the
-    training data), `pooling` ("last" or "mean") and, zero-shot, `label_words` ({label: the
+    training data), `pooling` ("last", "mean" or "first") and, zero-shot, `label_words` ({label: the
     word, or a tuple of spellings, whose likelihood after the instruction chooses the
     label}); "span" reads `context_field` (default "context", the passage) and
     `answers_field` (default "answers": [{"text": ..., "start": char offset}, ...]).

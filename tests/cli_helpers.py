@@ -37,6 +37,18 @@ def one_line_error(result, *fragments, code=1, alone=False):
     return errors[0]
 
 
+def write_splits(folder, generate, counts: dict[str, int]):
+    """A folder of a generator's splits as JSONL files a user might have ({"train": 400, ...}
+    examples each, `generate(split, count, seed 0)`); returns the folder."""
+    import json
+
+    folder.mkdir()
+    for split, count in counts.items():
+        rows = generate(split, count, 0)
+        (folder / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
 def tiny_train_args(steps=12, batch_size=8, context=64, *, precision=None):
     """`llmcli train` options for a nano model trained in seconds, without the sample at the end."""
     args = ["--preset", "nano", "--steps", str(steps), "--batch-size", str(batch_size), "--context", str(context),

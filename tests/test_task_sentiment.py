@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from cli_helpers import ok, one_line_error, run, tiny_finetune_args
+from cli_helpers import ok, one_line_error, run, tiny_finetune_args, write_splits
 from llmcli.paths import models_dir
 from llmcli_sentiment.confusion import confusion_matrix
 from llmcli_sentiment.generator import generate, held_out_pairs, split_of
@@ -242,12 +242,7 @@ def test_the_output_names_the_label_and_its_probability():
 @pytest.fixture
 def small_folder(tmp_path):
     """A folder of small generated splits, as JSONL files a user might have."""
-    folder = tmp_path / "reviews"
-    folder.mkdir()
-    for split, count in (("train", 400), ("validation", 24), ("test", 40)):
-        rows = generate(split, count, 0)
-        (folder / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return folder
+    return write_splits(tmp_path / "reviews", generate, {"train": 400, "validation": 24, "test": 40})
 
 
 def test_finetune_eval_and_run(small_folder, tmp_path):

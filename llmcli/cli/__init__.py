@@ -15,6 +15,7 @@ from llmcli import __version__
 COMMANDS = {
     "train": "llmcli.cli.train:train",
     "generate": "llmcli.cli.generate:generate",
+    "fill": "llmcli.cli.fill:fill",
     "models": "llmcli.cli.models:models",
     "info": "llmcli.cli.info:info",
     "rm": "llmcli.cli.manage:rm",

@@ -26,7 +26,8 @@ def attention(model_name, text, layer, head, image, as_json):
     """Draw the attention of one layer of MODEL over TEXT as a heatmap in the terminal.
 
     \b
-    Row i is the token attending, its cells the tokens before it (the model is causal):
+    Row i is the token attending, its cells the tokens before it (a causal model; an
+    encoder's, every token):
     the darker, the more attention. The tokens are as the model's tokenizer split TEXT.
     The first token usually soaks up much of the attention; the colours are scaled to the
     largest weight elsewhere. Weights are computed explicitly for this command.

@@ -26,11 +26,13 @@ def chat(model_name, system, max_new_tokens, temperature, seed, precision):
 
     Piped input: one message per line, each answer on one line of stdout.
     """
+    from llmcli.cli.generate import refuse_encoder_model
     from llmcli.model.generate import GenerationConfig
     from llmcli.model.loading import load_model
     from llmcli.model.quantize import prepare_for_generation
     from llmcli.paths import resolve_model
 
+    refuse_encoder_model(resolve_model(model_name))  # an encoder never answers
     loaded = load_model(resolve_model(model_name))
     prepare_for_generation(loaded.model, precision)
     config = GenerationConfig(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed).validate()

@@ -27,9 +27,11 @@ def export_command(model_name, fmt, out, dtype, force):
     The tokenizer goes with the model and gives llmcli's token ids. OUT is written
     beside its place and renamed there at the end: an interrupted export leaves
     nothing half-written. Every family exports to both formats: llmcli's own,
-    Llama, Qwen2 and GPT-2 (GGUF: an imported model's byte-level BPE tokenizer).
+    Llama, Qwen2 and GPT-2 (GGUF: an imported model's byte-level BPE tokenizer). A
+    masked-LM encoder is refused: both formats are read as causal models.
     """
     from llmcli.cli.console import err_console
+    from llmcli.model.config import refuse_encoder
     from llmcli.model.loading import load_model
     from llmcli.paths import resolve_model
     from llmcli.pretrained.exporting import DTYPES, HF_DTYPES, check_dtype, check_output
@@ -38,6 +40,9 @@ def export_command(model_name, fmt, out, dtype, force):
     check_dtype(dtype, tuple(HF_DTYPES) if fmt == "hf" else DTYPES, fmt)
     check_output(out, force, folder=fmt == "hf")  # before the model is loaded: a mistake costs nothing
     loaded = load_model(resolve_model(model_name))
+    # both formats are read as causal language models: an encoder would silently become one
+    refuse_encoder(loaded.model.config, loaded.path.name, f"be exported as a causal model ({fmt})",
+                   "keep it as an llmcli model (fill, finetune sentiment/qa --base)")
     console = err_console()
     if loaded.config.task is not None:
         console.print(f"note: {loaded.config.name} is fine-tuned for {loaded.config.task.name}; its language model "

@@ -16,7 +16,8 @@ from llmcli.errors import UserError
 
 @click.command(cls=TaskCommand, command_name="finetune")
 @click.argument("task_name", metavar="TASK")
-@click.option("--base", help="A model from `llmcli train` (name or path) to start from; default: from scratch.")
+@click.option("--base", help="A model from `llmcli train` (name or path) to start from; default: from scratch. A "
+                                "masked-LM encoder (`train --objective mlm`) suits classify and span tasks only.")
 @click.option("--data", help="A dataset name (`llmcli data list TASK`) or a file or folder; default: the task's.")
 @click.option("--name", help="Name of the new model (default: the task's name, and the dataset's if not the default).")
 @click.option("--prompt", help="Prompt format over the example's fields, e.g. 'Q: {question}' (default: the task's).")
@@ -70,6 +71,8 @@ def fine_tune(task_name: str, flags: TrainingFlags, *, base=None, data=None, nam
         data, options = resumed_choices(run_dir, task, data, options)
     workload = task_workload(reg, task_entry, data, prompt, options, chat)
     base_dir = resolve_model(base) if base else None
+    if base_dir is not None:
+        workload.check_base(base_dir)  # an encoder for a head that writes text: refused before anything is written
     lora = lora or LoraFlags()
     lora_info = lora.settings(base_dir, run_dir if flags.resume else None)
     prepare_run_dir(run_dir, flags.resume, flags.force)

@@ -62,7 +62,8 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
     stderr; `llmcli data show DATASET` shows it too), e.g. "the small dog sees a red
     bird =" for translate; one fine-tuned with --chat, as the user's turn of its chat
     template. With --greedy, --no-echo and -n 128 it writes what
-    `llmcli run TASK --beams 1` does. A classifier or span reader writes no text: use `llmcli run`.
+    `llmcli run TASK --beams 1` does. A classifier or span reader writes no text: use `llmcli run`;
+    nor does a masked-LM encoder (`train --objective mlm`): use `llmcli fill`.
     """
     from llmcli.model.generate import GenerationConfig
     from llmcli.model.loading import load_model
@@ -92,6 +93,7 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
     if samples > 1:
         check_samples(config)
     path = resolve_model(model_name)
+    refuse_encoder_model(path)
     task = generating_task(path)
     loaded = load_model(path, device=str(pick_device(device)))
     prepare_for_generation(loaded.model, precision)
@@ -176,6 +178,19 @@ def write_json(model: str, prompt: str, text: str, timing) -> None:
         "tokens_per_s": round(timing.tokens_per_s, 1),
         "first_token_seconds": None if timing.first_token_s is None else round(timing.first_token_s, 3),
     }, ensure_ascii=False, indent=2))
+
+
+def refuse_encoder_model(path) -> None:
+    """An encoder writes no text: pointed at `llmcli fill` (a classifier made from one is
+    refused by generating_task, pointed at `llmcli run`)."""
+    from llmcli.model.config import refuse_encoder
+    from llmcli.training.run_config import load_config
+
+    config = load_config(path)
+    if config.task is None:
+        refuse_encoder(config.model, path.name, "generate text",
+                       f"`llmcli fill -m {path.name} \"the cat sat on the [MASK]\"` shows its guesses for masked "
+                       "tokens (or generate with a causal model: `llmcli train FILE`)")
 
 
 def generating_task(path):

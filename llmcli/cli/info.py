@@ -11,11 +11,12 @@ import click
 @click.argument("model_name", metavar="NAME")
 @click.option("--json", "as_json", is_flag=True, help="Print config, summary and curves as JSON.")
 def info(model_name, as_json):
-    """Show a model's configuration, its figures and its loss curve."""
+    """Show a model's configuration (its objective: a causal LM or a masked-LM encoder),
+    its figures and its loss curve."""
     from llmcli.files import read_jsonl
     from llmcli.paths import resolve_model
     from llmcli.training import rundir
-    from llmcli.training.run_config import PERPLEXITY_NOTE, load_config, load_summary
+    from llmcli.training.run_config import MASKED_NOTE, PERPLEXITY_NOTE, load_config, load_summary
 
     path = resolve_model(model_name)
     config = load_config(path)
@@ -26,7 +27,8 @@ def info(model_name, as_json):
     evals = [m for m in metrics if m.get("event") == "eval"]
     if as_json:
         click.echo(json.dumps({
-            "name": path.name, "path": str(path), "config": config.to_dict(), "summary": summary,
+            "name": path.name, "path": str(path), "objective": config.model.objective,
+            "config": config.to_dict(), "summary": summary,
             "val_perplexity": finished.val_perplexity if finished else None,
             "loss_curve": [[m["step"], m["loss"]] for m in steps],
             "val_curve": [[m["step"], m["val_loss"], m.get("val_bpb")] for m in evals],
@@ -42,6 +44,7 @@ def info(model_name, as_json):
     table.add_row("path", str(path))
     table.add_row("preset", str(config.preset))
     table.add_row("parameters", f"{config.params or 0:,}")
+    table.add_row("objective", OBJECTIVES[config.model.objective])
     for key, value in config.model.to_dict().items():
         table.add_row(f"model.{key}", str(value))
     table.add_row("tokenizer", f"{config.tokenizer.type}, {config.tokenizer.vocab_size} tokens")
@@ -56,6 +59,8 @@ def info(model_name, as_json):
         table.add_row(f"train.{key}", str(getattr(config.train, key)))
     for key, value in summary.items():
         table.add_row(key, str(value))
+    if "val_masked_bpb" in summary:
+        table.add_row("note", f"val_masked_*: {MASKED_NOTE}")
     if finished and finished.val_perplexity is not None:
         table.add_row("val perplexity", f"{finished.val_perplexity} per token ({PERPLEXITY_NOTE})")
     if not summary:
@@ -65,6 +70,10 @@ def info(model_name, as_json):
     if steps:
         console.print("\n[bold]training loss[/]")
         console.print(line_chart([m["step"] for m in steps], [m["loss"] for m in steps]), markup=False)
+
+
+OBJECTIVES = {"causal": "causal LM (predicts the next token; generates)",
+              "mlm": "masked LM: a bidirectional encoder (fills in [MASK] with `llmcli fill`; does not generate)"}
 
 
 def add_origin_rows(table, config) -> None:

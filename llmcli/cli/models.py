@@ -18,6 +18,7 @@ def describe(run) -> dict:
         "path": str(run),
         "preset": config.preset,
         "family": config.model.family,
+        "objective": config.model.objective,  # causal, or mlm (an encoder)
         "origin": config.origin.start,  # scratch, base or import
         # LoRA adapters on a base: what they need to load
         "lora": lora_entry(config),
@@ -27,6 +28,7 @@ def describe(run) -> dict:
         "data": config.data_name,
         "val_bpb": summary.figures.get("val_bpb") if summary else None,
         "val_perplexity": summary.val_perplexity if summary else None,
+        "val_masked_bpb": summary.figures.get("val_masked_bpb") if summary else None,  # an encoder's own figure
         "steps": summary.steps if summary else None,
         "created": config.created,
         "finished": summary is not None,
@@ -105,8 +107,9 @@ def list_runs() -> list[dict]:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def models(as_json):
-    """List trained models: name, task and task options (for fine-tuned ones), preset,
-    parameters, data, validation bits per byte, date; the folder they are in below."""
+    """List trained models: name, task and task options (for fine-tuned ones; "(encoder)"
+    for a masked-LM encoder), preset, parameters, data, validation bits per byte (a causal
+    model's), date; the folder they are in below."""
     from llmcli.paths import models_dir
 
     entries = list_runs()
@@ -140,13 +143,20 @@ COLUMNS = ("name", "task", "options", "preset", "params", "data", "val bpb", "cr
 SHORT = {"preset", "params", "val bpb"}  # kept whole; the others fold
 
 
+def task_cell(e: dict) -> str:
+    """The task a model is fine-tuned for; an encoder says so ("encoder", "sentiment (encoder)")."""
+    if e.get("objective") != "mlm":
+        return e["task"] or "-"
+    return f"{e['task']} (encoder)" if e["task"] else "encoder"
+
+
 def row(e: dict) -> dict[str, str]:
     """One model's cells in the table."""
     if "error" in e:
         return {**{c: "-" for c in COLUMNS}, "name": e["name"], "data": e["error"]}
     return {
         "name": e["name"],
-        "task": e["task"] or "-",
+        "task": task_cell(e),
         "options": options_text(e["options"]),
         "preset": e["preset"] or "-",
         "params": f"{e['params'] / 1e6:.2f}M" if e["params"] else "-",

@@ -29,14 +29,21 @@ from llmcli.errors import UserError
 @click.option("--dropout", type=float, default=0.0, show_default=True, help="Dropout rate.")
 @click.option("--val-fraction", type=float, default=0.1, show_default=True,
               help="Share of the file, at its end, kept for validation.")
-@click.option("--sample/--no-sample", default=True, show_default=True, help="Write a short sample at the end.")
+@click.option("--objective", type=click.Choice(["causal", "mlm"]),
+              help="causal (the default): a language model that predicts the next token and generates; mlm: a "
+                   "bidirectional encoder that fills in masked tokens (15% of them), for `llmcli fill` and for "
+                   "fine-tuning classifiers and span readers. A resumed run keeps its own.")
+@click.option("--sample/--no-sample", default=True, show_default=True,
+              help="Write a short sample at the end (a causal model).")
 def train(file, name, flags, vocab_size, tokenizer_type, grad_accum, context, n_layer, n_embd, n_head, dropout,
-          val_fraction, sample):
+          val_fraction, objective, sample):
     """Train a tokenizer and a language model on FILE (any UTF-8 text).
 
     \b
     Give a budget: --steps N, or --time DURATION for the whole command.
-    Validation uses the last 10% of the file and is reported as bits per byte.
+    Validation uses the last 10% of the file and is reported as bits per byte (with
+    --objective mlm: the masked tokens' loss, accuracy and bits per byte, which are not
+    comparable with a causal model's).
     Ctrl-C saves a checkpoint; --resume continues exactly where it stopped.
     --batch-size is the global batch: --nproc N (or torchrun) splits it over N processes.
     """
@@ -49,9 +56,15 @@ def train(file, name, flags, vocab_size, tokenizer_type, grad_accum, context, n_
         raise UserError(f"--dropout must be in [0, 1), not {dropout}")
     workload = CorpusWorkload(Path(file), val_fraction=val_fraction, vocab_size=vocab_size,
                               tokenizer_type=tokenizer_type, dropout=dropout,
-                              shape=dict(context=context, n_layer=n_layer, n_embd=n_embd, n_head=n_head))
+                              shape=dict(context=context, n_layer=n_layer, n_embd=n_embd, n_head=n_head),
+                              objective=objective)
     outcome = train_corpus(workload, name, flags, started, grad_accum=grad_accum)
-    if sample:
+    if not outcome.model.config.causal:
+        from llmcli.cli.console import err_console
+
+        err_console().print(f"an encoder writes no text: try `llmcli fill -m {outcome.run_dir.name} "
+                            "\"the cat sat on the [MASK]\"`", highlight=False, markup=False)
+    elif sample:
         show_sample(outcome)
 
 

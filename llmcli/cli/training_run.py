@@ -88,9 +88,15 @@ def show_summary(name: str, outcome, extra_rows: dict | None = None, as_json: bo
     table.add_row("training time", f"{s.train_seconds:.1f} s in all (this command: "
                                    f"{s.command_seconds:.1f} s)")
     if "val_loss" in figures:
-        table.add_row("validation loss", f"{figures['val_loss']:.4f}" + (" nats/token" if "val_bpb" in figures else ""))
+        unit = " nats/token" if "val_bpb" in figures else " nats/masked token" if "val_masked_bpb" in figures else ""
+        table.add_row("validation loss", f"{figures['val_loss']:.4f}{unit}")
     if "val_bpb" in figures:
         table.add_row("validation bits per byte", f"{figures['val_bpb']:.4f}")
+    if "val_masked_bpb" in figures:
+        from llmcli.training.run_config import MASKED_NOTE
+
+        table.add_row("masked-token accuracy", f"{100 * figures['val_masked_accuracy']:.2f}%")
+        table.add_row("masked-token bits per byte", f"{figures['val_masked_bpb']:.4f} ({MASKED_NOTE})")
     if s.val_perplexity is not None:
         from llmcli.training.run_config import PERPLEXITY_NOTE
 

@@ -55,6 +55,12 @@ class Head:
         stored with the model and given back to every other method."""
         return {}
 
+    def encoder_settings(self, settings: dict, *, task) -> dict:
+        """The settings when the base is a masked-LM encoder (its config's `causal` False),
+        whose every token sees the whole text: by default as they are. (A head whose core
+        model writes the output, `generates`, can't fine-tune an encoder: it is refused.)"""
+        return settings
+
     def build(self, *, model_config, settings: dict):
         """The head's own layers (a torch.nn.Module), or None when the core model suffices."""
         return None
@@ -85,6 +91,14 @@ class Head:
     def stream(self, bundle, example: dict, *, decoding: dict | None = None) -> Iterator[str]:
         """The output for one example piece by piece (interactive use); by default all at once."""
         yield self.predict(bundle, [example], decoding=decoding)[0].text
+
+
+def hidden_states(model, ids, padding):
+    """The core model's hidden states of a right-padded batch (`padding` True at padding).
+    Only an encoder is told where the padding is: a causal model's real tokens never see it."""
+    if getattr(getattr(model, "config", None), "causal", True):
+        return model.hidden_states(ids)
+    return model.hidden_states(ids, padding=padding)
 
 
 def prompt_ids(tokenizer, text: str, room: int) -> list[int]:

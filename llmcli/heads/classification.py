@@ -1,23 +1,28 @@
 """The sequence-classification head: a linear layer on the hidden state of the last token
-(the core model is causal, so that token has seen the whole text), marked by <sep>, as
+(a causal model's only token that has seen the whole text), marked by <sep>, as
 GPT2ForSequenceClassification pools; or, with the "pooling" setting "mean", on the mean of
-the text's hidden states. Batches are padded on the right and each row's own length picks
-its last token, so padding never reaches what is pooled.
+the text's hidden states; or, "first", on the leading token's (bos), as BERT reads its
+[CLS]. Batches are padded on the right and each row's own length picks its last token, so
+padding never reaches what is pooled (an encoder is told where it is, so that no token
+attends to it).
+
+An encoder's last token is nothing special: fine-tuned from a masked-LM encoder, a task
+that chose no pooling gets "mean".
 
 It reads three attributes of the task: `label_field`, the field holding the class (default
 "label"), `labels`, the classes in order (default: those of the training data), and
-`pooling` ("last", the default, or "mean"; a task may let the user choose it with a
-TaskOption, as sentiment's `--pooling` does)."""
+`pooling` ("last", the default, "mean" or "first"; a task may let the user choose it with
+a TaskOption, as sentiment's `--pooling` does)."""
 
 from __future__ import annotations
 
 from llmcli.errors import UserError
-from llmcli.heads import Head
+from llmcli.heads import Head, hidden_states
 from llmcli.predictions import Prediction
 
 PREDICT_BATCH = 32
 LABEL_FIELD = "label"  # where the class is when the task sets no `label_field`
-POOLINGS = ("last", "mean")
+POOLINGS = ("last", "mean", "first")
 
 
 class ClassificationHead(Head):
@@ -41,6 +46,11 @@ class ClassificationHead(Head):
         if pooling not in POOLINGS:
             raise UserError(f"pooling {pooling!r} is not one of {', '.join(POOLINGS)}: choose one of those")
         return {"labels": labels, "pooling": pooling}
+
+    def encoder_settings(self, settings, *, task):
+        if getattr(task, "pooling", None):
+            return settings  # the user's choice
+        return {**settings, "pooling": "mean"}
 
     def tokenizer_texts(self, *, task, example, prompt=None):
         return [task.render_prompt(example, prompt)]
@@ -81,10 +91,12 @@ class ClassificationHead(Head):
     def logits(self, model, ids, last):
         import torch
 
-        hidden = model.hidden_states(ids)
+        inside = torch.arange(ids.shape[1], device=ids.device)[None, :] <= last[:, None]
+        hidden = hidden_states(model, ids, ~inside)
         if model.task_head.pooling == "mean":
-            inside = torch.arange(ids.shape[1], device=ids.device)[None, :] <= last[:, None]
             pooled = (hidden * inside[..., None]).sum(1) / (last[:, None] + 1)
+        elif model.task_head.pooling == "first":
+            pooled = hidden[:, 0]
         else:
             pooled = hidden[torch.arange(len(last)), last]
         return model.task_head(pooled).float()

@@ -6,7 +6,8 @@ The core model is causal: a token sees only the words before it, so in "Ada foun
 press" the name can't know what Ada did. Models fine-tuned now (settings {"reader": true})
 score spans with a SpanReader: one attention layer without the causal mask on top of the
 model, through which every token sees the whole window. Older models score with a single
-linear layer, as they were trained.
+linear layer, as they were trained, and so do those fine-tuned from a masked-LM encoder
+(settings {"reader": false}), whose every token already sees the whole window.
 
 It reads two attributes of the task: `context_field`, the passage answers are taken from
 (default "context"), and `answers_field`, the gold answers as [{"text": ..., "start":
@@ -15,7 +16,7 @@ character offset}, ...] (default "answers").
 
 from __future__ import annotations
 
-from llmcli.heads import Head
+from llmcli.heads import Head, hidden_states
 from llmcli.predictions import Prediction
 
 MAX_QUESTION_TOKENS = 64
@@ -44,6 +45,9 @@ class SpanHead(Head):
 
     def settings(self, *, task, examples):
         return {"reader": True}
+
+    def encoder_settings(self, settings, *, task):
+        return {**settings, "reader": False}  # the encoder reads both ways itself: scores straight from it
 
     def build(self, *, model_config, settings):
         import torch
@@ -117,8 +121,8 @@ class SpanHead(Head):
         """(start, end) logits (B, T) each, with padding ruled out."""
         import torch
 
-        hidden = model.hidden_states(ids)
         pad = torch.arange(ids.shape[1], device=ids.device)[None, :] >= lengths[:, None]
+        hidden = hidden_states(model, ids, pad)
         from llmcli.heads.span_reader import SpanReader, reader_tables
 
         if isinstance(model.task_head, SpanReader):

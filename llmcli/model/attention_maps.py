@@ -2,7 +2,7 @@
 
 Training and generation use fused attention kernels, which never return the weights. Here
 a forward hook on each block's attention reads the normalized input it was given and
-recomputes softmax(q·k / sqrt(d)) under the causal mask from the layer's own projections
+recomputes softmax(q·k / sqrt(d)) under the causal mask (none in an encoder) from the layer's own projections
 and rotary tables, while the model runs its ordinary forward pass.
 """
 
@@ -43,8 +43,10 @@ def weights_of(attention, x, cos, sin) -> torch.Tensor:
         q, k = apply_rope(q, cos.float(), sin.float()), apply_rope(k, cos.float(), sin.float())
     k = attention.shared_kv(k)
     scores = (q @ k.transpose(-2, -1)) * attention.head_dim ** -0.5
-    future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(diagonal=1)
-    return scores.masked_fill(future, float("-inf")).softmax(dim=-1)[0]
+    if attention.causal:
+        future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(diagonal=1)
+        scores = scores.masked_fill(future, float("-inf"))
+    return scores.softmax(dim=-1)[0]
 
 
 def attention_to_prompt(model, prompt_ids: list[int], answer_ids: list[int]) -> tuple[list[int], list[float]]:

@@ -12,6 +12,11 @@ The variant fields choose a model family's parts; their defaults are llmcli's ow
     mlp          swiglu    swiglu    gelu     (tanh-approximated GELU)
     tied_output  either    either    True
 
+`causal` (True for every family above) chooses the attention mask: False makes the blocks
+a bidirectional encoder, trained by masked language modelling (`llmcli train --objective
+mlm`), in which every token sees the whole sequence; such a model does not predict the next
+token and cannot generate. A config.json written before the field existed reads as causal.
+
 No torch here: listing commands read a model's config without paying for it.
 """
 
@@ -19,6 +24,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+
+from llmcli.errors import UserError
 
 FAMILIES = ("llmcli", "llama", "qwen2", "gpt2")
 CHOICES = {"norm": ("rms", "layer"), "positions": ("rope", "learned"), "mlp": ("swiglu", "gelu")}
@@ -43,6 +50,7 @@ class ModelConfig:
     positions: str = "rope"
     mlp: str = "swiglu"
     tied_output: bool = True  # False: a separate output matrix
+    causal: bool = True  # False: a masked-LM encoder (no causal mask; it does not generate)
 
     def __post_init__(self):
         if self.ffn_hidden == 0:
@@ -73,6 +81,11 @@ class ModelConfig:
             raise ValueError("norm_eps and rope_theta must be positive")
 
     @property
+    def objective(self) -> str:
+        """What the model was pre-trained to do: "causal" (the next token) or "mlm" (masked tokens)."""
+        return "causal" if self.causal else "mlm"
+
+    @property
     def head_dim(self) -> int:
         return self.n_embd // self.n_head
 
@@ -86,6 +99,13 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"unknown model config keys: {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+def refuse_encoder(config: ModelConfig, name: str, cannot: str, instead: str) -> None:
+    """One line for what needs the next token asked of an encoder: why it can't, what to do."""
+    if not config.causal:
+        raise UserError(f"{name} is a masked-LM encoder: it does not predict the next token, so it cannot "
+                        f"{cannot}; {instead}")
 
 
 # Named shapes. `small` matches nanoGPT's "baby GPT" shape for comparisons with other trainers.

@@ -65,6 +65,7 @@ class HFTokenizer:
         self.pad_id = ids["pad"] if ids["pad"] >= 0 else self.eos_id
         self.unk_id = ids["unk"]
         self.sep_id = self.eos_id
+        self.mask_id = None  # imported models are causal: no masked-LM token
         newline = self.encode("\n")
         self.newline_id = newline[0] if len(newline) == 1 else -1
         spec = json.loads(self._tok.to_str())

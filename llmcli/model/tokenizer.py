@@ -2,7 +2,9 @@
 
 Models are trained so that any text round-trips exactly (byte fallback, no normalization,
 whitespace kept as is), and ids for task formats (pad, bos, eos, <sep>, spares) are
-reserved as control symbols that ordinary text never encodes to. sentencepiece is
+reserved as control symbols that ordinary text never encodes to. "[MASK]", the token a
+masked-LM encoder fills in, is a user-defined symbol: written in a prompt, it is that one
+token (tokenizers trained before it have none: `mask_id` is None). sentencepiece is
 imported lazily so importing this module stays cheap.
 """
 
@@ -18,10 +20,11 @@ from llmcli.files import atomic_write_bytes
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SEP = "<sep>"
+MASK = "[MASK]"
 EXTRAS = [f"<extra_{i}>" for i in range(4)]
 NEWLINE = "\n"
-# pad, unk, bos, eos, <sep>, 4 spares, "\n", and the 256 byte-fallback tokens
-NUM_RESERVED = 4 + 1 + len(EXTRAS) + 1 + 256
+# pad, unk, bos, eos, <sep>, 4 spares, [MASK], "\n", and the 256 byte-fallback tokens
+NUM_RESERVED = 4 + 1 + len(EXTRAS) + 2 + 256
 # sentencepiece shows spaces as U+2581 and turns that character back into a space when
 # decoding, so a literal U+2581 in the input is encoded as its three UTF-8 byte tokens.
 _META = "\u2581"
@@ -121,7 +124,7 @@ def _train_sentencepiece(path: str, max_bytes: int, vocab_size: int, model_type:
         pad_piece=PAD, unk_piece=UNK, bos_piece=BOS, eos_piece=EOS,
         control_symbols=[SEP, *EXTRAS],
         # sentencepiece trains line by line; "\n" gets its own id for encode_file_text
-        user_defined_symbols=[NEWLINE],
+        user_defined_symbols=[MASK, NEWLINE],
         input_sentence_size=MAX_TRAIN_LINES, shuffle_input_sentence=True,
         max_sentence_length=MAX_SENTENCE_BYTES, train_extremely_large_corpus=False,
         num_threads=_threads(), minloglevel=2)
@@ -138,6 +141,7 @@ class Tokenizer:
         self.bos_id, self.eos_id, self.sep_id = pid(BOS), pid(EOS), pid(SEP)
         self.extra_ids = [pid(p) for p in EXTRAS]
         self.newline_id = pid(NEWLINE)
+        self.mask_id = pid(MASK) if pid(MASK) != pid(UNK) else None
         self._meta_ids = [pid(p) for p in _META_BYTES]
         missing = [p for p, i in [(SEP, self.sep_id), (NEWLINE, self.newline_id)]
                    + list(zip(_META_BYTES, self._meta_ids)) if i == self.unk_id]

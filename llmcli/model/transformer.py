@@ -1,4 +1,4 @@
-"""The compact decoder-only Transformer at the heart of llmcli.
+"""The compact Transformer at the heart of llmcli: a decoder, or (config.causal False) an encoder.
 
 Read top to bottom: the building blocks (norms, rotary embeddings, attention with a KV
 cache, the two MLPs), then the model itself. One file serves every family llmcli runs:
@@ -72,6 +72,22 @@ def causal_attention(q, k, v, dropout: float = 0.0):
     return weights @ v
 
 
+def bidirectional_attention(q, k, v, padding=None, dropout: float = 0.0):
+    """An encoder's self-attention: every token sees every other, except padding
+    (`padding` (B, T), True at padding), which no token attends to. The same CPU bf16
+    choice of kernel as causal_attention."""
+    keep = None if padding is None else ~padding[:, None, None, :]
+    if q.device.type != "cpu" or q.dtype != torch.bfloat16:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=keep, dropout_p=dropout)
+    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
+    if keep is not None:
+        scores = scores.masked_fill(~keep, float("-inf"))
+    weights = scores.softmax(dim=-1)
+    if dropout:
+        weights = F.dropout(weights, dropout)
+    return weights @ v
+
+
 @functools.lru_cache(maxsize=8)
 def causal_bias(length: int, dtype: torch.dtype) -> torch.Tensor:
     """0 on and below the diagonal, -inf above: added to attention scores."""
@@ -128,8 +144,9 @@ class KVCache:
 
 
 class Attention(nn.Module):
-    """Causal self-attention. With n_kv_head < n_head (grouped-query attention), each key
-    and value head serves n_head / n_kv_head query heads in a row."""
+    """Causal self-attention (bidirectional in an encoder, config.causal False). With
+    n_kv_head < n_head (grouped-query attention), each key and value head serves
+    n_head / n_kv_head query heads in a row."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -139,8 +156,9 @@ class Attention(nn.Module):
                              bias=config.qkv_bias)
         self.proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.dropout = config.dropout
+        self.causal = config.causal
 
-    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0):
+    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0, padding=None):
         B, T, C = x.shape
         heads = self.qkv(x).view(B, T, -1, self.head_dim).transpose(1, 2)
         q, k, v = heads.split([self.n_head, self.n_kv_head, self.n_kv_head], dim=1)
@@ -148,7 +166,9 @@ class Attention(nn.Module):
             q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if cache is None:
             k, v = self.shared_kv(k), self.shared_kv(v)
-            y = causal_attention(q, k, v, self.dropout if self.training else 0.0)
+            dropout = self.dropout if self.training else 0.0
+            # right padding never reaches a causal model's real tokens; an encoder must mask it
+            y = causal_attention(q, k, v, dropout) if self.causal else bidirectional_attention(q, k, v, padding, dropout)
         else:
             start = cache.length
             k, v = cache.update(layer, k, v)
@@ -204,8 +224,8 @@ class Block(nn.Module):
         self.mlp = SwiGLU(config) if config.mlp == "swiglu" else GeluMLP(config)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x, cos, sin, cache=None, layer=0):
-        x = x + self.dropout(self.attn(self.attn_norm(x), cos, sin, cache, layer))
+    def forward(self, x, cos, sin, cache=None, layer=0, padding=None):
+        x = x + self.dropout(self.attn(self.attn_norm(x), cos, sin, cache, layer, padding))
         return x + self.dropout(self.mlp(self.mlp_norm(x)))
 
 
@@ -247,9 +267,12 @@ class Transformer(nn.Module):
         """The (vocab, n_embd) matrix that turns hidden states into logits."""
         return self.embed.weight if self.output is None else self.output.weight
 
-    def hidden_states(self, idx, cache: KVCache | None = None):
-        """Final normalized hidden states (B, T, n_embd): what task heads build on."""
+    def hidden_states(self, idx, cache: KVCache | None = None, padding=None):
+        """Final normalized hidden states (B, T, n_embd): what task heads build on.
+        `padding` (B, T), True at right padding, matters to an encoder only."""
         T = idx.shape[1]
+        if cache is not None and not self.config.causal:
+            raise ValueError("an encoder (causal: false) does not generate: it has no KV cache")
         start = cache.length if cache is not None else 0
         if start + T > self.config.context:
             raise ValueError(f"sequence of {start + T} tokens exceeds the context of {self.config.context}")
@@ -265,9 +288,9 @@ class Transformer(nn.Module):
         recompute = self.checkpoint_activations and self.training and torch.is_grad_enabled()
         for i, block in enumerate(self.blocks):
             if recompute:
-                x = torch.utils.checkpoint.checkpoint(block, x, cos, sin, use_reentrant=False)
+                x = torch.utils.checkpoint.checkpoint(block, x, cos, sin, None, 0, padding, use_reentrant=False)
             else:
-                x = block(x, cos, sin, cache, i)
+                x = block(x, cos, sin, cache, i, padding)
         if cache is not None:
             cache.length += T
         return self.norm(x)

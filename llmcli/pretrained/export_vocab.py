@@ -35,7 +35,7 @@ def vocab_of(tokenizer) -> Vocab:
     a sequence of merges."""
     import sentencepiece as spm
 
-    from llmcli.model.tokenizer import NEWLINE
+    from llmcli.model.tokenizer import MASK, NEWLINE
 
     sp = spm.SentencePieceProcessor(model_proto=tokenizer.to_bytes())
     pieces, scores, kinds = [], [], []
@@ -49,7 +49,7 @@ def vocab_of(tokenizer) -> Vocab:
             kinds.append(CONTROL)
         elif sp.is_byte(i):
             kinds.append(BYTE)
-        elif piece == NEWLINE:  # llmcli's one user-defined symbol: never merged with others
+        elif piece in (NEWLINE, MASK):  # llmcli's user-defined symbols: never merged with others
             kinds.append(USER_DEFINED)
         else:
             kinds.append(NORMAL)

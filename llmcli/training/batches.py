@@ -64,3 +64,32 @@ def eval_windows(tokens: torch.Tensor, context: int, max_windows: int | None = N
     for s in starts:
         window = tokens[s : min(s + context, n) + 1].long()
         yield window[None, :-1], window[None, 1:]
+
+
+class MaskedWindows:
+    """Random windows of `context` tokens corrupted for masked language modelling
+    (training/masking.py): batches of (inputs, original tokens, where the loss is), which
+    the model's own loss takes as (idx, targets, loss_mask). Every process draws and
+    masks the same global batch and keeps its share; both generators are the position."""
+
+    def __init__(self, tokens: torch.Tensor, context: int, batch_size: int, seed: int, mask_id: int,
+                 random_ids: tuple[int, int], rank: int = 0, world: int = 1):
+        self.windows = RandomWindows(tokens, context - 1, batch_size, seed)  # the whole global batch
+        self.share = shard_of(batch_size, rank, world)
+        self.mask_id, self.random_ids = mask_id, random_ids
+        self.generator = torch.Generator().manual_seed(seed + 1)
+
+    def next_batch(self):
+        from llmcli.training.masking import mask_tokens
+
+        x, y, _ = self.windows.next_batch()
+        whole = torch.cat([x, y[:, -1:]], dim=1)  # the window's context tokens, all of them read
+        masked = mask_tokens(whole, self.mask_id, self.random_ids, self.generator)
+        return masked.inputs[self.share], masked.targets[self.share], masked.chosen[self.share]
+
+    def state_dict(self) -> dict:
+        return {"generator": self.windows.generator.get_state(), "masks": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.windows.generator.set_state(state["generator"])
+        self.generator.set_state(state["masks"])

@@ -2,6 +2,10 @@
 
 text -> train/validation split -> tokenizer -> token ids -> random windows -> the model's
 own next-token loss; validation in bits per byte on the file's tail.
+
+With the objective "mlm" the same data trains a bidirectional encoder instead: the windows
+are masked (training/masking.py) and the loss is on the masked tokens; validation is the
+masked tokens' loss, accuracy and bits per byte (training/masked_evaluation.py).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class CorpusWorkload:
     tokenizer_type: str = "bpe"
     dropout: float = 0.0
     shape: dict = field(default_factory=dict)  # the user's --context/--layers/--width/--heads
+    objective: str | None = None  # "causal" or "mlm"; None: causal, or a resumed run's own
 
     def __post_init__(self):
         self.text = read_corpus(self.corpus)
@@ -52,6 +57,15 @@ class CorpusWorkload:
                 "resume with the original file, or train a new model"
             )
         self.val_fraction = previous.data.val_fraction
+        own = "causal" if previous.model.causal else "mlm"
+        if self.objective not in (None, own):
+            raise UserError(f"{previous.name} was trained with --objective {own}: resume it with that objective "
+                            "(or leave --objective out), or train a new model")
+        self.objective = own
+
+    @property
+    def masked(self) -> bool:
+        return self.objective == "mlm"
 
     def split(self) -> tuple[str, str]:
         return split_train_val(self.text, self.val_fraction)
@@ -78,7 +92,8 @@ class CorpusWorkload:
                                     max_seconds=budget * TOKENIZER_SHARE if budget else None,
                                     adjustable=self.vocab_size is None)
         return ScratchPlan(tokenizer=tokenizer, tokenizer_type=self.tokenizer_type,
-                           shape={**plan.shape, "dropout": self.dropout}, lr=plan.lr, batch_size=plan.batch_size,
+                           shape={**plan.shape, "dropout": self.dropout, "causal": not self.masked},
+                           lr=plan.lr, batch_size=plan.batch_size,
                            preset=preset_label(request.preset, plan.shape))
 
     def task_info(self, request):
@@ -107,6 +122,8 @@ class CorpusWorkload:
         from llmcli.training.batches import RandomWindows, as_token_tensor
         from llmcli.training.evaluation import LanguageModelEvaluator
 
+        if self.masked:
+            return self.masked_feed(encoded, tokenizer, settings, group)
         vocab, context = tokenizer.vocab_size, encoded.context
         batches = RandomWindows(as_token_tensor(encoded.train, vocab), context, settings.batch_size, settings.seed,
                                 group.rank, group.world)
@@ -116,6 +133,36 @@ class CorpusWorkload:
             evaluator = LanguageModelEvaluator(as_token_tensor(encoded.val, vocab), val_bytes, context)
         return Feed(batches, evaluator, final_eval_tokens=len(encoded.val) if evaluator else 0,
                     extra={"train_tokens_per_epoch": len(encoded.train)})
+
+    def masked_feed(self, encoded: CorpusIds, tokenizer, settings, group) -> Feed:
+        """Masked windows; the masked tokens' figures on the validation text, from a fixed mask."""
+        from llmcli.model.tokenizer import MASK
+        from llmcli.training.batches import MaskedWindows, as_token_tensor
+        from llmcli.training.masked_evaluation import MaskedLMEvaluator
+
+        mask_id = getattr(tokenizer, "mask_id", None)
+        if mask_id is None:
+            raise UserError(f"the tokenizer has no {MASK} token (it was trained before llmcli had one): "
+                            "train a new model with --objective mlm")
+        random_ids = (ordinary_start(tokenizer), tokenizer.vocab_size)
+        vocab, context = tokenizer.vocab_size, encoded.context
+        batches = MaskedWindows(as_token_tensor(encoded.train, vocab), context, settings.batch_size, settings.seed,
+                                mask_id, random_ids, group.rank, group.world)
+        evaluator = None
+        if len(encoded.val) > 2 and group.main:  # the val ids' first token is the last training one
+            evaluator = MaskedLMEvaluator(as_token_tensor(encoded.val[1:], vocab), context, mask_id, random_ids,
+                                          tokenizer.token_bytes)
+        return Feed(batches, evaluator, final_eval_tokens=len(encoded.val) if evaluator else 0,
+                    weight=lambda batch: int(batch[2].sum()),  # the chosen tokens: the loss's terms
+                    extra={"train_tokens_per_epoch": len(encoded.train), "objective": "mlm"})
+
+
+def ordinary_start(tokenizer) -> int:
+    """The first id after the special ones (pad, unk, bos, eos, <sep>, spares, [MASK]):
+    masked language modelling's random replacements are drawn from there on."""
+    specials = [tokenizer.pad_id, tokenizer.unk_id, tokenizer.bos_id, tokenizer.eos_id, tokenizer.sep_id,
+                *getattr(tokenizer, "extra_ids", []), tokenizer.mask_id]
+    return max(specials) + 1
 
 
 def tokenizer_seconds(text_bytes: int, budget: float) -> float:

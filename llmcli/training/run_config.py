@@ -211,6 +211,8 @@ def has_config(run: Path) -> bool:
 
 
 PERPLEXITY_NOTE = "depends on the tokenizer: compare models by bits per byte"
+# an encoder's validation figures (val_masked_*): 15% of the tokens, each seen from both sides
+MASKED_NOTE = "masked tokens only, seen from both sides: not comparable with a causal model's bits per byte"
 
 
 @dataclass

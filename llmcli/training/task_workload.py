@@ -54,13 +54,29 @@ class TaskWorkload:
                             "resume with the same --data, or fine-tune a new model")
         self.head_settings, self.prompt = previous.task.settings, previous.task.prompt
 
+    def check_base(self, base) -> bool:
+        """Whether the base is a masked-LM encoder; refused where the head needs the next
+        token (the lm head: the core model writes the output)."""
+        from llmcli.model.config import refuse_encoder
+        from llmcli.training.run_config import load_config
+
+        model = load_config(base).model
+        if self.head.generates:
+            refuse_encoder(model, base.name, f"be fine-tuned to write {self.task.name}'s outputs (the "
+                           f"{self.head.name} head)", "fine-tune a causal model (`llmcli train FILE`) for it, or "
+                           "fine-tune this one for a classify or span task (sentiment, qa)")
+        return not model.causal
+
     def settings_for_head(self, base=None) -> dict:
         """What the head learns from the data, and "chat" when the prompts are framed by the
-        base's chat template (decided when first asked, with the base, if there is one)."""
+        base's chat template (decided when first asked, with the base, if there is one); a
+        masked-LM encoder's base adjusts them (Head.encoder_settings)."""
         if self.head_settings is None:
             from llmcli.training.chat_choice import chat_setting
 
             settings = self.head.settings(task=self.task, examples=self.train)
+            if base is not None and self.check_base(base):
+                settings = self.head.encoder_settings(settings, task=self.task)
             if chat_setting(self.chat, self.task, self.head, base):
                 settings = {**settings, "chat": True}
                 # an instruct model's turn is an instruction: the task's, unless the user gave a prompt

@@ -29,10 +29,11 @@ class SentimentTask(Task):
         TaskOption("--label-column", "label_column", "Column (or JSON field) of data files holding the label "
                    "(default: label).", FILE_COMMANDS, "NAME"),
         TaskOption("--pooling", "pooling", "What the classifier reads when fine-tuned: last (the hidden state "
-                   "of the text's last token, the default) or mean (the mean over the text's tokens).",
-                   ("finetune",), "last|mean"),
+                   "of the text's last token, the default), mean (the mean over the text's tokens; the default "
+                   "from a masked-LM encoder) or first (the leading token's).",
+                   ("finetune",), "last|mean|first"),
     )
-    pooling: str = "last"
+    pooling: str | None = None  # None: last, or mean from an encoder (the classify head decides)
     text_column: str | None = None
     label_column: str = "label"
 
