@@ -81,6 +81,9 @@ class CorpusWorkload:
                            shape={**plan.shape, "dropout": self.dropout}, lr=plan.lr, batch_size=plan.batch_size,
                            preset=preset_label(request.preset, plan.shape))
 
+    def distilled_from(self) -> None:
+        return None  # no teacher (training/distill_workload.py has one)
+
     def task_info(self, request):
         return None
 

@@ -81,7 +81,7 @@ def from_scratch(request, workload, device, precision: str, emit) -> Start:
 
     plan = workload.plan_scratch(request, device, precision, emit)
     try:
-        model_config = ModelConfig(vocab_size=plan.tokenizer.vocab_size, **plan.shape)
+        model_config = ModelConfig(vocab_size=plan.vocab_size or plan.tokenizer.vocab_size, **plan.shape)
     except ValueError as exc:
         raise UserError(f"{exc}: change --width or --heads") from None
     model = build_model(model_config)
@@ -151,6 +151,7 @@ def new_config(request, workload, model_config, tokenizer: TokenizerInfo, settin
         data=workload.data_info(),
         task=workload.task_info(request),
         origin=origin,
+        distilled_from=workload.distilled_from(),
         params=None,  # set once the head is attached
         llmcli_version=__version__,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
