@@ -90,8 +90,10 @@ def run_distillation(task_name, flags, *, teacher, student, data=None, name=None
     command = f"llmcli distill {task_entry.item.name} --name {shlex.quote(name)} --resume"
     outcome = run_with_display(f"distilling {teacher_dir.name} into {name} for {task_entry.item.name}", request,
                                workload, command)
-    show_summary(name, outcome, {"examples": f"{len(workload.train):,} train, {len(workload.validation):,} "
-                                             "validation"})
+    rows = {"examples": f"{len(workload.train):,} train, {len(workload.validation):,} validation"}
+    if "val_kl" in outcome.summary.figures:
+        rows["KL to the teacher"] = f"{outcome.summary.figures['val_kl']:.4f} nats (validation, at T={workload.temperature:g})"
+    show_summary(name, outcome, rows)
     show_comparison(workload.task, teacher_dir, outcome, workload.validation, as_json=flags.as_json)
     from llmcli.cli.console import err_console
 

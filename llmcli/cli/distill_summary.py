@@ -2,7 +2,8 @@
 
 Both are loaded as `eval` loads them (int8 on a CPU) and predict the same examples, so the
 speed-up is the ratio of two like measurements: prompt tokens read per second of
-prediction (one tokenizer, so one count of tokens). This runs after the training budget.
+prediction (one tokenizer, so one count of tokens), and for a task whose model writes its
+answer, the tokens written as well. This runs after the training budget.
 """
 
 from __future__ import annotations
@@ -14,18 +15,24 @@ from pathlib import Path
 import click
 
 COMPARE_EXAMPLES = 200  # validation examples both models predict
+WARMUP_EXAMPLES = 4  # predicted first, untimed: the first calls pay for allocations and kernels
 
 
 def measure(task, path: Path, examples: list[dict]) -> dict:
     """A model's parameters, prediction speed and the task's metrics on `examples`."""
     from llmcli.scoring import load_task_model, predict, score
+    from llmcli.training.run_config import load_config
 
     tm = load_task_model(str(path), task)
+    params = load_config(path).params or tm.model.num_params()  # int8's linears are buffers, not parameters
     tokens = sum(len(tm.tokenizer.encode(task.render_prompt(e, tm.prompt))) for e in examples)
+    predict(tm, examples[:WARMUP_EXAMPLES])
     began = time.perf_counter()
     predictions = predict(tm, examples)
     seconds = time.perf_counter() - began
-    return {"name": path.name, "params": tm.model.num_params(), "seconds": round(seconds, 3),
+    if tm.head.generates:  # a model that writes its answer: the tokens it wrote count as well
+        tokens += sum(len(tm.tokenizer.encode(p.text)) for p in predictions)
+    return {"name": path.name, "params": params, "seconds": round(seconds, 3),
             "tokens_per_s": round(tokens / max(seconds, 1e-9), 1),
             "metrics": score(task, examples, predictions)["metrics"]}
 
@@ -52,12 +59,13 @@ def show_comparison(task, teacher_dir: Path, outcome, validation: list[dict], as
         err_console().print("no validation examples: teacher and student are not compared", markup=False)
         return None
     teacher, student = figures["teacher"], figures["student"]
-    table = Table(title=f"teacher and student on {figures['examples']} validation examples", title_justify="left")
-    for column in ("", f"teacher {teacher['name']}", f"student {student['name']}", "student / teacher"):
+    table = Table(title=f"teacher {teacher['name']} and student {student['name']} on {figures['examples']} "
+                        "validation examples", title_justify="left")
+    for column in ("", "teacher", "student", "student/teacher"):
         table.add_column(column, justify="right" if column else "left")
     table.add_row("parameters", f"{teacher['params']:,}", f"{student['params']:,}",
                   f"{student['params'] / teacher['params']:.3f}")
-    table.add_row("prediction, prompt tokens/s", f"{teacher['tokens_per_s']:,.0f}", f"{student['tokens_per_s']:,.0f}",
+    table.add_row("tokens/s predicting", f"{teacher['tokens_per_s']:,.0f}", f"{student['tokens_per_s']:,.0f}",
                   f"{figures['speedup']:.2f}x")
     for metric, value in teacher["metrics"].items():
         mine = student["metrics"].get(metric)
