@@ -74,12 +74,17 @@ class DistillWorkload(TaskWorkload):
         from llmcli.training.example_batches import ExampleLossEvaluator
 
         feed = super().feed(encoded, tokenizer, settings, group)
+        if self.ratio == 0:  # the same student without a teacher: the teacher never runs, as a baseline
+            return feed
         distill = DistillationLoss(self.head, self.teacher.model, self.ratio, self.temperature)
         feed.loss = distill
         if feed.evaluator is not None:
             collate = partial(self.head.collate, pad_id=tokenizer.pad_id)
             kl = ExampleLossEvaluator(encoded[1], collate, distill.kl, settings.batch_size)
             feed.evaluator = WithKL(feed.evaluator, kl)
+            # the final validation runs the student twice and the teacher once a token: about
+            # what a training step costs (whose rate the trainer times), not a third of it
+            feed.final_eval_tokens *= 3
         return feed
 
 

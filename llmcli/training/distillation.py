@@ -98,8 +98,6 @@ class DistillationLoss:
         return sum(terms) / len(terms)
 
     def __call__(self, model, batch):
-        if self.ratio == 0:  # a student without a teacher: the head's own loss, as finetune's
-            return self.head.loss(model, batch)
         student = self.head.distributions(model, batch)
         soft = self.soft_loss(student, batch) * self.temperature**2
         if self.ratio == 1:
