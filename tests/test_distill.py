@@ -101,6 +101,8 @@ def test_every_head_distils_end_to_end(task, models):
     teacher_config = json.loads((teacher / "config.json").read_text())
     assert config["model"]["vocab_size"] == teacher_config["model"]["vocab_size"]
     assert config["task"]["settings"] == teacher_config["task"]["settings"]
+    info = " ".join(ok(run("info", "student")).stdout.split())
+    assert "distilled from" in info and f"{task}-teacher (weights' sha256" in info and "kd-ratio 0.5" in info
     report = json.loads(ok(run("eval", task, "-m", "student", "--limit", 4, "--json")).stdout)
     assert report["examples"] == 4
 
@@ -183,6 +185,10 @@ def test_resume_continues_exactly_with_the_same_teacher(models, stop_at):
     assert (halves / "model.safetensors").read_bytes() == (straight / "model.safetensors").read_bytes()
     assert summary(halves)["val_kl"] == summary(straight)["val_kl"]
 
+    ok(run("mv", "bird-teacher", "bird-teacher2"))  # a renamed teacher is followed
+    taught = json.loads((halves / "config.json").read_text())["distilled_from"]
+    assert taught["name"] == "bird-teacher2" and taught["teacher"] == str((models / "bird-teacher2").resolve())
+    ok(run("mv", "bird-teacher2", "bird-teacher"))
     weights = load_file(models / "bird-teacher" / "model.safetensors")
     weights["embed.weight"][0, 0] += 1.0
     save_file(weights, models / "bird-teacher" / "model.safetensors")
