@@ -22,26 +22,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 
-from common import PRETRAINED, SHARED_DATA, pull_pretrained, report
+from common import PRETRAINED, SHARED_DATA, llmcli, pull_pretrained, report
 
 from llmcli.paths import home as data_dir
 
 SST2 = SHARED_DATA / "sentiment" / "sst2"
 DEV = SST2 / "dev-part-a.tsv"
 EVAL_RESERVE_S = 25  # of each student's budget, kept for the side-by-side comparison at its end
-
-
-def llmcli(home: str, *args: str) -> str:
-    env = {**os.environ, "LLMCLI_HOME": home}
-    done = subprocess.run([sys.executable, "-m", "llmcli", *args], env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"llmcli {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
 
 
 def make_teacher(home: str, minutes: float) -> str:
