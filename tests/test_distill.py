@@ -164,7 +164,32 @@ def test_an_existing_student_needs_the_teachers_tokenizer(models, trained_model)
     assert config["origin"]["start"] == "base" and config["preset"] == "finetuned:reverse-teacher"
 
 
+def test_a_language_model_teaches_a_generation_task(models, trained_model):
+    """A plain language model (as an instruct base would) teaches the lm head's task."""
+    ok(run("distill", "reverse", "--teacher", "tiny", "--student", "nano", "--name", "student", *QUICK))
+    config = json.loads((models / "student" / "config.json").read_text())
+    assert config["distilled_from"]["name"] == "tiny" and config["task"]["name"] == "reverse"
+    assert (models / "student" / "tokenizer.model").read_bytes() == (trained_model / "tokenizer.model").read_bytes()
+
+
 def test_teacher_outputs_become_the_targets(models):
+    from llmcli import registry
+    from llmcli.model.generate import greedy_batch
+    from llmcli.model.loading import load_model
+
+    teacher = load_model(models / "reverse-teacher")
+    task = registry.get().tasks.entry("reverse").item.configured({})
+    head = registry.get_head("lm")
+    examples = [{"input": "apple river stone", "output": "stone river apple"}, {"input": "bird tree", "output": "x"}]
+    items = head.encode(task=task, examples=examples, tokenizer=teacher.tokenizer, context=64, settings={})
+    relabelled = head.relabel(items, teacher.model, teacher.tokenizer, {})
+    eos = teacher.tokenizer.eos_id
+    for item, new in zip(items, relabelled):
+        prompt = item["ids"][: item["prompt"]]
+        written = greedy_batch(teacher.model, [prompt], 2 * (len(item["ids"]) - len(prompt)), eos)[0]
+        target = new["ids"][len(prompt):]
+        assert new["ids"][: len(prompt)] == prompt and target == written[: len(target) - 1] + [eos]
+
     ok(distill("reverse", "--student", "nano", "--teacher-outputs"))
     config = json.loads((models / "student" / "config.json").read_text())
     assert config["distilled_from"]["teacher_outputs"] is True
@@ -185,6 +210,8 @@ def test_resume_continues_exactly_with_the_same_teacher(models, stop_at):
     assert (halves / "model.safetensors").read_bytes() == (straight / "model.safetensors").read_bytes()
     assert summary(halves)["val_kl"] == summary(straight)["val_kl"]
 
+    one_line_error(run("distill", "bird", "--name", "halves", "--resume", "--teacher", "reverse-teacher"),
+                   "halves learns from 'bird-teacher'", "resume it without --teacher")
     ok(run("mv", "bird-teacher", "bird-teacher2"))  # a renamed teacher is followed
     taught = json.loads((halves / "config.json").read_text())["distilled_from"]
     assert taught["name"] == "bird-teacher2" and taught["teacher"] == str((models / "bird-teacher2").resolve())
@@ -209,4 +236,6 @@ def test_bad_distill_flags_are_one_line(models, trained_model):
     one_line_error(run("distill", "bird", "--teacher", "tiny", "--student", "nano", *QUICK),
                    "is a language model, not fine-tuned for bird")
     one_line_error(run("distill", "bird", "--name", "nothing", "--resume"), "no run named 'nothing' to resume")
+    one_line_error(distill("bird", "--student", "bird-teacher", "--force", name="bird-teacher"),
+                   "--name bird-teacher is the teacher itself")
     assert sorted(p.name for p in models.iterdir()) == ["bird-teacher", "color-teacher", "reverse-teacher", "tiny"]

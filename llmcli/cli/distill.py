@@ -78,10 +78,13 @@ def run_distillation(task_name, flags, *, teacher, student, data=None, name=None
     options = {k: v for k, v in (options or {}).items() if v is not None}
     if flags.resume:
         data, options = resumed_choices(run_dir, task_entry.item, data, options)
-        teacher = resumed_teacher(run_dir)
+        teacher = resumed_teacher(run_dir, teacher)
     teacher_dir, options = teacher_and_options(teacher, options)
     loaded = load_teacher_for(reg, task_entry, teacher_dir, options, teacher_outputs)
     shape, base_dir = (None, None) if flags.resume else student_start(student, loaded)
+    for role, path in (("teacher", teacher_dir), ("student", base_dir)):
+        if path is not None and path.resolve() == run_dir.resolve() and not flags.resume:
+            raise UserError(f"--name {name} is the {role} itself: give the new student another --name")
     workload = task_workload(reg, task_entry, data, None, options, kind=DistillWorkload, teacher=loaded,
                              ratio=ratio, temperature=temperature, student_shape=shape,
                              student_label=student or "", teacher_outputs=teacher_outputs)
@@ -92,7 +95,8 @@ def run_distillation(task_name, flags, *, teacher, student, data=None, name=None
                                workload, command)
     rows = {"examples": f"{len(workload.train):,} train, {len(workload.validation):,} validation"}
     if "val_kl" in outcome.summary.figures:
-        rows["KL to the teacher"] = f"{outcome.summary.figures['val_kl']:.4f} nats (validation, at T={workload.temperature:g})"
+        kl = outcome.summary.figures["val_kl"]
+        rows["KL to the teacher"] = f"{kl:.4f} nats (validation, at T={workload.temperature:g})"
     show_summary(name, outcome, rows)
     show_comparison(workload.task, teacher_dir, outcome, workload.validation, as_json=flags.as_json)
     from llmcli.cli.console import err_console
@@ -102,10 +106,11 @@ def run_distillation(task_name, flags, *, teacher, student, data=None, name=None
     return outcome
 
 
-def resumed_teacher(run_dir: Path) -> str:
+def resumed_teacher(run_dir: Path, given: str | None) -> str:
     """The teacher a student was distilled from, as its run directory records it: still
     there, with the weights it had (a resumed run learns from the same teacher)."""
     from llmcli.model.loading import reference_problem
+    from llmcli.paths import resolve_model
     from llmcli.training.run_config import has_config, load_config
 
     if not has_config(run_dir):
@@ -113,6 +118,9 @@ def resumed_teacher(run_dir: Path) -> str:
     recorded = load_config(run_dir).distilled_from
     if recorded is None:
         raise UserError(f"{run_dir.name} was not distilled from a teacher: resume it with `llmcli finetune`")
+    if given and str(resolve_model(given).resolve()) != recorded.teacher:
+        raise UserError(f"{run_dir.name} learns from {recorded.name!r} ({recorded.teacher}): resume it without "
+                        "--teacher, or distill a new student from this one")
     problem = reference_problem(recorded.teacher, recorded.sha256)
     if problem == "missing":
         raise UserError(f"{run_dir.name} was distilled from {recorded.name!r} ({recorded.teacher}), which is missing: "
