@@ -239,3 +239,16 @@ def test_bad_distill_flags_are_one_line(models, trained_model):
     one_line_error(distill("bird", "--student", "bird-teacher", "--force", name="bird-teacher"),
                    "--name bird-teacher is the teacher itself")
     assert sorted(p.name for p in models.iterdir()) == ["bird-teacher", "color-teacher", "reverse-teacher", "tiny"]
+
+
+def test_two_processes_follow_one(models, tmp_path):
+    """A student distilled by two processes (each running the teacher on its share of the
+    batch) follows one process."""
+    from test_distributed import close, one_and_two_processes
+    from test_distributed import step_losses as losses_by_step
+
+    one_and_two_processes(tmp_path, models.parent, ["distill", "bird", "--teacher", "bird-teacher", "--student",
+                                                    "nano", "--steps", "6", "--batch-size", "8", "--precision", "fp32"])
+    one, two = losses_by_step(models / "one"), losses_by_step(models / "two")
+    close(one, two, 1e-4)
+    assert summary(models / "two")["val_kl"] == pytest.approx(summary(models / "one")["val_kl"], abs=1e-4)
