@@ -252,3 +252,26 @@ def test_two_processes_follow_one(models, tmp_path):
     one, two = losses_by_step(models / "one"), losses_by_step(models / "two")
     close(one, two, 1e-4)
     assert summary(models / "two")["val_kl"] == pytest.approx(summary(models / "one")["val_kl"], abs=1e-4)
+
+
+@pytest.mark.parametrize("task", ["reverse", "bird"])
+def test_a_teacher_with_a_hugging_face_tokenizer(task, models, tmp_path):
+    """From an imported teacher (a tiny random Llama whose embedding is padded past its
+    byte-level BPE tokenizer, as SmolLM2's route is), a new student takes its tokenizer
+    files and its padded vocabulary."""
+    pytest.importorskip("transformers")
+    from test_hf_tokenizer import train_tiny
+    from test_import import saved_folder
+
+    folder, _ = saved_folder(tmp_path, train_tiny(tmp_path / "tok", digits=True), "llama-gqa-tied")
+    ok(run("import", folder, "--name", "llama"))
+    ok(run("finetune", task, "--base", "llama", "--name", "hf-teacher", *QUICK))
+    ok(run("distill", task, "--teacher", "hf-teacher", "--student", "2x64", "--name", "student", *QUICK))
+    student, teacher = models / "student", models / "hf-teacher"
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        assert (student / name).read_bytes() == (teacher / name).read_bytes()
+    config, taught = (json.loads((path / "config.json").read_text()) for path in (student, teacher))
+    assert config["tokenizer"] == taught["tokenizer"] and config["tokenizer"]["file"] == "tokenizer.json"
+    assert config["model"]["vocab_size"] == taught["model"]["vocab_size"] > taught["tokenizer"]["vocab_size"]
+    assert config["model"]["n_layer"] == 2 and config["model"]["n_embd"] == 64
+    ok(run("eval", task, "-m", "student", "--limit", 4))

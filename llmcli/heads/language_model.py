@@ -90,7 +90,7 @@ class LanguageModelHead(Head):
                 room = max(1, min(2 * longest, context - length))
                 written = greedy_batch(model, [items[i]["ids"][:length] for i in chunk], room, end)
                 for i, ids in zip(chunk, written):
-                    target = (ids[: room - 1] + [end])  # ended as the dataset's targets are
+                    target = ids[: room - 1] + [end]  # ended as the dataset's targets are
                     out[i] = {**items[i], "ids": items[i]["ids"][:length] + target}
         return out
 

@@ -78,6 +78,7 @@ def from_scratch(request, workload, device, precision: str, emit) -> Start:
     """A tokenizer trained on the workload's text and a model of the planned shape."""
     from llmcli.model.config import ModelConfig
     from llmcli.model.loading import build_model
+    from llmcli.model.tokenizer_files import tokenizer_file
 
     plan = workload.plan_scratch(request, device, precision, emit)
     try:
@@ -86,7 +87,8 @@ def from_scratch(request, workload, device, precision: str, emit) -> Start:
         raise UserError(f"{exc}: change --width or --heads") from None
     model = build_model(model_config)
     settings = new_settings(request, precision, lr=plan.lr, batch_size=plan.batch_size)
-    tokenizer_info = TokenizerInfo(vocab_size=plan.tokenizer.vocab_size, type=plan.tokenizer_type)
+    tokenizer_info = TokenizerInfo(vocab_size=plan.tokenizer.vocab_size, type=plan.tokenizer_type,
+                                   file=tokenizer_file(plan.tokenizer_type))  # a teacher's may be Hugging Face's
     config = new_config(request, workload, model_config, tokenizer_info, settings, plan.preset, Origin())
     workload.attach(model, config)
     return Start(config, plan.tokenizer, model)
