@@ -34,3 +34,12 @@ def pull_pretrained(env: dict) -> None:
                           text=True)
     if done.returncode != 0:
         sys.exit(f"llmcli pull {PRETRAINED} failed:\n{done.stderr[-2000:]}")
+
+
+def llmcli(home: str, *args: str) -> str:
+    """`llmcli ARGS` with LLMCLI_HOME=home; its stdout, or the script stops with its stderr."""
+    env = {**os.environ, "LLMCLI_HOME": home}
+    done = subprocess.run([sys.executable, "-m", "llmcli", *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"llmcli {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return done.stdout

@@ -23,24 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import PRETRAINED, SHARED_DATA, pull_pretrained, report
+from common import PRETRAINED, SHARED_DATA, llmcli, pull_pretrained, report
 
 SST2 = SHARED_DATA / "sentiment" / "sst2"
 EVAL_RESERVE_S = 25  # of each route's budget, kept for loading and scoring the model
-
-
-def llmcli(home: str, *args: str) -> str:
-    env = {**os.environ, "LLMCLI_HOME": home}
-    done = subprocess.run([sys.executable, "-m", "llmcli", *args], env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"llmcli {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
 
 
 def sentences_file(folder: Path) -> Path:

@@ -36,6 +36,7 @@ COMMANDS = {
     "export": "llmcli.cli.export:export_command",
     "attention": "llmcli.cli.attention:attention",
     "merge": "llmcli.cli.merge:merge",
+    "distill": "llmcli.cli.distill:distill",
 }
 
 

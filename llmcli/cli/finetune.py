@@ -107,8 +107,10 @@ def resumed_choices(run_dir: Path, task, data: str | None, options: dict) -> tup
     return data or previous.data.dataset, {**previous.task.options, **options}
 
 
-def task_workload(reg, task_entry, data: str | None, prompt: str | None, options: dict, chat: bool | None = None):
-    """The task configured with its options, and its examples, for the pipeline."""
+def task_workload(reg, task_entry, data: str | None, prompt: str | None, options: dict, chat: bool | None = None,
+                  kind=None, **more):
+    """The task configured with its options, and its examples, for the pipeline: a
+    TaskWorkload, or the `kind` of one given (distill's, with its `more` fields)."""
     from llmcli.datasets.resolve import resolve_dataset, training_splits
     from llmcli.tasks import check_template
     from llmcli.training.task_workload import TaskWorkload
@@ -121,5 +123,5 @@ def task_workload(reg, task_entry, data: str | None, prompt: str | None, options
     train, validation = training_splits(task, dataset)
     # what --resume reads back: a dataset's name, or a path that works from any folder
     data_ref = dataset.name if data is None or data in reg.datasets.entries else str(Path(data).resolve())
-    return TaskWorkload(task=task, task_plugin=task_entry.plugin, head=head, dataset=data_ref, train=train,
-                        validation=validation, prompt=prompt, options=options, chat=chat)
+    return (kind or TaskWorkload)(task=task, task_plugin=task_entry.plugin, head=head, dataset=data_ref, train=train,
+                                  validation=validation, prompt=prompt, options=options, chat=chat, **more)

@@ -65,6 +65,7 @@ def info(model_name, as_json):
         table.add_row("val perplexity", f"{finished.val_perplexity} per token ({PERPLEXITY_NOTE})")
     if not summary:
         again = f"finetune {config.task.name}" if config.task else "train FILE"
+        again = f"distill {config.task.name}" if config.distilled_from else again
         table.add_row("status", f"unfinished (resume it with `llmcli {again} --name {path.name} --resume`)")
     console.print(table)
     if steps:
@@ -82,6 +83,11 @@ def add_origin_rows(table, config) -> None:
         table.add_row("base", config.origin.base)
     if config.lora:
         table.add_row("LoRA", lora_line(config))
+    taught = config.distilled_from
+    if taught:
+        table.add_row("distilled from", f"{taught.name} (weights' sha256 {taught.sha256[:12]}...), "
+                                        f"kd-ratio {taught.ratio:g}, temperature {taught.temperature:g}"
+                                        + (", on its own outputs" if taught.teacher_outputs else ""))
     if config.origin.source:
         table.add_row("imported from", config.origin.source)
         table.add_row("licence", config.origin.license or "not stated by the source")

@@ -69,7 +69,8 @@ def stored_configs():
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
 def mv(old, new):
-    """Rename a model. Models fine-tuned from it are updated to name their base's new place."""
+    """Rename a model. Models fine-tuned (or distilled) from it are updated to name their
+    base's (or teacher's) new place."""
     from llmcli.paths import check_name, models_dir
     from llmcli.training.run_config import load_config, save_config
 
@@ -82,6 +83,10 @@ def mv(old, new):
     config.name = new
     save_config(target, config)
     for run, other in stored_configs():
+        taught = other.distilled_from
+        if taught is not None and taught.teacher in (str(source), str(source.resolve())):
+            taught.teacher, taught.name = str(target.resolve()), new
+            save_config(run, other)
         if other.origin.base == str(source):
             other.origin.base = str(target)
             save_config(run, other)

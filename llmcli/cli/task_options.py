@@ -20,9 +20,10 @@ class TaskCommand(click.Command):
     that apply. The callback receives them as keyword arguments named PREFIX + attribute
     (`task_values` takes them out)."""
 
-    def __init__(self, *args, command_name: str, **kwargs):
+    def __init__(self, *args, command_name: str, options_of: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.command_name = command_name
+        self.options_of = options_of or command_name  # distill takes finetune's task options
         self.base_params = list(self.params)
 
     def task_name_in(self, args: list[str]) -> str | None:
@@ -34,7 +35,7 @@ class TaskCommand(click.Command):
         if task is not None:
             own = {opt for p in self.base_params for opt in p.opts}
             for option in task.options:
-                if self.command_name not in option.commands:
+                if self.options_of not in option.commands:
                     continue
                 if option.flag in own:
                     raise UserError(f"task {task.name}'s option {option.flag} has the name of an option of "

@@ -76,9 +76,10 @@ def option_list(preset_help: str, batch_help: str) -> list:
     ]
 
 
-def training_options(*, preset_help: str, batch_help: str):
-    """Add the shared training options to a command; it receives them as `flags`."""
-    names = [f.name for f in fields(TrainingFlags)]
+def training_options(*, preset_help: str, batch_help: str, without: tuple[str, ...] = ()):
+    """Add the shared training options to a command; it receives them as `flags`. The
+    fields named in `without` are not options of this command (they keep their defaults)."""
+    names = [f.name for f in fields(TrainingFlags) if f.name not in without]
 
     def decorate(command):
         @functools.wraps(command)
@@ -87,7 +88,14 @@ def training_options(*, preset_help: str, batch_help: str):
             return command(*args, flags=flags, **kwargs)
 
         for option in reversed(option_list(preset_help, batch_help)):
-            with_flags = option(with_flags)
+            if option_field(option) not in without:
+                with_flags = option(with_flags)
         return with_flags
 
     return decorate
+
+
+def option_field(option) -> str:
+    """The TrainingFlags field a click.option decorator sets."""
+    probe = option(lambda **kwargs: None)
+    return probe.__click_params__[-1].name

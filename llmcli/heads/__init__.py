@@ -78,6 +78,22 @@ class Head:
         """The mean loss of a batch (a scalar tensor)."""
         raise NotImplementedError
 
+    def distributions(self, model, batch: tuple) -> list:
+        """What distillation matches a teacher on (`llmcli distill`): [(logits, mask)], each
+        logits a distribution over its last dimension for the rows where mask is True (mask
+        None: every row). A head without them cannot be distilled."""
+        raise NotImplementedError
+
+    def loss_from(self, distributions: list, batch: tuple):
+        """The ordinary loss of a batch from the student's `distributions`, so that a
+        distillation step runs the student once for both of its losses."""
+        raise NotImplementedError
+
+    def relabel(self, items: list[dict], model, tokenizer, settings: dict) -> list[dict]:
+        """Training items whose targets are `model`'s own greedy outputs for their prompts
+        (`distill --teacher-outputs`); only a head whose model writes its answer has them."""
+        raise NotImplementedError
+
     def loss_weight(self, batch: tuple) -> int:
         """How many terms `loss` averages over in this batch: by default its rows. The
         trainer weighs micro-batches and processes by it, so that a step's loss is the mean

@@ -101,11 +101,17 @@ class ClassificationHead(Head):
             pooled = hidden[torch.arange(len(last)), last]
         return model.task_head(pooled).float()
 
-    def loss(self, model, batch):
+    def distributions(self, model, batch):
+        ids, last, _ = batch
+        return [(self.logits(model, ids, last), None)]
+
+    def loss_from(self, distributions, batch):
         import torch.nn.functional as F
 
-        ids, last, labels = batch
-        return F.cross_entropy(self.logits(model, ids, last), labels)
+        return F.cross_entropy(distributions[0][0], batch[2])
+
+    def loss(self, model, batch):
+        return self.loss_from(self.distributions(model, batch), batch)
 
     def predict(self, bundle, examples, *, decoding=None):
         import torch

@@ -61,7 +61,38 @@ class LanguageModelHead(Head):
         return x, y, mask
 
     def loss(self, model, batch):
-        return model(*batch)[1]
+        return model(*batch)[1]  # without the full logits (model/fused_loss.py)
+
+    def distributions(self, model, batch):
+        x, _, mask = batch
+        return [(model(x)[0], mask)]  # the next-token distribution at every target position
+
+    def loss_from(self, distributions, batch):
+        import torch.nn.functional as F
+
+        logits, mask = distributions[0]
+        return F.cross_entropy(logits[mask].float(), batch[1][mask])
+
+    def relabel(self, items, model, tokenizer, settings):
+        """Each item's target written by `model` greedily, at most twice as long as the
+        dataset's (and within the window), prompts of one length decoded as one batch."""
+        from llmcli.model.generate import greedy_batch
+
+        end, context = end_of_answer(tokenizer, settings.get("chat", False)), model.config.context
+        by_length: dict[int, list[int]] = {}
+        for index, item in enumerate(items):
+            by_length.setdefault(item["prompt"], []).append(index)
+        out = list(items)
+        for length, rows in by_length.items():
+            for start in range(0, len(rows), GREEDY_BATCH):
+                chunk = rows[start : start + GREEDY_BATCH]
+                longest = max(len(items[i]["ids"]) - length for i in chunk)
+                room = max(1, min(2 * longest, context - length))
+                written = greedy_batch(model, [items[i]["ids"][:length] for i in chunk], room, end)
+                for i, ids in zip(chunk, written):
+                    target = ids[: room - 1] + [end]  # ended as the dataset's targets are
+                    out[i] = {**items[i], "ids": items[i]["ids"][:length] + target}
+        return out
 
     def loss_weight(self, batch):
         return int(batch[2].sum())  # the target tokens: the loss is their mean

@@ -132,12 +132,18 @@ class SpanHead(Head):
         logits = logits.masked_fill(pad[..., None], -1e4)
         return logits[..., 0], logits[..., 1]
 
-    def loss(self, model, batch):
+    def distributions(self, model, batch):
+        ids, lengths, _, _ = batch
+        return [(scores, None) for scores in self.scores(model, ids, lengths)]  # start, end
+
+    def loss_from(self, distributions, batch):
         import torch.nn.functional as F
 
-        ids, lengths, starts, ends = batch
-        start_logits, end_logits = self.scores(model, ids, lengths)
-        return (F.cross_entropy(start_logits, starts) + F.cross_entropy(end_logits, ends)) / 2
+        (start_logits, _), (end_logits, _) = distributions
+        return (F.cross_entropy(start_logits, batch[2]) + F.cross_entropy(end_logits, batch[3])) / 2
+
+    def loss(self, model, batch):
+        return self.loss_from(self.distributions(model, batch), batch)
 
     def predict(self, bundle, examples, *, decoding=None):
         import torch

@@ -89,15 +89,24 @@ def load_model(path: Path, device: str = "cpu", find_head=None, merge: bool = Tr
     return LoadedModel(path=path, model=model, tokenizer=tokenizer, config=config)
 
 
-def base_checksum(base: Path) -> str:
-    """What a LoRA run records of its base: the sha256 of the base's weights file."""
+def base_checksum(base: Path, option: str = "--base") -> str:
+    """What a run records of another it depends on (a LoRA run's base, a distilled
+    student's teacher, given by `option`): the sha256 of that run's weights file."""
     from llmcli.files import sha256_of
 
     weights = base / rundir.WEIGHTS
     if not weights.is_file():
         raise UserError(f"{base.name} has no {rundir.WEIGHTS} (an unfinished run?): finish it with --resume, "
-                        "or choose another --base")
+                        f"or choose another {option}")
     return sha256_of(weights)
+
+
+def reference_problem(ref: str | None, sha256: str) -> str | None:
+    """What is wrong with a run another one names by path and checksum: "missing",
+    "changed" (its weights have another sha256), or None."""
+    if not ref or not (Path(ref) / rundir.CONFIG).is_file():
+        return "missing"
+    return "changed" if base_checksum(Path(ref)) != sha256 else None
 
 
 def adapted_base(path: Path, config: RunConfig):
@@ -105,11 +114,12 @@ def adapted_base(path: Path, config: RunConfig):
     from llmcli.model.lora import add_adapters
 
     base = Path(config.origin.base or "")
-    if not config.origin.base or not (base / rundir.CONFIG).is_file():
+    problem = reference_problem(config.origin.base, config.lora.base_sha256)
+    if problem == "missing":
         raise UserError(f"{path.name} holds LoRA adapters for the base model {base.name!r} ({base}), which is "
                         f"missing: put that model back there (pull or import it again under the same name), "
                         f"or fine-tune {path.name} again")
-    if base_checksum(base) != config.lora.base_sha256:
+    if problem == "changed":
         raise UserError(f"the base model {base.name!r} ({base}) has changed since the LoRA adapters of "
                         f"{path.name} were trained on it (its {rundir.WEIGHTS} has another sha256): restore "
                         f"the base they were trained on, or fine-tune {path.name} again from this one")

@@ -96,6 +96,9 @@ class CorpusWorkload:
                            lr=plan.lr, batch_size=plan.batch_size,
                            preset=preset_label(request.preset, plan.shape))
 
+    def distilled_from(self) -> None:
+        return None  # no teacher (training/distill_workload.py has one)
+
     def task_info(self, request):
         return None
 

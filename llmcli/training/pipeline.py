@@ -75,6 +75,7 @@ class Workload(Protocol):
     def resume_from(self, previous: RunConfig) -> None: ...  # check the data, adopt its choices
     def plan_scratch(self, request: RunRequest, device, precision: str, emit): ...  # a ScratchPlan
     def task_info(self, request: RunRequest): ...  # TaskInfo, or None for a language model
+    def distilled_from(self): ...  # DistillInfo of a student's teacher, or None
     def attach(self, model, config: RunConfig) -> None: ...  # give the model its head's layers
     def encode(self, tokenizer, context: int, emit): ...  # token ids of the data
     def batch_hint(self, encoded, model_config) -> int | None: ...  # a batch size the data (and memory) suggest

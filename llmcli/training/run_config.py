@@ -8,6 +8,7 @@
       task               TaskInfo, for a model fine-tuned for a task (else None)
       origin             Origin: where its first weights came from
       lora               LoraInfo: for LoRA adapters on a base (else None)
+      distilled_from     DistillInfo: for a student distilled from a teacher (else None)
     RunSummary           summary.json: the figures, written when training finishes
 
 Every reader goes through `load_config` and `load_summary`; `save_config` and
@@ -124,6 +125,21 @@ class LoraInfo:
 
 
 @dataclass
+class DistillInfo:
+    """A student trained by `llmcli distill`: the teacher is the run at `teacher` (its
+    `name` then), whose model.safetensors must still have `sha256` for the run to resume;
+    its weights are never copied into the student's directory. The loss was (1 - ratio)
+    times the head's own plus ratio * temperature^2 times the KL to the teacher."""
+
+    teacher: str  # the teacher's run directory, absolute
+    name: str
+    sha256: str
+    ratio: float
+    temperature: float
+    teacher_outputs: bool = False  # the lm head's targets were the teacher's greedy outputs
+
+
+@dataclass
 class RunConfig:
     name: str
     preset: str  # "small", "auto:2x128", "finetuned:BASE"
@@ -137,6 +153,7 @@ class RunConfig:
     origin: Origin = field(default_factory=Origin)
     params: int | None = None
     lora: LoraInfo | None = None
+    distilled_from: DistillInfo | None = None
     format_version: int = FORMAT_VERSION
 
     @property
@@ -165,6 +182,7 @@ class RunConfig:
             origin=typed(Origin, raw.get("origin") or {}),
             params=raw.get("params"),
             lora=typed(LoraInfo, raw["lora"]) if raw.get("lora") else None,
+            distilled_from=typed(DistillInfo, raw["distilled_from"]) if raw.get("distilled_from") else None,
         )
 
 

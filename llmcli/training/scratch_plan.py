@@ -18,6 +18,7 @@ class ScratchPlan:
     lr: float
     batch_size: int | None  # None: the workload's batch_hint decides
     preset: str  # as the run directory records it: "small", "auto:2x128"
+    vocab_size: int | None = None  # the model's rows (None: the tokenizer's; a teacher's may be padded)
 
 
 def preset_label(preset: str, shape: dict) -> str:

@@ -78,15 +78,17 @@ def from_scratch(request, workload, device, precision: str, emit) -> Start:
     """A tokenizer trained on the workload's text and a model of the planned shape."""
     from llmcli.model.config import ModelConfig
     from llmcli.model.loading import build_model
+    from llmcli.model.tokenizer_files import tokenizer_file
 
     plan = workload.plan_scratch(request, device, precision, emit)
     try:
-        model_config = ModelConfig(vocab_size=plan.tokenizer.vocab_size, **plan.shape)
+        model_config = ModelConfig(vocab_size=plan.vocab_size or plan.tokenizer.vocab_size, **plan.shape)
     except ValueError as exc:
         raise UserError(f"{exc}: change --width or --heads") from None
     model = build_model(model_config)
     settings = new_settings(request, precision, lr=plan.lr, batch_size=plan.batch_size)
-    tokenizer_info = TokenizerInfo(vocab_size=plan.tokenizer.vocab_size, type=plan.tokenizer_type)
+    tokenizer_info = TokenizerInfo(vocab_size=plan.tokenizer.vocab_size, type=plan.tokenizer_type,
+                                   file=tokenizer_file(plan.tokenizer_type))  # a teacher's may be Hugging Face's
     config = new_config(request, workload, model_config, tokenizer_info, settings, plan.preset, Origin())
     workload.attach(model, config)
     return Start(config, plan.tokenizer, model)
@@ -151,6 +153,7 @@ def new_config(request, workload, model_config, tokenizer: TokenizerInfo, settin
         data=workload.data_info(),
         task=workload.task_info(request),
         origin=origin,
+        distilled_from=workload.distilled_from(),
         params=None,  # set once the head is attached
         llmcli_version=__version__,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -84,6 +84,9 @@ class TaskWorkload:
             self.head_settings = settings
         return self.head_settings
 
+    def distilled_from(self) -> None:
+        return None  # no teacher (training/distill_workload.py has one)
+
     def task_info(self, request) -> TaskInfo:
         settings = self.settings_for_head(request.base)
         return TaskInfo(name=self.task.name, plugin=self.task_plugin, head=self.head.name,
