@@ -16,7 +16,7 @@ def info(model_name, as_json):
     from llmcli.files import read_jsonl
     from llmcli.paths import resolve_model
     from llmcli.training import rundir
-    from llmcli.training.run_config import MASKED_NOTE, PERPLEXITY_NOTE, load_config, load_summary
+    from llmcli.training.run_config import load_config, load_summary
 
     path = resolve_model(model_name)
     config = load_config(path)
@@ -57,6 +57,18 @@ def info(model_name, as_json):
     add_origin_rows(table, config)
     for key in ("lr", "batch_size", "grad_accum", "precision", "seed"):
         table.add_row(f"train.{key}", str(getattr(config.train, key)))
+    add_summary_rows(table, config, finished, path.name)
+    console.print(table)
+    if steps:
+        console.print("\n[bold]training loss[/]")
+        console.print(line_chart([m["step"] for m in steps], [m["loss"] for m in steps]), markup=False)
+
+
+def add_summary_rows(table, config, finished, name: str) -> None:
+    """The run's figures with their notes, or how to resume an unfinished run."""
+    from llmcli.training.run_config import MASKED_NOTE, PERPLEXITY_NOTE
+
+    summary = finished.to_dict() if finished else {}
     for key, value in summary.items():
         table.add_row(key, str(value))
     if "val_masked_bpb" in summary:
@@ -66,11 +78,7 @@ def info(model_name, as_json):
     if not summary:
         again = f"finetune {config.task.name}" if config.task else "train FILE"
         again = f"distill {config.task.name}" if config.distilled_from else again
-        table.add_row("status", f"unfinished (resume it with `llmcli {again} --name {path.name} --resume`)")
-    console.print(table)
-    if steps:
-        console.print("\n[bold]training loss[/]")
-        console.print(line_chart([m["step"] for m in steps], [m["loss"] for m in steps]), markup=False)
+        table.add_row("status", f"unfinished (resume it with `llmcli {again} --name {name} --resume`)")
 
 
 OBJECTIVES = {"causal": "causal LM (predicts the next token; generates)",
