@@ -85,6 +85,23 @@ def test_the_instruction_is_the_users_turn_in_the_chat_template(instruct):
     assert ids == tm.tokenizer.encode_template(expected)
 
 
+def test_an_overlong_message_loses_its_middle_and_keeps_its_frame(instruct):
+    from llmcli.heads.chat_prompts import chat_prompt
+    from llmcli.scoring import load_task_model
+    from llmcli.registry import get_task
+
+    tm = load_task_model("tiny-instruct", get_task("summarize"))
+    words = " ".join(f"w{i}" for i in range(400))
+    text = f"Summarize the following text.\n\n{words} and the last words"
+    ids = chat_prompt(tm.tokenizer, text, 200)
+    assert len(ids) <= 200
+    shown = tm.tokenizer.decode(ids)  # the template's special tokens left out
+    assert shown.startswith("user\nSummarize the following text.\n\nw0 w1")  # the instruction kept...
+    assert shown.endswith("w399 and the last words\nassistant\n")  # ...and the end
+    assert " [...] " in shown and "w200" not in shown  # the middle went, marked
+    assert ids[-5:] == tm.tokenizer.encode_template("<|im_end|>\n<|im_start|>assistant\n")[-5:]  # the frame whole
+
+
 def label_log_prob(tm, example, word):
     """The label word's summed log-probability after the chat-framed instruction, computed
     directly from the model's logits over the whole sequence."""

@@ -14,16 +14,24 @@ def has_template(tokenizer) -> bool:
     return bool(getattr(tokenizer, "chat_template", None))
 
 
+KEPT_START = 64  # tokens an overlong message keeps from its start: a zero-shot prompt's instruction
+CUT_MARK = " [...] "  # where its middle went, as a reader would mark it
+
+
 def chat_prompt(tokenizer, text: str, room: int) -> list[int]:
     """The ids of `text` as the user's message, up to where the assistant's answer begins,
-    in at most `room` tokens: an overlong text loses its beginning, the template keeps its
-    frame (a cut frame would read as another conversation)."""
+    in at most `room` tokens. An overlong text loses tokens from its middle: its start
+    holds the instruction of a zero-shot prompt, its end the question or the last of the
+    document; the template keeps its frame (a cut frame would read as another conversation)."""
     from llmcli.model.chat import chat_ids
 
     ids = chat_ids(tokenizer, [{"role": "user", "content": text}], WHO)
     if len(ids) > room:
         body = tokenizer.encode(text)
-        text = tokenizer.decode(body[min(len(body), len(ids) - room + 2):])
+        keep = max(0, len(body) - (len(ids) - room) - 6)  # room for the mark; the frame may shift a token or two
+        start = min(KEPT_START, keep // 4)
+        cut = CUT_MARK if start else ""
+        text = tokenizer.decode(body[:start]) + cut + tokenizer.decode(body[len(body) - (keep - start):]) if keep else ""
         ids = chat_ids(tokenizer, [{"role": "user", "content": text}], WHO)
     return ids[max(0, len(ids) - room):]
 
