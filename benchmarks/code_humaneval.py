@@ -4,7 +4,7 @@ the sandbox's programs per second; then the default model (`finetune code --time
 or -m MODEL) scored on its own test split (pass@1, greedy) and on HumanEval (pass@1 and
 pass@10 from 10 samples per problem), whatever they are.
 
-    python benchmarks/code_humaneval.py [-m MODEL] [--time 2m30s] [--n-samples 10]
+    python benchmarks/code_humaneval.py [-m MODEL] [--time 2m30s] [--n-samples 10] [--limit N]
     python benchmarks/code_humaneval.py --base smollm2-135m-instruct --time 10m
 
 With `--base smollm2-135m-instruct` the base is pulled first (outside the budget), scored
@@ -51,7 +51,7 @@ def llmcli(env, *args) -> str:
 
 
 def model_rows(path, model: str | None, budget: str, n_samples: int, base: str | None = None,
-               home: str | None = None) -> list[tuple[str, str]]:
+               home: str | None = None, limit: int | None = None) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "LLMCLI_HOME": home or scratch} if model is None else dict(os.environ)
         rows = []
@@ -65,9 +65,12 @@ def model_rows(path, model: str | None, budget: str, n_samples: int, base: str |
         rows.append(("code-functions test, pass@1 (greedy)",
                      f"{own['metrics']['pass@1']:.1f}% of {own['examples']} "
                      f"(compiles: {own['metrics']['compiles']:.1f}%, {own['seconds']:.0f} s)"))
-        human = json.loads(llmcli(env, "eval", "code", "-m", model, "--data", path, "--n-samples", n_samples, "--json"))
+        scope = ["--limit", limit] if limit else []
+        human = json.loads(llmcli(env, "eval", "code", "-m", model, "--data", path, "--n-samples", n_samples, "--json",
+                                  *scope))
         figures = ", ".join(f"{k} {v:.2f}%" for k, v in human["metrics"].items())
-        rows.append((f"HumanEval, {n_samples} samples per problem", f"{figures} ({human['seconds']:.0f} s)"))
+        rows.append((f"HumanEval ({human['examples']} problems), {n_samples} samples per problem",
+                     f"{figures} ({human['seconds']:.0f} s)"))
     return rows
 
 
@@ -77,6 +80,7 @@ def main():
     parser.add_argument("--time", default="2m30s", help="the training budget of the default model")
     parser.add_argument("--n-samples", type=int, default=10, help="samples per HumanEval problem")
     parser.add_argument("--base", choices=(PRETRAINED,), help="zero-shot, then fine-tuned from this base (pulled first)")
+    parser.add_argument("--limit", type=int, help="score only the first N HumanEval problems")
     args = parser.parse_args()
     path = SHARED_DATA / "codegen" / "HumanEval.jsonl.gz"
     if not path.is_file():
@@ -84,15 +88,17 @@ def main():
         return
     report("Code task on HumanEval: canonical solutions in the sandbox", canonical_rows(path))
     if not args.base:
-        report("Code task: the default model", model_rows(path, args.model, args.time, args.n_samples))
+        report("Code task: the default model", model_rows(path, args.model, args.time, args.n_samples,
+                                                          limit=args.limit))
         return
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "LLMCLI_HOME": home}
         pull_pretrained(env)
         os.environ["LLMCLI_HOME"] = home  # model_rows' -m route reads the models of this home
-        report(f"Code task: {args.base} zero-shot", model_rows(path, args.base, args.time, args.n_samples))
+        report(f"Code task: {args.base} zero-shot", model_rows(path, args.base, args.time, args.n_samples,
+                                                                limit=args.limit))
         report(f"Code task: fine-tuned from {args.base}",
-               model_rows(path, None, args.time, args.n_samples, base=args.base, home=home))
+               model_rows(path, None, args.time, args.n_samples, base=args.base, home=home, limit=args.limit))
 
 
 if __name__ == "__main__":
