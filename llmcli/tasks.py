@@ -83,6 +83,9 @@ class Task:
     zero_shot_prompt: str | None = None
     # fine-tuned from a base with a chat template, the prompts are framed by it (as `finetune --chat`)
     suits_instruct_base: bool = False
+    # decoding settings for a model used zero-shot, over `decoding` (code drops the stops
+    # that end a plain completion at the next "def", which an instruct model's fenced answer has)
+    zero_shot_decoding: dict = {}
 
     # -- options ---------------------------------------------------------------------
 

@@ -265,3 +265,14 @@ def test_code_answers_are_read_as_the_functions_body():
     assert body_of("    return a + b", "add") == "    return a + b"
     assert body_of("def add(a,\n        b):\n    s = a + b\n    return s\nprint(add(1, 2))", "add") == \
         "    s = a + b\n    return s"
+
+
+def test_code_zero_shot_keeps_writing_past_a_def_line(instruct):
+    """An instruct model's answer is often the whole function in a fence: the completion's
+    stop at the next "def" would cut it right after the fence's first line."""
+    from llmcli.registry import get_task
+    from llmcli.scoring import load_task_model
+
+    tm = load_task_model("tiny-instruct", get_task("code"))
+    assert tm.zero_shot and tm.head.generation_config(tm.task, None).stop == ()
+    assert "\ndef " in get_task("code").decoding["stop"]  # a fine-tuned model still stops there

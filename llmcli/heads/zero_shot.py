@@ -17,6 +17,9 @@ class GeneratedAnswer(LanguageModelHead):
     description = "zero-shot: the task's instruction answered by generation"
     zero_shot_head = "zero-shot"
 
+    def generation_config(self, task, decoding):
+        return super().generation_config(task, {**getattr(task, "zero_shot_decoding", {}), **(decoding or {})})
+
     def predict(self, bundle, examples, *, decoding=None):
         predictions = super().predict(bundle, examples, decoding=decoding)
         return [Prediction(bundle.task.zero_shot_answer(example, p.text), p.details)

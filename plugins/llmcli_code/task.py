@@ -25,6 +25,8 @@ class CodeTask(Task):
     zero_shot_prompt = "Complete this Python function. Reply with the code only.\n\n```python\n{prompt}```"
     input_field = "prompt"
     decoding = MappingProxyType({"max_new_tokens": 128, "stop": STOPS})
+    # an instruct model answers with the whole function in a fence: "\ndef " would end it at once
+    zero_shot_decoding = MappingProxyType({"stop": ()})
     default_time = "2m30s"
     streams = False  # `run` shows the def line, then the body
     interactive_help = ('Describe a function ("return the largest of three numbers") or type its def line, '
