@@ -19,7 +19,11 @@ def show_answer_attention(tm, example: dict, answer: str, console, top: int = TO
         return
     tokenizer = tm.tokenizer
     prompt_ids, answer_ids = tm.head.answer_ids(tm, example, answer)
-    ids, shares = attention_to_prompt(tm.model, prompt_ids, answer_ids)
+    try:
+        ids, shares = attention_to_prompt(tm.model, prompt_ids, answer_ids)
+    except ValueError:  # the answer alone fills the window: no prompt token is left beside it
+        console.print("The last answer fills the model's window: none of its input is left to show", markup=False)
+        return
     tokens = [tokenizer.decode([i]) for i in ids]
     # the first token soaks up attention in most models (an "attention sink"): it is
     # left out of the shading's scale and of the list, as the attention command does
