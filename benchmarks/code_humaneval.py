@@ -5,7 +5,7 @@ or -m MODEL) scored on its own test split (pass@1, greedy) and on HumanEval (pas
 pass@10 from 10 samples per problem), whatever they are.
 
     python benchmarks/code_humaneval.py [-m MODEL] [--time 2m30s] [--n-samples 10] [--limit N]
-    python benchmarks/code_humaneval.py --base smollm2-135m-instruct --time 10m
+    python benchmarks/code_humaneval.py --base smollm2-135m-instruct --time 10m --limit 40 --test-limit 200
 
 With `--base smollm2-135m-instruct` the base is pulled first (outside the budget), scored
 zero-shot, then fine-tuned on the task's built-in problems for the budget and scored again.
@@ -51,7 +51,8 @@ def llmcli(env, *args) -> str:
 
 
 def model_rows(path, model: str | None, budget: str, n_samples: int, base: str | None = None,
-               home: str | None = None, limit: int | None = None) -> list[tuple[str, str]]:
+               home: str | None = None, limit: int | None = None,
+               test_limit: int | None = None) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "LLMCLI_HOME": home or scratch} if model is None else dict(os.environ)
         rows = []
@@ -61,7 +62,8 @@ def model_rows(path, model: str | None, budget: str, n_samples: int, base: str |
             rows.append(("model", f"finetune code --time {budget}{' --base ' + base if base else ''}: "
                                   f"{time.perf_counter() - started:.0f} s"))
             model = "code"
-        own = json.loads(llmcli(env, "eval", "code", "-m", model, "--json"))
+        own = json.loads(llmcli(env, "eval", "code", "-m", model, "--json",
+                                *(["--limit", test_limit] if test_limit else [])))
         rows.append(("code-functions test, pass@1 (greedy)",
                      f"{own['metrics']['pass@1']:.1f}% of {own['examples']} "
                      f"(compiles: {own['metrics']['compiles']:.1f}%, {own['seconds']:.0f} s)"))
@@ -81,6 +83,7 @@ def main():
     parser.add_argument("--n-samples", type=int, default=10, help="samples per HumanEval problem")
     parser.add_argument("--base", choices=(PRETRAINED,), help="zero-shot, then fine-tuned from this base (pulled first)")
     parser.add_argument("--limit", type=int, help="score only the first N HumanEval problems")
+    parser.add_argument("--test-limit", type=int, help="score only the first N problems of the task's own test split")
     args = parser.parse_args()
     path = SHARED_DATA / "codegen" / "HumanEval.jsonl.gz"
     if not path.is_file():
@@ -89,16 +92,16 @@ def main():
     report("Code task on HumanEval: canonical solutions in the sandbox", canonical_rows(path))
     if not args.base:
         report("Code task: the default model", model_rows(path, args.model, args.time, args.n_samples,
-                                                          limit=args.limit))
+                                                          limit=args.limit, test_limit=args.test_limit))
         return
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "LLMCLI_HOME": home}
         pull_pretrained(env)
         os.environ["LLMCLI_HOME"] = home  # model_rows' -m route reads the models of this home
-        report(f"Code task: {args.base} zero-shot", model_rows(path, args.base, args.time, args.n_samples,
-                                                                limit=args.limit))
+        scopes = {"limit": args.limit, "test_limit": args.test_limit}
+        report(f"Code task: {args.base} zero-shot", model_rows(path, args.base, args.time, args.n_samples, **scopes))
         report(f"Code task: fine-tuned from {args.base}",
-               model_rows(path, None, args.time, args.n_samples, base=args.base, home=home, limit=args.limit))
+               model_rows(path, None, args.time, args.n_samples, base=args.base, home=home, **scopes))
 
 
 if __name__ == "__main__":
