@@ -85,7 +85,7 @@ class Task:
     suits_instruct_base: bool = False
     # decoding settings for a model used zero-shot, over `decoding` (code drops the stops
     # that end a plain completion at the next "def", which an instruct model's fenced answer has)
-    zero_shot_decoding: dict = {}
+    zero_shot_decoding: Mapping = MappingProxyType({})
 
     # -- options ---------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ class GeneratedAnswer(LanguageModelHead):
     zero_shot_head = "zero-shot"
 
     def generation_config(self, task, decoding):
-        return super().generation_config(task, {**getattr(task, "zero_shot_decoding", {}), **(decoding or {})})
+        return super().generation_config(task, {**task.zero_shot_decoding, **(decoding or {})})
 
     def predict(self, bundle, examples, *, decoding=None):
         predictions = super().predict(bundle, examples, decoding=decoding)
