@@ -66,3 +66,17 @@ def test_attention_to_prompt_is_the_answer_rows_mean_over_the_prompt():
     manual = maps[:, :, 2:5, :3].mean(dim=(0, 1, 2))  # the rows that wrote the answer's tokens
     assert torch.allclose(torch.tensor(shares), manual / manual.sum(), atol=1e-6)
     assert abs(sum(shares) - 1) < 1e-6
+
+
+def test_an_answer_that_fills_the_window_is_one_line_in_the_session():
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from llmcli.cli.answer_attention import show_answer_attention
+
+    model = Transformer(ModelConfig(vocab_size=50, n_layer=1, n_head=2, n_embd=16, context=6)).eval()
+    head = SimpleNamespace(answer_ids=lambda tm, example, answer: ([1, 7], [4, 5, 6, 4, 5, 6]))
+    console = Console(record=True, width=120)
+    show_answer_attention(SimpleNamespace(head=head, model=model, tokenizer=None), {}, "whatever", console)
+    assert console.export_text().strip() == "The last answer fills the model's window: none of its input is left to show"
