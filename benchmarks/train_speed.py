@@ -1,13 +1,25 @@
-"""Training throughput of the `small` preset against the bf16 matmul FLOP/s of this machine.
+"""Training throughput of the `small` preset against the bf16 matmul FLOP/s of this machine,
+and (--shape smollm2) of the SmolLM2-135M shape against transformers' Llama.
 
 Target: at least 80% of the bf16 matrix-multiply rate measured in the same process.
 FLOPs per token follow the PaLM appendix (6 per parameter plus attention), as nanoGPT's
 MFU estimate does, so the ratio compares with nanoGPT's.
+
+--shape smollm2: a full fine-tune step (bf16 autocast, AdamW, clipping) of random weights
+in SmolLM2-135M's shape (30 x 576, 9 query / 3 key-value heads, vocab 49,152), llmcli's
+against transformers' LlamaForCausalLM of the same config (its default attention), plus
+llmcli with LoRA rank 8 on qkv,proj. Steps of the variants alternate and the median is
+reported, so that the machine's noise falls on all of them alike. Target: llmcli's full
+step at least 2x transformers'. Both get the same fused AdamW. Peak memory is each
+variant's own, measured in a fresh process.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import subprocess
+import sys
 import time
 
 import torch
@@ -49,13 +61,99 @@ def measure(preset: str, vocab: int, batch: int, precision: str, steps: int) -> 
     return tokens_per_s, model.flops_per_token()
 
 
+SMOLLM2 = dict(vocab_size=49152, n_layer=30, n_head=9, n_kv_head=3, n_embd=576, ffn_hidden=1536,
+               rope_theta=100000.0, family="llama", tied_output=True)
+VARIANTS = ("llmcli full", "llmcli LoRA r8", "transformers full")
+
+
+def fine_tune_step(variant: str, batch: int, length: int):
+    """A model of the SmolLM2 shape with random weights and its training step (a closure)."""
+    from llmcli.model.config import ModelConfig
+    from llmcli.model.lora import add_adapters, keep_base_in
+    from llmcli.training.run_config import LoraInfo
+
+    torch.manual_seed(0)
+    config = ModelConfig(**SMOLLM2, context=max(length, 128))
+    x = torch.randint(0, config.vocab_size, (batch, length))
+    if variant.startswith("transformers"):
+        import transformers
+        from llmcli.pretrained.hf_weights import config_to_hf
+
+        model = transformers.LlamaForCausalLM(transformers.LlamaConfig(**config_to_hf(config)))
+        loss_of = lambda: model(input_ids=x, labels=x).loss  # noqa: E731 (its own shift and loss)
+    else:
+        model = Transformer(config)
+        if "LoRA" in variant:
+            add_adapters(model, LoraInfo(rank=8, alpha=16.0, dropout=0.0, targets=["qkv", "proj"]))
+            keep_base_in(model, torch.bfloat16)  # as finetune --lora does
+        loss_of = lambda: model(x[:, :-1], x[:, 1:])[1]  # noqa: E731
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=1e-4, fused=True)
+
+    def step():
+        with autocast(CPU, "bf16"):
+            loss = loss_of()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return step
+
+
+def peak_memory_mib(variant: str, batch: int, length: int) -> float:
+    """Peak RSS of a fresh process that builds the variant and runs three steps."""
+    code = (f"import sys; sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r}); "
+            f"import train_speed as t, resource; step = t.fine_tune_step({variant!r}, {batch}, {length}); "
+            "[step() for _ in range(3)]; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return float(done.stdout.split()[-1]) if done.returncode == 0 else float("nan")
+
+
+def smollm2_shape(batch: int, length: int, rounds: int) -> None:
+    steps = {}
+    for variant in VARIANTS:
+        try:
+            steps[variant] = fine_tune_step(variant, batch, length)
+        except ImportError:
+            print(f"({variant}: not installed, left out)")
+    times = {variant: [] for variant in steps}
+    for round_ in range(rounds + 1):  # round 0 warms up
+        order = list(steps) if round_ % 2 == 0 else list(reversed(steps))
+        for variant in order:
+            start = time.perf_counter()
+            steps[variant]()
+            if round_:
+                times[variant].append(time.perf_counter() - start)
+    tokens = batch * length
+    rows = []
+    median = {variant: statistics.median(t) for variant, t in times.items()}
+    for variant, seconds in median.items():
+        rows.append((variant, f"{tokens / seconds:,.0f} tokens/s ({seconds:.2f} s a step), "
+                              f"peak {peak_memory_mib(variant, batch, length):,.0f} MiB"))
+    if "transformers full" in median:
+        anchor = median["transformers full"]
+        for variant in ("llmcli full", "llmcli LoRA r8"):
+            rows.append((f"{variant} / transformers full", f"{anchor / median[variant]:.2f}x"))
+    report(f"Fine-tune step, SmolLM2-135M shape, batch {batch} x {length}, bf16 autocast, "
+           f"median of {rounds} alternating rounds, {torch.get_num_threads()} threads "
+           f"(target: llmcli full >= 2x transformers full)", rows)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--shape", choices=("preset", "smollm2"), default="preset")
+    parser.add_argument("--length", type=int, default=128, help="--shape smollm2: tokens a row")
+    parser.add_argument("--rounds", type=int, default=5, help="--shape smollm2: timed rounds")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--vocab", type=int, default=2048, help="2048: what llmcli picks for tinyshakespeare")
-    parser.add_argument("--batch", type=int, default=16, help="16 x 256: what train uses for small")
+    parser.add_argument("--batch", type=int, default=16, help="16 x 256: what train uses for small (8 for --shape smollm2)")
     parser.add_argument("--steps", type=int, default=10)
     args = parser.parse_args()
+    if args.shape == "smollm2":
+        smollm2_shape(8 if args.batch == 16 else args.batch, args.length, args.rounds)
+        return
 
     # the peak is measured before and after, and the higher taken: the ratio errs low
     peaks = [matmul_flops(CPU, "bf16", seconds=1.0)]

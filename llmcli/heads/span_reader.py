@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from llmcli.model.transformer import RMSNorm, apply_rope, rope_tables
+from llmcli.model.rms_norm import RMSNorm
+from llmcli.model.rotary import apply_rope, rope_tables
 
 
 class SpanReader(nn.Module):

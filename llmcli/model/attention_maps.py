@@ -33,14 +33,15 @@ def attention_maps(model, ids: list[int], reduce=None) -> torch.Tensor:
 
 
 def weights_of(attention, x, cos, sin) -> torch.Tensor:
-    """(heads, T, T) softmax weights of one attention layer on its input x (1, T, C)."""
-    from llmcli.model.transformer import apply_rope
+    """(heads, T, T) softmax weights of one attention layer on its input x (1, T, C), with
+    the tables the layer was given (sin signed, see Attention.forward)."""
+    from llmcli.model.rotary import rotate
 
     _, T, _ = x.shape
     heads = attention.qkv(x).view(1, T, -1, attention.head_dim).transpose(1, 2).float()
     q, k, _ = heads.split([attention.n_head, attention.n_kv_head, attention.n_kv_head], dim=1)
     if cos is not None:  # rotary positions; learned ones were added to the embeddings
-        q, k = apply_rope(q, cos.float(), sin.float()), apply_rope(k, cos.float(), sin.float())
+        q, k = rotate(q, cos.float(), sin.float()), rotate(k, cos.float(), sin.float())
     k = attention.shared_kv(k)
     scores = (q @ k.transpose(-2, -1)) * attention.head_dim ** -0.5
     if attention.causal:

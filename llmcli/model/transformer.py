@@ -20,16 +20,8 @@ import torch.utils.checkpoint
 
 from llmcli.model.config import ModelConfig
 from llmcli.model.fused_loss import linear_cross_entropy
-
-
-class RMSNorm(nn.Module):
-    def __init__(self, dim: int, eps: float):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(dim))
-
-    def forward(self, x):
-        return F.rms_norm(x, (x.shape[-1],), self.weight, self.eps)
+from llmcli.model.rms_norm import RMSNorm
+from llmcli.model.rotary import rope_tables, rotate, signed
 
 
 def norm_layer(config: ModelConfig) -> nn.Module:
@@ -37,23 +29,6 @@ def norm_layer(config: ModelConfig) -> nn.Module:
     if config.norm == "layer":
         return nn.LayerNorm(config.n_embd, eps=config.norm_eps)
     return RMSNorm(config.n_embd, config.norm_eps)
-
-
-def rope_tables(head_dim: int, length: int, theta: float):
-    """cos and sin tables of shape (length, head_dim) for rotate-half rotary embeddings."""
-    inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
-    angles = torch.outer(torch.arange(length, dtype=torch.float32), inv_freq)
-    angles = torch.cat([angles, angles], dim=-1)
-    return angles.cos(), angles.sin()
-
-
-def apply_rope(x, cos, sin):
-    """x: (B, H, T, D); cos, sin: (T, D). The halves of each head rotate together, the
-    layout of Hugging Face's Llama checkpoints."""
-    half = x.shape[-1] // 2
-    rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
-    # tables in x's dtype, so that bf16 activations stay bf16 under autocast
-    return x * cos.to(x.dtype) + rotated * sin.to(x.dtype)
 
 
 def causal_attention(q, k, v, dropout: float = 0.0):
@@ -159,11 +134,16 @@ class Attention(nn.Module):
         self.causal = config.causal
 
     def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0, padding=None):
+        """x (B, T, C); cos and sin: the rotary tables of x's positions, sin signed
+        (rotary.signed), or None for learned positions."""
         B, T, C = x.shape
-        heads = self.qkv(x).view(B, T, -1, self.head_dim).transpose(1, 2)
-        q, k, v = heads.split([self.n_head, self.n_kv_head, self.n_kv_head], dim=1)
+        heads = self.qkv(x).view(B, T, -1, self.head_dim)
+        qk, v = heads[:, :, : self.n_head + self.n_kv_head], heads[:, :, self.n_head + self.n_kv_head :]
         if cos is not None:  # rotary positions (learned ones were added to the embeddings)
-            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+            # queries and keys turn together, in the (B, T, heads, D) layout the matmul wrote
+            qk = rotate(qk, cos[:, None], sin[:, None])
+        q, k = qk.transpose(1, 2).split([self.n_head, self.n_kv_head], dim=1)
+        v = v.transpose(1, 2)
         if cache is None:
             k, v = self.shared_kv(k), self.shared_kv(v)
             dropout = self.dropout if self.training else 0.0
@@ -282,7 +262,7 @@ class Transformer(nn.Module):
             x = x + self.pos_embed(torch.arange(start, start + T, device=idx.device))
         else:
             cos = self.rope_cos[start : start + T].to(self.embed.weight.dtype)
-            sin = self.rope_sin[start : start + T].to(self.embed.weight.dtype)
+            sin = signed(self.rope_sin[start : start + T]).to(self.embed.weight.dtype)
         if cache is not None:
             cache.make_room(start + T)
         recompute = self.checkpoint_activations and self.training and torch.is_grad_enabled()
