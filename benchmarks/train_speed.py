@@ -103,7 +103,8 @@ def fine_tune_step(variant: str, batch: int, length: int):
 
 
 def peak_memory_mib(variant: str, batch: int, length: int) -> float:
-    """Peak RSS of a fresh process that builds the variant and runs three steps."""
+    """Peak RSS of a fresh process that builds the variant and runs three steps (NaN where
+    it fails, as when transformers is missing)."""
     code = (f"import sys; sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r}); "
             f"import train_speed as t, resource; step = t.fine_tune_step({variant!r}, {batch}, {length}); "
             "[step() for _ in range(3)]; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
@@ -112,6 +113,8 @@ def peak_memory_mib(variant: str, batch: int, length: int) -> float:
 
 
 def smollm2_shape(batch: int, length: int, rounds: int) -> None:
+    # first, while this process is small: a child's peak RSS counts the parent's at the fork
+    memory = {variant: peak_memory_mib(variant, batch, length) for variant in VARIANTS}
     steps = {}
     for variant in VARIANTS:
         try:
@@ -131,7 +134,7 @@ def smollm2_shape(batch: int, length: int, rounds: int) -> None:
     median = {variant: statistics.median(t) for variant, t in times.items()}
     for variant, seconds in median.items():
         rows.append((variant, f"{tokens / seconds:,.0f} tokens/s ({seconds:.2f} s a step), "
-                              f"peak {peak_memory_mib(variant, batch, length):,.0f} MiB"))
+                              f"peak {memory[variant]:,.0f} MiB"))
     if "transformers full" in median:
         anchor = median["transformers full"]
         for variant in ("llmcli full", "llmcli LoRA r8"):
