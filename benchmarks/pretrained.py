@@ -41,8 +41,9 @@ def folder_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
-def llmcli_speed(run_dir: Path, precision: str, new_tokens: int) -> tuple[float, list[int], list[int]]:
-    """tokens/s of greedy generation, the prompt ids and the generated ids."""
+def llmcli_speed(run_dir: Path, precision: str, new_tokens: int, compiled: bool = False):
+    """tokens/s of greedy generation, the prompt ids, the generated ids and the seconds
+    the warm-up took (with `compiled`, the compile: `generate --compile`)."""
     from llmcli.model.chat import chat_ids
     from llmcli.model.generate import GenerationConfig, generate_ids
     from llmcli.model.loading import load_model
@@ -52,10 +53,16 @@ def llmcli_speed(run_dir: Path, precision: str, new_tokens: int) -> tuple[float,
     prepare_for_generation(loaded.model, precision)
     prompt = chat_ids(loaded.tokenizer, [{"role": "user", "content": PROMPT}], MODEL)
     config = GenerationConfig(max_new_tokens=new_tokens, temperature=0)
+    if compiled:
+        from llmcli.model.compiled_decode import compile_decoding
+
+        compile_decoding(loaded.model)
+    start = time.perf_counter()
     list(generate_ids(loaded.model, prompt, GenerationConfig(max_new_tokens=8, temperature=0)))  # warm up
+    warm_up = time.perf_counter() - start
     start = time.perf_counter()
     ids = list(generate_ids(loaded.model, prompt, config))  # no eos: the count is what ran
-    return len(ids) / (time.perf_counter() - start), prompt, ids
+    return len(ids) / (time.perf_counter() - start), prompt, ids, warm_up
 
 
 def transformers_speed(gguf_file: Path, prompt: list[int], new_tokens: int) -> tuple[float, list[int], object]:
@@ -115,6 +122,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--new-tokens", type=int, default=256)
     parser.add_argument("--home", help="an LLMCLI_HOME to reuse (default: a new temporary one)")
+    parser.add_argument("--no-compile", action="store_true", help="leave out `generate --compile`'s path")
     args = parser.parse_args()
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="llmcli-pretrained-"))
     run_dir = home / "models" / MODEL
@@ -127,9 +135,17 @@ def main():
 
     rows.append(("threads", str(torch.get_num_threads())))
     speeds = {}
+    compiled_ids = None
+    if not args.no_compile:
+        speeds["int4 --compile"], _, compiled_ids, seconds = llmcli_speed(run_dir, "int4", args.new_tokens, True)
+        rows.append(("llmcli int4 --compile, greedy", f"{speeds['int4 --compile']:,.1f} tokens/s "
+                                                      f"(compile, at the first tokens: {seconds:.0f} s)"))
     for precision in ("int4", "int8", "fp32"):  # the float32 continuation is compared with transformers'
-        speeds[precision], prompt, ours = llmcli_speed(run_dir, precision, args.new_tokens)
+        speeds[precision], prompt, ours, _ = llmcli_speed(run_dir, precision, args.new_tokens)
         rows.append((f"llmcli {precision}, greedy", f"{speeds[precision]:,.1f} tokens/s"))
+        if precision == "int4" and compiled_ids is not None:
+            same = next((i for i, (a, b) in enumerate(zip(compiled_ids, ours)) if a != b), len(ours))
+            rows.append(("int4 --compile's greedy tokens equal to int4's", f"the first {same} of {len(ours)}"))
     gguf_files = sorted((home / "cache").rglob("*.gguf"))
     try:
         theirs_speed, theirs, hf_model = transformers_speed(gguf_files[0], prompt, args.new_tokens)
@@ -153,7 +169,9 @@ def main():
     else:
         rows.append((f"llama.cpp on the Q4_1 file, greedy, {torch.get_num_threads()} threads",
                      f"{llama_speed:,.1f} tokens/s"))
-        rows.append(("llmcli int4 / llama.cpp", f"{speeds['int4'] / llama_speed:.2f}x"))
+        for precision in ("int4 --compile", "int4"):
+            if precision in speeds:
+                rows.append((f"llmcli {precision} / llama.cpp", f"{speeds[precision] / llama_speed:.2f}x"))
     report(f"{MODEL}: pull, import and generation (batch 1, {args.new_tokens} new tokens; target >= 5x transformers)",
            rows)
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from llmcli.cli.options import positive
+from llmcli.cli.options import compile_decoding_if, compile_option, positive
 
 HELP = "Type a message and press Enter. :reset starts a new conversation, :quit (or Ctrl-D) leaves."
 
@@ -21,7 +21,8 @@ HELP = "Type a message and press Enter. :reset starts a new conversation, :quit 
 @click.option("--seed", type=int, help="Seed for sampling.")
 @click.option("--precision", type=click.Choice(["auto", "int8", "int4", "fp32"]), default="auto", show_default=True,
               help="Weights to generate with; auto: int8 on a CPU; int4: half int8's bytes (groups of 32).")
-def chat(model_name, system, max_new_tokens, temperature, seed, precision):
+@compile_option
+def chat(model_name, system, max_new_tokens, temperature, seed, precision, compiled):
     """Chat with MODEL: each line you type is a message; the answers keep the thread.
 
     Piped input: one message per line, each answer on one line of stdout.
@@ -35,6 +36,7 @@ def chat(model_name, system, max_new_tokens, temperature, seed, precision):
     refuse_encoder_model(resolve_model(model_name))  # an encoder never answers
     loaded = load_model(resolve_model(model_name))
     prepare_for_generation(loaded.model, precision)
+    compile_decoding_if(compiled, loaded.model)
     config = GenerationConfig(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed).validate()
     opening = [{"role": "system", "content": system}] if system else []
     messages = list(opening)

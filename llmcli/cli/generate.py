@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from llmcli.cli.options import compile_decoding_if, compile_option
 from llmcli.errors import UserError
 
 
@@ -48,13 +49,14 @@ def flag_names(message: str) -> str:
 @click.option("--precision", type=click.Choice(["auto", "int8", "int4", "fp32"]), default="auto", show_default=True,
               help="Weights to generate with; auto: int8 on a CPU (several times faster), else fp32; int4: half "
                    "int8's bytes (groups of 32, as a Q4_1 file), int8 where it does not fit.")
+@compile_option
 @click.option("--stats", is_flag=True, help="Then a line on stderr: tokens, tokens/s, time to the first token "
                                             "(always when stderr is a terminal).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"model", "prompt", "text", "tokens", "seconds", ...} as JSON at the end, not streamed.')
 def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty,
              no_repeat_ngram, stop, seed, beams, samples, greedy, no_cache, echo, chat, device, precision, stats,
-             as_json):
+             as_json, compiled):
     """Continue PROMPT (or text read from stdin when PROMPT is '-') with a trained model.
 
     A model fine-tuned for a task that writes text (translate, summarize...) reads the
@@ -97,6 +99,7 @@ def generate(model_name, prompt, max_new_tokens, temperature, top_k, top_p, repe
     task = generating_task(path)
     loaded = load_model(path, device=str(pick_device(device)))
     prepare_for_generation(loaded.model, precision)
+    compile_decoding_if(compiled, loaded.model)
     ids, end = prompt_ids_and_end(loaded, prompt, task, chat, model_name)
     if samples > 1:
         from llmcli.cli.generate_samples import write_samples

@@ -28,7 +28,14 @@ def eval_mode(model):
 
 def last_logits(model, idx: torch.Tensor, cache) -> torch.Tensor:
     """fp32 logits (B, vocab) at the last position. Projecting only that position onto the
-    vocabulary spares a prefill a (T, vocab) matmul."""
+    vocabulary spares a prefill a (T, vocab) matmul. A model given a compiled step
+    (compiled_decode.py) takes it for one-token steps."""
+    if getattr(model, "compiled_step", None) is not None:
+        from llmcli.model.compiled_decode import compiled_last_logits
+
+        logits = compiled_last_logits(model, idx, cache)
+        if logits is not None:
+            return logits.float()
     if hasattr(model, "hidden_states") and hasattr(model, "logits"):
         return model.logits(model.hidden_states(idx, cache)[:, -1]).float()
     return model(idx, cache=cache)[0][:, -1].float()

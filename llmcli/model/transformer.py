@@ -72,20 +72,22 @@ def causal_bias(length: int, dtype: torch.dtype) -> torch.Tensor:
 class KVCache:
     """Keys and values of every layer, filled as generation proceeds. The room grows with
     use, CHUNK positions at first and doubling up to the context, so that a model with a
-    long context (8,192 positions) costs only what a generation reaches."""
+    long context (8,192 positions) costs only what a generation reaches. Each layer has
+    tensors of its own (B, kv heads, room, D): a compiled step (compiled_decode.py) writes
+    into one layer's without copying every layer's."""
 
     CHUNK = 256
 
     def __init__(self, config: ModelConfig, batch: int, device, dtype):
-        empty = (config.n_layer, batch, config.n_kv_head, 0, config.head_dim)  # made room for by make_room
-        self.k = torch.zeros(empty, device=device, dtype=dtype)
-        self.v = torch.zeros(empty, device=device, dtype=dtype)
+        empty = (batch, config.n_kv_head, 0, config.head_dim)  # made room for by make_room
+        self.k = [torch.zeros(empty, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        self.v = [torch.zeros(empty, device=device, dtype=dtype) for _ in range(config.n_layer)]
         self.length = 0  # positions filled so far
         self.limit = config.context
 
     @property
     def capacity(self) -> int:
-        return self.k.shape[3]
+        return self.k[0].shape[2]
 
     def make_room(self, end: int) -> None:
         """Room for positions up to `end`; the positions filled so far are copied over."""
@@ -94,28 +96,33 @@ class KVCache:
         capacity = max(self.CHUNK, self.capacity)
         while capacity < end:
             capacity *= 2
-        shape = (*self.k.shape[:3], max(end, min(capacity, self.limit)), self.k.shape[4])
-        k, v = self.k.new_zeros(shape), self.v.new_zeros(shape)
-        k[:, :, :, : self.length] = self.k[:, :, :, : self.length]
-        v[:, :, :, : self.length] = self.v[:, :, :, : self.length]
-        self.k, self.v = k, v
+        room = max(end, min(capacity, self.limit))
+        self.k = [self._moved(t, room) for t in self.k]
+        self.v = [self._moved(t, room) for t in self.v]
+
+    def _moved(self, t, room: int):
+        bigger = t.new_zeros((*t.shape[:2], room, t.shape[3]))
+        bigger[:, :, : self.length] = t[:, :, : self.length]
+        return bigger
 
     def update(self, layer: int, k, v):
         """Store a layer's new keys and values (B, H, T, D) after those filled so far;
         returns all of them. `length` moves on once every layer has stored its own."""
         end = self.length + k.shape[2]
-        self.k[layer, :, :, self.length : end] = k
-        self.v[layer, :, :, self.length : end] = v
-        return self.k[layer, :, :, :end], self.v[layer, :, :, :end]
+        self.k[layer][:, :, self.length : end] = k
+        self.v[layer][:, :, self.length : end] = v
+        return self.k[layer][:, :, :end], self.v[layer][:, :, :end]
 
     def reorder(self, index):
         """Keep the batch rows in `index` (beam search). Only the positions filled so far
         are copied: the rest is written before it is ever read."""
-        shape = (self.k.shape[0], len(index), *self.k.shape[2:])
-        k, v = self.k.new_empty(shape), self.v.new_empty(shape)
-        k[:, :, :, : self.length] = self.k[:, :, :, : self.length].index_select(1, index)
-        v[:, :, :, : self.length] = self.v[:, :, :, : self.length].index_select(1, index)
-        self.k, self.v = k, v
+        self.k = [self._rows(t, index) for t in self.k]
+        self.v = [self._rows(t, index) for t in self.v]
+
+    def _rows(self, t, index):
+        kept = t.new_empty((len(index), *t.shape[1:]))
+        kept[:, :, : self.length] = t[:, :, : self.length].index_select(0, index)
+        return kept
 
 
 class Attention(nn.Module):
@@ -202,11 +209,14 @@ class Block(nn.Module):
         self.attn = Attention(config)
         self.mlp_norm = norm_layer(config)
         self.mlp = SwiGLU(config) if config.mlp == "swiglu" else GeluMLP(config)
-        self.dropout = nn.Dropout(config.dropout)
+        # none without dropout: at one token a step, even an idle module call costs
+        self.dropout = nn.Dropout(config.dropout) if config.dropout else None
 
     def forward(self, x, cos, sin, cache=None, layer=0, padding=None):
-        x = x + self.dropout(self.attn(self.attn_norm(x), cos, sin, cache, layer, padding))
-        return x + self.dropout(self.mlp(self.mlp_norm(x)))
+        h = self.attn(self.attn_norm(x), cos, sin, cache, layer, padding)
+        x = x + (h if self.dropout is None else self.dropout(h))
+        h = self.mlp(self.mlp_norm(x))
+        return x + (h if self.dropout is None else self.dropout(h))
 
 
 class Transformer(nn.Module):
