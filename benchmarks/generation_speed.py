@@ -1,9 +1,9 @@
 """Generation speed of the `small` preset at batch 1: 256 new tokens after a short prompt.
 
 Target: at least 500 tokens/s, sampling or greedy. Measured for the default path (int8
-weights on a CPU, see llmcli/model/quantize.py), for int4 weights (--precision int4) and
-for plain float32 weights. With --model NAME, it also reports what int8 and int4 cost in
-validation bits per byte.
+weights on a CPU, see llmcli/model/quantize.py), for int4 weights (--precision int4), for
+plain float32 weights, and compiled (`generate --compile`). With --model NAME, it also
+reports what int8 and int4 cost in validation bits per byte.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def main():
     parser.add_argument("--vocab", type=int, default=2048)
     parser.add_argument("--new-tokens", type=int, default=256)
     parser.add_argument("--model", help="a trained model, to report int8's cost in bits per byte")
+    parser.add_argument("--no-compile", action="store_true", help="leave out `generate --compile`'s path")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -76,6 +77,18 @@ def main():
         rows.append((f"int8 (default), {label}", f"{tokens_per_second(int8, config, prompt):,.0f} tokens/s"))
         rows.append((f"int4, {label}", f"{tokens_per_second(int4, config, prompt):,.0f} tokens/s"))
         rows.append((f"float32, {label}", f"{tokens_per_second(fp32, config, prompt):,.0f} tokens/s"))
+    if not args.no_compile:  # generate --compile: greedy, after the compile its warm-up pays
+        from llmcli.model.compiled_decode import compile_decoding
+
+        greedy = GenerationConfig(max_new_tokens=args.new_tokens, temperature=0)
+        for label, model in (("int8", int8), ("int4", int4)):
+            compiled = copy.deepcopy(model)
+            compile_decoding(compiled)
+            start = time.perf_counter()
+            list(generate_ids(compiled, prompt, GenerationConfig(max_new_tokens=8, temperature=0)))
+            seconds = time.perf_counter() - start
+            rows.append((f"{label} --compile, greedy", f"{tokens_per_second(compiled, greedy, prompt):,.0f} tokens/s "
+                                                       f"(compile at the first tokens: {seconds:.0f} s)"))
     if args.model:
         a, b, c = bpb_delta(args.model)
         rows.append((f"{args.model}: val bits per byte", f"float32 {a:.4f}, int8 {b:.4f} ({b - a:+.4f}), "

@@ -81,12 +81,28 @@ def transformers_speed(gguf_file: Path, prompt: list[int], new_tokens: int) -> t
 
 
 def llama_cpp_speed(gguf_file: Path, prompt: list[int], new_tokens: int, threads: int) -> float:
-    """tokens/s of llama.cpp's greedy generation on the GGUF file (prompt included, as in
-    llmcli's figure); ImportError where llama-cpp-python is not installed."""
+    """tokens/s of llama.cpp's greedy generation on the GGUF file, the prompt already read;
+    ImportError where llama-cpp-python is not installed."""
     from llama_cpp import Llama
 
+    # llama-cpp-python 0.3.36 crashed here (a segfault) with verbose=False, and on prompts
+    # read in batches of more than one token: its logs go to stderr, pointed at /dev/null
+    # while it runs, and the prompt is read a token at a time. It is read once, at the
+    # warm-up (generate keeps a prompt it has seen), so llama.cpp's figure leaves it out
+    # where llmcli's counts its prefill: the comparison errs in llama.cpp's favour
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        return _llama_cpp_run(Llama, gguf_file, prompt, new_tokens, threads)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _llama_cpp_run(Llama, gguf_file: Path, prompt: list[int], new_tokens: int, threads: int) -> float:
     model = Llama(model_path=str(gguf_file), n_threads=threads, n_threads_batch=threads,
-                  n_ctx=len(prompt) + new_tokens + 8, verbose=False)
+                  n_ctx=len(prompt) + new_tokens + 8, n_batch=1, n_ubatch=1, verbose=True)
 
     def run(count: int) -> float:
         start = time.perf_counter()

@@ -1,7 +1,8 @@
 """The compact Transformer at the heart of llmcli: a decoder, or (config.causal False) an encoder.
 
-Read top to bottom: the building blocks (norms, rotary embeddings, attention with a KV
-cache, the two MLPs), then the model itself. One file serves every family llmcli runs:
+Read top to bottom: the building blocks (attention with a KV cache, the two MLPs; the
+RMSNorm and rotary embeddings, with backwards of their own, are rms_norm.py and
+rotary.py), then the model itself. One file serves every family llmcli runs:
 config fields choose the variants (model/config.py lists them), so llmcli's own model,
 Llama (grouped-query attention), Qwen2 (q/k/v biases) and GPT-2 (LayerNorm, learned
 positions, GELU, biases) are this same code. The config and the presets need no torch,
