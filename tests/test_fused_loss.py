@@ -18,7 +18,8 @@ def reference(hidden, weight, targets, mask=None):
 
 
 def check(mask, monkeypatch):
-    monkeypatch.setattr(fused_loss, "CHUNK_ELEMENTS", 3 * 50)  # force several chunks
+    monkeypatch.setattr(fused_loss, "CHUNK_ELEMENTS", 3 * 50)  # force several chunks: 3 tokens each
+    monkeypatch.setattr(fused_loss, "MIN_CHUNK_TOKENS", 1)
     torch.manual_seed(0)
     hidden = torch.randn(2, 7, 16, dtype=torch.float64, requires_grad=True)
     weight = torch.randn(50, 16, dtype=torch.float64, requires_grad=True)
