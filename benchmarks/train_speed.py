@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -105,7 +106,7 @@ def fine_tune_step(variant: str, batch: int, length: int):
 def peak_memory_mib(variant: str, batch: int, length: int) -> float:
     """Peak RSS of a fresh process that builds the variant and runs three steps (NaN where
     it fails, as when transformers is missing)."""
-    code = (f"import sys; sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r}); "
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
             f"import train_speed as t, resource; step = t.fine_tune_step({variant!r}, {batch}, {length}); "
             "[step() for _ in range(3)]; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,6 +1,6 @@
-"""`--compile`: the compiled one-token decoding step gives the eager model's tokens, across
-a growing KV cache, batched rows and beam search, and refuses clearly without a C++
-compiler. Skipped where this machine has none (inductor builds C++)."""
+"""`--compile`: the compiled one-token decoding step gives the eager model's logits (to the
+rounding of bf16 activations), across a growing KV cache and batched rows, runs beam
+search, and refuses clearly without a C++ compiler. Skipped where this machine has none (inductor builds C++)."""
 
 import pytest
 import torch
