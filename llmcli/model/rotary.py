@@ -39,6 +39,10 @@ def rotate(x, cos, signed_sin):
     cos, signed_sin = cos.to(x.dtype), signed_sin.to(x.dtype)
     if torch.is_grad_enabled() and x.requires_grad:
         return _Rotation.apply(x, cos, signed_sin)
+    return _turned(x, cos, signed_sin)  # without autograd's Function: a token's step is all small ops
+
+
+def _turned(x, cos, signed_sin):
     return torch.addcmul(x * cos, _swap_halves(x), signed_sin)
 
 
@@ -46,7 +50,7 @@ class _Rotation(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, cos, signed_sin):
         ctx.save_for_backward(cos, signed_sin)
-        return torch.addcmul(x * cos, _swap_halves(x), signed_sin)
+        return _turned(x, cos, signed_sin)
 
     @staticmethod
     def backward(ctx, grad):
