@@ -57,8 +57,9 @@ def test_compiled_steps_give_the_eager_logits_past_the_first_room_of_the_cache(p
     tokens = [3, 14] + list(generate_ids(eager, [3, 14], GenerationConfig(max_new_tokens=KVCache.CHUNK + 20,
                                                                            temperature=0)))
     ours, theirs = stepwise_logits(compiled, tokens), stepwise_logits(eager, tokens)
-    # bf16 activations (the int8 path): the compiled kernels round in other places
-    assert (ours - theirs).abs().max() <= 0.02 * theirs.abs().max()
+    # the compiled kernels round bf16 activations in other places, and where the int8 kernel
+    # rounds its activations to 8 bits, a last-bit change in one can move a code by one
+    assert (ours - theirs).abs().max() <= 0.05 * theirs.abs().max()
     assert (ours.argmax(-1) == theirs.argmax(-1)).float().mean() > 0.95
 
 
@@ -67,7 +68,7 @@ def test_compiled_batched_rows_and_beams_decode(pair):
     eager, compiled = pair
     tokens = [3, 14, 15, 9, 2, 6, 5]
     ours, theirs = stepwise_logits(compiled, tokens, rows=3), stepwise_logits(eager, tokens, rows=3)
-    assert (ours - theirs).abs().max() <= 0.02 * theirs.abs().max()
+    assert (ours - theirs).abs().max() <= 0.05 * theirs.abs().max()
     assert greedy_batch(compiled, [[3, 14, 15], [9, 2, 6]], 6)[0][:2] == greedy_batch(eager, [[3, 14, 15]], 6)[0][:2]
     beams = list(generate_ids(compiled, [3, 14], GenerationConfig(max_new_tokens=10, num_beams=3)))
     assert 0 < len(beams) <= 10

@@ -15,6 +15,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from llmcli.model import native_kernels
+
 
 def int8_kernel_available() -> bool:
     return hasattr(torch, "_weight_int8pack_mm")
@@ -36,17 +38,27 @@ class QuantizedLinear(nn.Module):
 
 
 class Int8Linear(QuantizedLinear):
-    """y = x @ W.T (+ b) with W stored as int8 rows times a bf16 scale per row."""
+    """y = x @ W.T (+ b) with W stored as int8 rows times a scale per row."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None):
         super().__init__()
         w = weight.detach().float()
         scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127.0
-        self.register_buffer("qweight", torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8))
-        self.register_buffer("scale", scale.to(torch.bfloat16))
+        codes = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8)
+        self.rows, self.inputs = w.shape
+        self.native = w.device.type == "cpu" and native_kernels.load()
+        if self.native:
+            self.register_buffer("packed", native_kernels.pack_int8(codes))
+            # float32 bytes, so that the model's cast to bf16 leaves them be
+            self.register_buffer("scale_bytes", scale.contiguous().view(torch.uint8))
+        else:
+            self.register_buffer("qweight", codes)
+            self.register_buffer("scale", scale.to(torch.bfloat16))
         self.register_buffer("bias", None if bias is None else bias.detach().clone())
 
     def product(self, flat):
+        if self.native:
+            return native_kernels.int8_matvec(flat, self.packed, self.scale_bytes.view(torch.float32), self.rows)
         if flat.device.type == "cpu":
             return torch._weight_int8pack_mm(flat, self.qweight, self.scale)
         # elsewhere: dequantize (GPUs have the bandwidth this saves on a CPU)
@@ -57,7 +69,7 @@ INT4_GROUP = 32  # weights a scale and zero point serve (llama.cpp's Q4_0/Q4_1 b
 
 
 def int4_kernel_available() -> bool:
-    return hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu") and hasattr(torch, "_convert_weight_to_int4pack_for_cpu")
+    return native_kernels.load() or hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu") and hasattr(torch, "_convert_weight_to_int4pack_for_cpu")
 
 
 class Int4Linear(QuantizedLinear):
@@ -72,17 +84,30 @@ class Int4Linear(QuantizedLinear):
         rows, cols = w.shape
         groups = w.reshape(rows, cols // INT4_GROUP, INT4_GROUP)
         low, high = groups.amin(-1), groups.amax(-1)
-        # the kernel computes (code - 8) * scale + zero, scale and zero in bf16: the codes are
-        # chosen against the rounded scale and zero, so that rounding them costs little
-        scale = ((high - low) / 15).clamp(min=1e-8).to(torch.bfloat16)
-        zero = (low + 8 * scale.float()).to(torch.bfloat16)
-        start = zero.float() - 8 * scale.float()
-        codes = torch.round((groups - start[..., None]) / scale.float()[..., None]).clamp(0, 15).to(torch.int32)
-        self.register_buffer("packed", torch._convert_weight_to_int4pack_for_cpu(codes.reshape(rows, cols), 1))
-        self.register_buffer("scales_zeros", torch.stack([scale, zero], -1).transpose(0, 1).contiguous())
+        self.rows, self.inputs = rows, cols
+        self.native = w.device.type == "cpu" and native_kernels.load()
+        if self.native:  # code * scale + minimum, both float16 as in a Q4_1 file
+            scale, minimum = ((high - low) / 15).to(torch.float16), low.to(torch.float16)
+            codes = self._codes(groups, minimum.float(), scale.float())
+            self.register_buffer("packed", native_kernels.pack_int4(codes.reshape(rows, cols), scale, minimum))
+        else:
+            # torch's kernel computes (code - 8) * scale + zero, scale and zero in bf16
+            scale = ((high - low) / 15).clamp(min=1e-8).to(torch.bfloat16)
+            zero = (low + 8 * scale.float()).to(torch.bfloat16)
+            codes = self._codes(groups, zero.float() - 8 * scale.float(), scale.float())
+            self.register_buffer("packed", torch._convert_weight_to_int4pack_for_cpu(codes.reshape(rows, cols), 1))
+            self.register_buffer("scales_zeros", torch.stack([scale, zero], -1).transpose(0, 1).contiguous())
         self.register_buffer("bias", None if bias is None else bias.detach().clone())
 
+    @staticmethod
+    def _codes(groups, start, scale):
+        """Codes chosen against the rounded scale and start, so that rounding them costs little."""
+        steps = (groups - start[..., None]) / scale.clamp(min=1e-30)[..., None]
+        return torch.round(steps).clamp(0, 15).to(torch.int32)
+
     def product(self, flat):
+        if self.native:
+            return native_kernels.int4_matvec(flat, self.packed, self.rows)
         return torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, INT4_GROUP, self.scales_zeros)
 
 

@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint
 
+from llmcli.model import native_kernels
 from llmcli.model.config import ModelConfig
 from llmcli.model.fused_loss import linear_cross_entropy
 from llmcli.model.rms_norm import RMSNorm
@@ -163,7 +164,11 @@ class Attention(nn.Module):
             q = q.to(k.dtype)
             if T == 1:  # one query per head: the query heads of a key-value head share its keys in place
                 group = self.n_head // self.n_kv_head
-                y = F.scaled_dot_product_attention(q.reshape(B, self.n_kv_head, group, self.head_dim), k, v)
+                grouped = q.reshape(B, self.n_kv_head, group, self.head_dim)
+                if native_kernels.decode_attention_fits(grouped, k):  # loaded for quantized generation
+                    y = native_kernels.decode_attention(grouped, k, v)
+                else:
+                    y = F.scaled_dot_product_attention(grouped, k, v)
                 y = y.reshape(B, self.n_head, 1, self.head_dim)
             else:
                 # queries at positions start..end-1 see every key up to their own position

@@ -1,0 +1,184 @@
+// Matrix-vector products for generation on a CPU: 4-bit and 8-bit weights times
+// activations rounded to 8 bits, summed with AVX-512 VNNI integer dot products.
+//
+// At batch 1 a token waits on its weights being read, so the kernels must keep up with
+// memory: torch's own int4 kernel widens every weight to bf16 first and reads about half
+// as fast as memory allows. Here the activations are rounded to int8 with one scale per
+// group of 32 inputs (as llama.cpp's Q8 blocks), and the weights are stored interleaved so
+// that each 32-bit lane of a vpdpbusd belongs to one (row, group) pair: the eight dot
+// products that cover a group of 32 add up in integers, and the float work (scales,
+// minimums) is done once per 16 (row, group) pairs instead of once per lane of products.
+//
+// Layouts (built by llmcli/model/native_kernels.py), for tiles of 8 output rows and blocks
+// of 64 inputs (two groups of 32), a lane being l = 2 * row + group:
+//   int4: per tile and block 320 bytes: 4 x 64 bytes of codes, byte 4l + j of the L-th
+//         holding input 4s + j of lane l's group, s = 2L in the low nibble and s = 2L + 1
+//         in the high one; then 16 float16 scales and 16 float16 minimums, one per lane:
+//         weight = code * scale + minimum.
+//   int8: per tile and block 512 bytes: 8 x 64 bytes, byte 4l + j of the s-th holding
+//         input 4s + j of lane l's group as code + 128; and one float scale per row (a
+//         separate tensor): weight = code * scale.
+// Activations are reordered to match: for each block, step s takes 8 bytes, inputs
+// 4s..4s+3 of the first group and of the second, broadcast to every row.
+#include <torch/library.h>
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+#include <vector>
+
+#if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VNNI__)
+#error "these kernels need AVX-512 with VNNI (the Python side falls back to torch's kernels)"
+#endif
+
+namespace {
+
+constexpr int64_t kBlock = 64, kTile = 8;
+constexpr int64_t kInt4TileBlockBytes = 320, kInt8TileBlockBytes = 512;
+
+// One row of activations rounded to int8 in groups of 32, in the layout above, with per block
+// (scale of group 0, scale of group 1), (sum 0, sum 1) as floats and 128 x (sum of codes 0,
+// sum of codes 1) as int32, each pair ready to be broadcast to the 8 rows of a tile.
+struct QuantizedRow {
+  std::vector<int8_t> codes;
+  std::vector<float> scales, sums;
+  std::vector<int32_t> code_sums;
+};
+
+template <typename T>
+void quantize_row(const T* x, int64_t k, int64_t blocks, QuantizedRow& q) {
+  q.codes.assign(blocks * kBlock, 0);  // the same size call after call: no new allocation
+  q.scales.resize(blocks * 2);
+  q.sums.resize(blocks * 2);
+  q.code_sums.resize(blocks * 2);
+  for (int64_t g = 0; g < blocks * 2; ++g) {
+    const int64_t start = g * 32, stop = std::min(k, start + 32);
+    float amax = 0.f, sum = 0.f;
+    for (int64_t i = start; i < stop; ++i) {
+      const float value = static_cast<float>(x[i]);
+      amax = std::max(amax, std::abs(value));
+      sum += value;
+    }
+    const float inverse = amax > 0.f ? 127.f / amax : 0.f;
+    int32_t code_sum = 0;
+    for (int64_t i = start; i < stop; ++i) {
+      const int8_t code = static_cast<int8_t>(std::nearbyint(static_cast<float>(x[i]) * inverse));
+      const int64_t within = i - start, block = g / 2, group = g % 2;
+      q.codes[block * kBlock + (within / 4) * 8 + group * 4 + within % 4] = code;
+      code_sum += code;
+    }
+    q.scales[g] = amax / 127.f;
+    q.sums[g] = sum;
+    q.code_sums[g] = 128 * code_sum;
+  }
+}
+
+inline __m512 broadcast_pair(const float* pair) {
+  return _mm512_castpd_ps(_mm512_set1_pd(*reinterpret_cast<const double*>(pair)));
+}
+
+// The products of one row of activations with a tile's 8 rows, as 16 (row, group) lanes.
+__m512 int4_tile(const uint8_t* tile, const QuantizedRow& q, int64_t blocks) {
+  const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+  __m512 products = _mm512_setzero_ps(), minimums = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* block = tile + b * kInt4TileBlockBytes;
+    const int8_t* x = q.codes.data() + b * kBlock;
+    __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+    for (int load = 0; load < 4; ++load) {
+      const __m512i packed = _mm512_loadu_si512(block + load * 64);
+      const __m512i x_even = _mm512_set1_epi64(*reinterpret_cast<const int64_t*>(x + (2 * load) * 8));
+      const __m512i x_odd = _mm512_set1_epi64(*reinterpret_cast<const int64_t*>(x + (2 * load + 1) * 8));
+      even = _mm512_dpbusd_epi32(even, _mm512_and_si512(packed, low_nibbles), x_even);
+      odd = _mm512_dpbusd_epi32(odd, _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles), x_odd);
+    }
+    const __m512 scale = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 256)));
+    const __m512 minimum = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 288)));
+    const __m512 dots = _mm512_cvtepi32_ps(_mm512_add_epi32(even, odd));
+    products = _mm512_fmadd_ps(dots, _mm512_mul_ps(scale, broadcast_pair(q.scales.data() + 2 * b)), products);
+    minimums = _mm512_fmadd_ps(minimum, broadcast_pair(q.sums.data() + 2 * b), minimums);
+  }
+  return _mm512_add_ps(products, minimums);
+}
+
+__m512 int8_tile(const uint8_t* tile, const QuantizedRow& q, int64_t blocks) {
+  __m512 products = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* block = tile + b * kInt8TileBlockBytes;
+    const int8_t* x = q.codes.data() + b * kBlock;
+    __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+    for (int step = 0; step < 8; step += 2) {
+      even = _mm512_dpbusd_epi32(even, _mm512_loadu_si512(block + step * 64),
+                                 _mm512_set1_epi64(*reinterpret_cast<const int64_t*>(x + step * 8)));
+      odd = _mm512_dpbusd_epi32(odd, _mm512_loadu_si512(block + (step + 1) * 64),
+                                _mm512_set1_epi64(*reinterpret_cast<const int64_t*>(x + (step + 1) * 8)));
+    }
+    // the codes were stored plus 128 (vpdpbusd takes them unsigned): take 128 x the sum back
+    const __m512i offset = _mm512_set1_epi64(*reinterpret_cast<const int64_t*>(q.code_sums.data() + 2 * b));
+    const __m512 dots = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_add_epi32(even, odd), offset));
+    products = _mm512_fmadd_ps(dots, broadcast_pair(q.scales.data() + 2 * b), products);
+  }
+  return products;
+}
+
+// out (m, rows) = x (m, k) times the weight rows, a tile of 8 at a time; finish(row, dot)
+// gives a row's value from its dot product. T: the activations' type, bf16 or float.
+template <typename T, typename Tile, typename Finish>
+void matvec_typed(const at::Tensor& x, at::Tensor& out, const uint8_t* weight, int64_t rows, int64_t tiles,
+                  int64_t blocks, int64_t tile_block_bytes, Tile tile_products, Finish finish) {
+  const int64_t m = x.size(0), k = x.size(1);
+  thread_local std::vector<QuantizedRow> quantized;  // kept between calls: a token makes hundreds
+  if (static_cast<int64_t>(quantized.size()) < m) quantized.resize(m);
+  for (int64_t i = 0; i < m; ++i) quantize_row(x.data_ptr<T>() + i * k, k, blocks, quantized[i]);
+  T* o = out.data_ptr<T>();
+  const QuantizedRow* q = quantized.data();
+  at::parallel_for(0, tiles, 8, [&](int64_t begin, int64_t end) {
+    alignas(64) float lanes[16];
+    for (int64_t t = begin; t < end; ++t)
+      for (int64_t i = 0; i < m; ++i) {
+        _mm512_store_ps(lanes, tile_products(weight + t * blocks * tile_block_bytes, q[i], blocks));
+        for (int64_t r = 0; r < kTile && t * kTile + r < rows; ++r)
+          o[i * rows + t * kTile + r] = static_cast<T>(finish(t * kTile + r, lanes[2 * r] + lanes[2 * r + 1]));
+      }
+  });
+}
+
+template <typename Tile, typename Finish>
+at::Tensor matvec(const at::Tensor& x_in, const uint8_t* weight, int64_t rows, int64_t tiles, int64_t blocks,
+                  int64_t tile_block_bytes, Tile tile_products, Finish finish) {
+  TORCH_CHECK(x_in.dim() == 2 && x_in.size(1) <= blocks * kBlock, "activations must be (rows, inputs)");
+  TORCH_CHECK(rows <= tiles * kTile, "more rows asked for than the weights hold");
+  const bool bf16 = x_in.scalar_type() == at::kBFloat16;
+  const at::Tensor x = bf16 || x_in.scalar_type() == at::kFloat ? x_in.contiguous() : x_in.to(at::kFloat).contiguous();
+  at::Tensor out = at::empty({x.size(0), rows}, x.options());
+  if (bf16) matvec_typed<at::BFloat16>(x, out, weight, rows, tiles, blocks, tile_block_bytes, tile_products, finish);
+  else matvec_typed<float>(x, out, weight, rows, tiles, blocks, tile_block_bytes, tile_products, finish);
+  return out.scalar_type() == x_in.scalar_type() ? out : out.to(x_in.scalar_type());
+}
+
+at::Tensor int4_matvec(const at::Tensor& x, const at::Tensor& weight, int64_t rows) {
+  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt4TileBlockBytes &&
+              weight.is_contiguous(), "int4 weights must be (tiles, blocks, 320) uint8");
+  return matvec(x, weight.data_ptr<uint8_t>(), rows, weight.size(0), weight.size(1), kInt4TileBlockBytes, int4_tile,
+                [](int64_t, float dot) { return dot; });
+}
+
+at::Tensor int8_matvec(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& scale, int64_t rows) {
+  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt8TileBlockBytes &&
+              weight.is_contiguous(), "int8 weights must be (tiles, blocks, 512) uint8");
+  TORCH_CHECK(scale.dtype() == at::kFloat && scale.numel() >= rows, "one float scale per row");
+  const float* s = scale.data_ptr<float>();
+  return matvec(x, weight.data_ptr<uint8_t>(), rows, weight.size(0), weight.size(1), kInt8TileBlockBytes, int8_tile,
+                [s](int64_t row, float dot) { return s[row] * dot; });
+}
+
+}  // namespace
+
+TORCH_LIBRARY_FRAGMENT(llmcli_kernels, m) {
+  m.def("int4(Tensor x, Tensor weight, int rows) -> Tensor");
+  m.def("int8(Tensor x, Tensor weight, Tensor scale, int rows) -> Tensor");
+}
+
+TORCH_LIBRARY_IMPL(llmcli_kernels, CPU, m) {
+  m.impl("int4", &int4_matvec);
+  m.impl("int8", &int8_matvec);
+}
