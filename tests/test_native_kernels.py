@@ -69,9 +69,10 @@ def test_a_failed_build_is_remembered_and_torch_kernels_stay(tmp_path, monkeypat
 
 @needs_kernels
 @pytest.mark.parametrize("positions", [1, 5, 64, 300])
-def test_decode_attention_is_softmax_attention_over_the_cache(positions):
+@pytest.mark.parametrize("d", [64, 128])
+def test_decode_attention_is_softmax_attention_over_the_cache(positions, d):
     torch.manual_seed(positions)
-    rows, kv_heads, group, d, room = 2, 3, 3, 64, 320
+    rows, kv_heads, group, room = 2, 3, 3, 320
     q = torch.randn(rows, kv_heads, group, d)
     k, v = torch.randn(rows, kv_heads, room, d) * 2, torch.randn(rows, kv_heads, room, d)
     ours = native_kernels.decode_attention(q, k[:, :, :positions], v[:, :, :positions])  # views of a room

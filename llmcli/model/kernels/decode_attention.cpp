@@ -36,25 +36,44 @@ inline __m512 exp_nonpositive(__m512 x) {
   return _mm512_scalef_ps(p, n);
 }
 
+// The scores of one query against positions [0, count) of the keys, rows `stride` floats
+// apart, times `scale`; the query's D / 16 vectors stay in registers.
+template <int Vectors>
+void score_row(const float* query, const float* k, int64_t stride, int64_t count, float scale, float* scores) {
+  __m512 q[Vectors];
+  for (int c = 0; c < Vectors; ++c) q[c] = _mm512_loadu_ps(query + 16 * c);
+  for (int64_t j = 0; j < count; ++j) {
+    __m512 dot = _mm512_mul_ps(q[0], _mm512_loadu_ps(k + j * stride));
+    for (int c = 1; c < Vectors; ++c) dot = _mm512_fmadd_ps(q[c], _mm512_loadu_ps(k + j * stride + 16 * c), dot);
+    scores[j] = _mm512_reduce_add_ps(dot) * scale;
+  }
+}
+
+// weighted (D) = sum over positions j of p[j] times value row j, the sums in registers.
+template <int Vectors>
+void weigh_row(const float* p, const float* v, int64_t stride, int64_t count, float* weighted) {
+  __m512 acc[Vectors];
+  for (int c = 0; c < Vectors; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t j = 0; j < count; ++j) {
+    const __m512 weight = _mm512_set1_ps(p[j]);
+    for (int c = 0; c < Vectors; ++c) acc[c] = _mm512_fmadd_ps(weight, _mm512_loadu_ps(v + j * stride + 16 * c), acc[c]);
+  }
+  for (int c = 0; c < Vectors; ++c) _mm512_storeu_ps(weighted + 16 * c, acc[c]);
+}
+
 // One part: queries (group, d) of one key-value head against positions [begin, end) of its
 // keys and values (rows `stride` floats apart). Writes the part's maximum score, sum of
-// e^(score - maximum) and the values weighted by them, per query.
-void attend_part(const float* q, int64_t group, int64_t d, const float* k, const float* v, int64_t stride,
-                 int64_t begin, int64_t end, float scale, float* maxima, float* sums, float* weighted,
-                 std::vector<float>& scores) {
+// e^(score - maximum) and the values weighted by them, per query. Each query goes over
+// the part's keys and values on its own: after the first, they come from the L2 cache.
+template <int Vectors>
+void attend_part(const float* q, int64_t group, const float* k, const float* v, int64_t stride, int64_t begin,
+                 int64_t end, float scale, float* maxima, float* sums, float* weighted, std::vector<float>& scores) {
+  constexpr int64_t d = 16 * Vectors;
   const int64_t count = end - begin, padded = (count + 15) / 16 * 16;
-  scores.assign(group * padded, -INFINITY);
-  for (int64_t j = 0; j < count; ++j) {
-    const float* key = k + (begin + j) * stride;
-    for (int64_t g = 0; g < group; ++g) {
-      __m512 dot = _mm512_setzero_ps();
-      for (int64_t i = 0; i < d; i += 16)
-        dot = _mm512_fmadd_ps(_mm512_loadu_ps(q + g * d + i), _mm512_loadu_ps(key + i), dot);
-      scores[g * padded + j] = _mm512_reduce_add_ps(dot) * scale;
-    }
-  }
+  scores.assign(padded, -INFINITY);
   for (int64_t g = 0; g < group; ++g) {
-    float* s = scores.data() + g * padded;
+    float* s = scores.data();
+    score_row<Vectors>(q + g * d, k + begin * stride, stride, count, scale, s);
     __m512 top = _mm512_set1_ps(-INFINITY);
     for (int64_t j = 0; j < padded; j += 16) top = _mm512_max_ps(top, _mm512_loadu_ps(s + j));
     const float maximum = _mm512_reduce_max_ps(top);
@@ -66,16 +85,8 @@ void attend_part(const float* q, int64_t group, int64_t d, const float* k, const
     }
     maxima[g] = maximum;
     sums[g] = _mm512_reduce_add_ps(total);
-  }
-  std::fill(weighted, weighted + group * d, 0.f);
-  for (int64_t j = 0; j < count; ++j) {
-    const float* value = v + (begin + j) * stride;
-    for (int64_t g = 0; g < group; ++g) {
-      const __m512 p = _mm512_set1_ps(scores[g * padded + j]);
-      for (int64_t i = 0; i < d; i += 16)
-        _mm512_storeu_ps(weighted + g * d + i,
-                         _mm512_fmadd_ps(p, _mm512_loadu_ps(value + i), _mm512_loadu_ps(weighted + g * d + i)));
-    }
+    weigh_row<Vectors>(s, v + begin * stride, stride, count, weighted + g * d);
+    std::fill(s + count, s + padded, -INFINITY);
   }
 }
 
@@ -87,7 +98,8 @@ at::Tensor decode_attention(const at::Tensor& q_in, const at::Tensor& k, const a
   TORCH_CHECK(k.sizes() == v.sizes() && k.strides() == v.strides(), "keys and values must match");
   TORCH_CHECK(k.stride(3) == 1 && k.stride(2) == k.size(3), "each position's keys must be one contiguous row");
   const int64_t b = q_in.size(0), heads = q_in.size(1), group = q_in.size(2), d = q_in.size(3), n = k.size(2);
-  TORCH_CHECK(k.size(0) == b && k.size(1) == heads && k.size(3) == d && d % 16 == 0 && n > 0, "shapes must agree");
+  TORCH_CHECK(k.size(0) == b && k.size(1) == heads && k.size(3) == d && n > 0, "shapes must agree");
+  TORCH_CHECK(d == 64 || d == 128, "head size must be 64 or 128");
   const at::Tensor q = q_in.to(at::kFloat).contiguous();
   const float scale = 1.f / std::sqrt(static_cast<float>(d));
   // enough parts for the threads, none shorter than 64 positions
@@ -107,9 +119,10 @@ at::Tensor decode_attention(const at::Tensor& q_in, const at::Tensor& k, const a
         std::fill(weighted.begin() + task * group * d, weighted.begin() + (task + 1) * group * d, 0.f);
         continue;
       }
-      attend_part(q.data_ptr<float>() + (row * heads + head) * group * d, group, d, k.data_ptr<float>() + offset,
-                  v.data_ptr<float>() + offset, d, begin, end, scale, maxima.data() + task * group,
-                  sums.data() + task * group, weighted.data() + task * group * d, scores);
+      (d == 64 ? attend_part<4> : attend_part<8>)(
+          q.data_ptr<float>() + (row * heads + head) * group * d, group, k.data_ptr<float>() + offset,
+          v.data_ptr<float>() + offset, d, begin, end, scale, maxima.data() + task * group, sums.data() + task * group,
+          weighted.data() + task * group * d, scores);
     }
   });
   at::Tensor out = at::empty({b, heads, group, d}, q.options());
