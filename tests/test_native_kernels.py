@@ -79,3 +79,22 @@ def test_decode_attention_is_softmax_attention_over_the_cache(positions, d):
     theirs = torch.nn.functional.scaled_dot_product_attention(q, k[:, :, :positions], v[:, :, :positions])
     assert torch.allclose(ours, theirs, atol=1e-5, rtol=1e-4)
     assert native_kernels.decode_attention_fits(q, k[:, :, :positions])
+
+
+@needs_kernels
+@pytest.mark.parametrize("rows, inputs", SHAPES)
+def test_the_packed_weights_come_back_for_many_rows_at_once(rows, inputs):
+    """A prompt's many rows go through a bf16 matmul of the weights unpacked."""
+    torch.manual_seed(rows)
+    codes = torch.randint(0, 16, (rows, inputs))
+    scale, minimum = torch.rand(rows, inputs // 32).half(), torch.randn(rows, inputs // 32).half()
+    weight = codes * scale.float().repeat_interleave(32, 1) + minimum.float().repeat_interleave(32, 1)
+    unpacked = native_kernels.int4_weights(native_kernels.pack_int4(codes, scale, minimum), rows, inputs)
+    assert torch.allclose(unpacked.float(), weight, rtol=1e-2, atol=1e-2)
+    codes8, scale8 = torch.randint(-127, 128, (rows, inputs), dtype=torch.int8), torch.rand(rows)
+    unpacked8 = native_kernels.int8_weights(native_kernels.pack_int8(codes8), scale8, rows, inputs)
+    assert torch.allclose(unpacked8.float(), codes8 * scale8[:, None], rtol=1e-2, atol=1e-6)
+    for layer in (Int4Linear(weight), Int8Linear(weight)):
+        many = torch.randn(native_kernels.MATMUL_ROWS, inputs)
+        one_at_a_time = torch.cat([layer(row[None]) for row in many[:4]])  # the int8-activation products
+        assert close(layer(many)[:4], one_at_a_time.float())

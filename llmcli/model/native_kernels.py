@@ -29,7 +29,9 @@ import torch
 SOURCES = [Path(__file__).with_name("kernels") / name for name in ("quantized_matvec.cpp", "decode_attention.cpp")]
 BLOCK = 64  # inputs a block of the layouts covers: two groups of 32
 TILE = 8  # output rows the layouts interleave
-DECODE_ROWS = 8  # up to this many rows at once go through these kernels; a prefill's many rows don't
+# from this many rows at once (a prompt, a batch being scored), the weights are widened to bf16
+# for a matrix multiply: 32 rows cost about the same either way on SmolLM2's shapes, 512 five times less
+MATMUL_ROWS = 48
 
 _loaded: bool | None = None
 
@@ -96,6 +98,10 @@ def _register_shapes() -> None:
     for name in ("int4", "int8"):
         torch.library.register_fake(f"llmcli_kernels::{name}")(
             lambda x, *weights_and_rows: x.new_empty(x.shape[0], weights_and_rows[-1]))
+    torch.library.register_fake("llmcli_kernels::int4_dequantize")(
+        lambda weight, rows, inputs: weight.new_empty(rows, inputs, dtype=torch.bfloat16))
+    torch.library.register_fake("llmcli_kernels::int8_dequantize")(
+        lambda weight, scale, rows, inputs: weight.new_empty(rows, inputs, dtype=torch.bfloat16))
     torch.library.register_fake("llmcli_kernels::decode_attention")(
         lambda q, k, v: q.new_empty(q.shape, dtype=torch.float32))
 
@@ -155,6 +161,16 @@ def int4_matvec(x: torch.Tensor, packed: torch.Tensor, rows: int) -> torch.Tenso
 
 def int8_matvec(x: torch.Tensor, packed: torch.Tensor, scale: torch.Tensor, rows: int) -> torch.Tensor:
     return torch.ops.llmcli_kernels.int8(x, packed, scale, rows)
+
+
+def int4_weights(packed: torch.Tensor, rows: int, inputs: int) -> torch.Tensor:
+    """The bf16 (rows, inputs) weights pack_int4 stored."""
+    return torch.ops.llmcli_kernels.int4_dequantize(packed, rows, inputs)
+
+
+def int8_weights(packed: torch.Tensor, scale: torch.Tensor, rows: int, inputs: int) -> torch.Tensor:
+    """The bf16 (rows, inputs) weights pack_int8 stored, times their row scales."""
+    return torch.ops.llmcli_kernels.int8_dequantize(packed, scale, rows, inputs)
 
 
 def decode_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

@@ -58,7 +58,10 @@ class Int8Linear(QuantizedLinear):
 
     def product(self, flat):
         if self.native:
-            return native_kernels.int8_matvec(flat, self.packed, self.scale_bytes.view(torch.float32), self.rows)
+            scale = self.scale_bytes.view(torch.float32)
+            if flat.shape[0] >= native_kernels.MATMUL_ROWS:
+                return F.linear(flat, native_kernels.int8_weights(self.packed, scale, self.rows, self.inputs))
+            return native_kernels.int8_matvec(flat, self.packed, scale, self.rows)
         if flat.device.type == "cpu":
             return torch._weight_int8pack_mm(flat, self.qweight, self.scale)
         # elsewhere: dequantize (GPUs have the bandwidth this saves on a CPU)
@@ -107,6 +110,8 @@ class Int4Linear(QuantizedLinear):
 
     def product(self, flat):
         if self.native:
+            if flat.shape[0] >= native_kernels.MATMUL_ROWS:
+                return F.linear(flat, native_kernels.int4_weights(self.packed, self.rows, self.inputs))
             return native_kernels.int4_matvec(flat, self.packed, self.rows)
         return torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, INT4_GROUP, self.scales_zeros)
 

@@ -24,10 +24,11 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <immintrin.h>
+#include <cstring>
 #include <vector>
 
-#if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VNNI__)
-#error "these kernels need AVX-512 with VNNI (the Python side falls back to torch's kernels)"
+#if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VNNI__) || !defined(__AVX512BF16__)
+#error "these kernels need AVX-512 with VNNI and BF16 (the Python side falls back to torch's kernels)"
 #endif
 
 namespace {
@@ -171,14 +172,93 @@ at::Tensor int8_matvec(const at::Tensor& x, const at::Tensor& weight, const at::
                 [s](int64_t row, float dot) { return s[row] * dot; });
 }
 
+// The weights themselves, as bf16 (rows, inputs): for many rows at once (a prompt, a batch
+// being scored), a bf16 matrix multiply beats these per-row products several times over.
+// A tile-block's 32-bit lane l of each of its code vectors holds 4 inputs of (row, group)
+// = (l / 2, l % 2), so a group's 32 weights are lane l of every vector, in step order.
+inline void store_group(at::BFloat16* out, __m512i low_codes, __m512i high_codes, float scale, float minimum) {
+  // 16 codes each, as int32: low inputs 0..15 of the group, high 16..31
+  const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(minimum);
+  const __m512 a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(low_codes), s, m);
+  const __m512 b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(high_codes), s, m);
+  _mm512_storeu_si512(out, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+}
+
+at::Tensor dequantized(int64_t rows, int64_t inputs, int64_t tiles, int64_t blocks) {
+  TORCH_CHECK(rows <= tiles * kTile && inputs <= blocks * kBlock, "more weights asked for than are stored");
+  return at::empty({tiles * kTile, blocks * kBlock}, at::TensorOptions().dtype(at::kBFloat16));
+}
+
+at::Tensor int4_dequantize(const at::Tensor& weight, int64_t rows, int64_t inputs) {
+  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt4TileBlockBytes &&
+              weight.is_contiguous(), "int4 weights must be (tiles, blocks, 320) uint8");
+  const int64_t tiles = weight.size(0), blocks = weight.size(1), width = blocks * kBlock;
+  at::Tensor out = dequantized(rows, inputs, tiles, blocks);
+  const uint8_t* w = weight.data_ptr<uint8_t>();
+  at::BFloat16* o = out.data_ptr<at::BFloat16>();
+  at::parallel_for(0, tiles, 16, [&](int64_t begin, int64_t end) {
+    alignas(64) uint32_t lanes[4][16];
+    for (int64_t t = begin; t < end; ++t)
+      for (int64_t b = 0; b < blocks; ++b) {
+        const uint8_t* block = w + (t * blocks + b) * kInt4TileBlockBytes;
+        std::memcpy(lanes, block, 256);
+        const at::Half* halves = reinterpret_cast<const at::Half*>(block + 256);
+        for (int lane = 0; lane < 16; ++lane) {
+          // steps 0..7 in order: load L's low nibbles are step 2L, its high ones 2L + 1
+          const __m128i packed = _mm_set_epi32(lanes[3][lane], lanes[2][lane], lanes[1][lane], lanes[0][lane]);
+          const __m128i low = _mm_and_si128(packed, _mm_set1_epi8(0x0F));
+          const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F));
+          const __m128i first = _mm_unpacklo_epi32(low, high), second = _mm_unpackhi_epi32(low, high);
+          store_group(o + (t * kTile + lane / 2) * width + b * kBlock + (lane % 2) * 32, _mm512_cvtepu8_epi32(first),
+                      _mm512_cvtepu8_epi32(second), static_cast<float>(halves[lane]), static_cast<float>(halves[16 + lane]));
+        }
+      }
+  });
+  return out.narrow(0, 0, rows).narrow(1, 0, inputs);
+}
+
+at::Tensor int8_dequantize(const at::Tensor& weight, const at::Tensor& scale, int64_t rows, int64_t inputs) {
+  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt8TileBlockBytes &&
+              weight.is_contiguous(), "int8 weights must be (tiles, blocks, 512) uint8");
+  TORCH_CHECK(scale.dtype() == at::kFloat && scale.numel() >= rows, "one float scale per row");
+  const int64_t tiles = weight.size(0), blocks = weight.size(1), width = blocks * kBlock;
+  at::Tensor out = dequantized(rows, inputs, tiles, blocks);
+  const uint8_t* w = weight.data_ptr<uint8_t>();
+  const float* s = scale.data_ptr<float>();
+  at::BFloat16* o = out.data_ptr<at::BFloat16>();
+  at::parallel_for(0, tiles, 16, [&](int64_t begin, int64_t end) {
+    alignas(64) uint32_t lanes[8][16];
+    for (int64_t t = begin; t < end; ++t)
+      for (int64_t b = 0; b < blocks; ++b) {
+        std::memcpy(lanes, w + (t * blocks + b) * kInt8TileBlockBytes, 512);
+        for (int lane = 0; lane < 16; ++lane) {
+          const int64_t row = t * kTile + lane / 2;
+          const float row_scale = row < rows ? s[row] : 0.f;
+          const __m128i first = _mm_set_epi32(lanes[3][lane], lanes[2][lane], lanes[1][lane], lanes[0][lane]);
+          const __m128i second = _mm_set_epi32(lanes[7][lane], lanes[6][lane], lanes[5][lane], lanes[4][lane]);
+          // stored as code + 128
+          const __m512i offset = _mm512_set1_epi32(128);
+          store_group(o + row * width + b * kBlock + (lane % 2) * 32,
+                      _mm512_sub_epi32(_mm512_cvtepu8_epi32(first), offset),
+                      _mm512_sub_epi32(_mm512_cvtepu8_epi32(second), offset), row_scale, 0.f);
+        }
+      }
+  });
+  return out.narrow(0, 0, rows).narrow(1, 0, inputs);
+}
+
 }  // namespace
 
 TORCH_LIBRARY_FRAGMENT(llmcli_kernels, m) {
   m.def("int4(Tensor x, Tensor weight, int rows) -> Tensor");
   m.def("int8(Tensor x, Tensor weight, Tensor scale, int rows) -> Tensor");
+  m.def("int4_dequantize(Tensor weight, int rows, int inputs) -> Tensor");
+  m.def("int8_dequantize(Tensor weight, Tensor scale, int rows, int inputs) -> Tensor");
 }
 
 TORCH_LIBRARY_IMPL(llmcli_kernels, CPU, m) {
   m.impl("int4", &int4_matvec);
   m.impl("int8", &int8_matvec);
+  m.impl("int4_dequantize", &int4_dequantize);
+  m.impl("int8_dequantize", &int8_dequantize);
 }
