@@ -8,7 +8,8 @@ MFU estimate does, so the ratio compares with nanoGPT's.
 --shape smollm2: a full fine-tune step (bf16 autocast, AdamW, clipping) of random weights
 in SmolLM2-135M's shape (30 x 576, 9 query / 3 key-value heads, vocab 49,152), llmcli's
 against transformers' LlamaForCausalLM of the same config (its default attention), plus
-llmcli with LoRA rank 8 on qkv,proj. Steps of the variants alternate and the median is
+llmcli with LoRA rank 8 on qkv,proj, and llmcli's full step compiled (`finetune --compile`;
+its first step, which compiles, is reported apart). Steps of the variants alternate and the median is
 reported, so that the machine's noise falls on all of them alike. Target: llmcli's full
 step at least 2x transformers'. Both get the same fused AdamW. Peak memory is each
 variant's own, measured in a fresh process.
@@ -64,7 +65,7 @@ def measure(preset: str, vocab: int, batch: int, precision: str, steps: int) -> 
 
 SMOLLM2 = dict(vocab_size=49152, n_layer=30, n_head=9, n_kv_head=3, n_embd=576, ffn_hidden=1536,
                rope_theta=100000.0, family="llama", tied_output=True)
-VARIANTS = ("llmcli full", "llmcli LoRA r8", "transformers full")
+VARIANTS = ("llmcli full", "llmcli full --compile", "llmcli LoRA r8", "transformers full")
 
 
 def fine_tune_step(variant: str, batch: int, length: int):
@@ -87,7 +88,10 @@ def fine_tune_step(variant: str, batch: int, length: int):
         if "LoRA" in variant:
             add_adapters(model, LoraInfo(rank=8, alpha=16.0, dropout=0.0, targets=["qkv", "proj"]))
             keep_base_in(model, torch.bfloat16)  # as finetune --lora does
-        loss_of = lambda: model(x[:, :-1], x[:, 1:])[1]  # noqa: E731
+        # --compile: as `finetune --compile` does, the step's forward through torch.compile (its
+        # first call compiles, forward and backward)
+        forward = torch.compile(model) if variant.endswith("--compile") else model
+        loss_of = lambda: forward(x[:, :-1], x[:, 1:])[1]  # noqa: E731
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-4, fused=True)
@@ -123,22 +127,27 @@ def smollm2_shape(batch: int, length: int, rounds: int) -> None:
         except ImportError:
             print(f"({variant}: not installed, left out)")
     times = {variant: [] for variant in steps}
-    for round_ in range(rounds + 1):  # round 0 warms up
+    first = {}  # round 0 warms up (and compiles)
+    for round_ in range(rounds + 1):
         order = list(steps) if round_ % 2 == 0 else list(reversed(steps))
         for variant in order:
             start = time.perf_counter()
             steps[variant]()
+            seconds = time.perf_counter() - start
             if round_:
-                times[variant].append(time.perf_counter() - start)
+                times[variant].append(seconds)
+            else:
+                first[variant] = seconds
     tokens = batch * length
     rows = []
     median = {variant: statistics.median(t) for variant, t in times.items()}
     for variant, seconds in median.items():
+        compiled = f", first step with its compile {first[variant]:.0f} s" if variant.endswith("--compile") else ""
         rows.append((variant, f"{tokens / seconds:,.0f} tokens/s ({seconds:.2f} s a step), "
-                              f"peak {memory[variant]:,.0f} MiB"))
+                              f"peak {memory[variant]:,.0f} MiB{compiled}"))
     if "transformers full" in median:
         anchor = median["transformers full"]
-        for variant in ("llmcli full", "llmcli LoRA r8"):
+        for variant in ("llmcli full", "llmcli full --compile", "llmcli LoRA r8"):
             rows.append((f"{variant} / transformers full", f"{anchor / median[variant]:.2f}x"))
     report(f"Fine-tune step, SmolLM2-135M shape, batch {batch} x {length}, bf16 autocast, "
            f"median of {rounds} alternating rounds, {torch.get_num_threads()} threads "
