@@ -42,7 +42,9 @@ def causal_attention(q, k, v, dropout: float = 0.0):
     """
     if q.device.type != "cpu" or q.dtype != torch.bfloat16:
         return F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
-    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1) + causal_bias(q.shape[-2], q.dtype)
+    # a compiled step builds the mask in its graph (Dynamo would trace past the cache, and warn)
+    bias = (_causal_bias if torch.compiler.is_compiling() else causal_bias)(q.shape[-2], q.dtype)
+    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1) + bias
     weights = scores.softmax(dim=-1)
     if dropout:
         weights = F.dropout(weights, dropout)
@@ -65,10 +67,12 @@ def bidirectional_attention(q, k, v, padding=None, dropout: float = 0.0):
     return weights @ v
 
 
-@functools.lru_cache(maxsize=8)
-def causal_bias(length: int, dtype: torch.dtype) -> torch.Tensor:
+def _causal_bias(length: int, dtype: torch.dtype) -> torch.Tensor:
     """0 on and below the diagonal, -inf above: added to attention scores."""
     return torch.full((length, length), float("-inf"), dtype=dtype).triu(diagonal=1)
+
+
+causal_bias = functools.lru_cache(maxsize=8)(_causal_bias)
 
 
 class KVCache:
