@@ -3,10 +3,11 @@
 Generating one token reads every weight once, so at batch 1 a CPU is limited by memory
 traffic, not arithmetic: a `small` model's 49 MB of float32 weights do not fit in a
 typical 32 MB L3 cache, and each token waits on main memory. Stored as int8 with one
-scale per output row (weight-only quantization, activations stay bf16), the same
-weights take a quarter of the room, stay in cache, and PyTorch's int8 matrix-vector
-kernel reads them several times faster. The change to the model's predictions is
-small: `benchmarks/generation_speed.py` reports it in bits per byte.
+scale per output row (weight-only quantization), the same weights take a quarter of the
+room, stay in cache, and an int8 matrix-vector kernel reads them several times faster:
+llmcli's own (native_kernels.py, activations rounded to int8) where the CPU has AVX-512
+VNNI, else PyTorch's (bf16 activations). The change to the model's predictions is small:
+`benchmarks/generation_speed.py` reports it in bits per byte.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ INT4_GROUP = 32  # weights a scale and zero point serve (llama.cpp's Q4_0/Q4_1 b
 
 
 def int4_kernel_available() -> bool:
-    return native_kernels.load() or hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu") and hasattr(torch, "_convert_weight_to_int4pack_for_cpu")
+    if native_kernels.load():
+        return True
+    return hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu") and hasattr(torch, "_convert_weight_to_int4pack_for_cpu")
 
 
 class Int4Linear(QuantizedLinear):
