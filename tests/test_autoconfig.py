@@ -32,7 +32,7 @@ def test_a_small_corpus_caps_the_model(monkeypatch):
 
 
 def test_vocabulary_is_capped_by_width():
-    assert vocab_for(128, 2048) == 1024
+    assert vocab_for(128, 2048) == 1536
     assert vocab_for(512, 2048) == 2048
     assert vocab_for(64, 300) == 384
 
