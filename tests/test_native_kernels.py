@@ -98,3 +98,11 @@ def test_the_packed_weights_come_back_for_many_rows_at_once(rows, inputs):
         many = torch.randn(native_kernels.MATMUL_ROWS, inputs)
         one_at_a_time = torch.cat([layer(row[None]) for row in many[:4]])  # the int8-activation products
         assert close(layer(many)[:4], one_at_a_time.float())
+
+
+def test_an_unwritable_cache_leaves_torch_kernels(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # a file where the cache's folder would go
+    monkeypatch.setenv("LLMCLI_KERNEL_CACHE", str(blocked))
+    monkeypatch.setattr(native_kernels, "_compiler", lambda: "c++")
+    assert native_kernels._load() is False

@@ -82,13 +82,16 @@ def _load() -> bool:
     compiler = _compiler()
     if compiler is None:
         return False
-    key = _build_key(compiler)
-    library, failed = cache_dir() / f"llmcli_kernels-{key}.so", cache_dir() / f"llmcli_kernels-{key}.failed"
-    if failed.exists():
+    try:
+        key = _build_key(compiler)
+        library, failed = cache_dir() / f"llmcli_kernels-{key}.so", cache_dir() / f"llmcli_kernels-{key}.failed"
+        if failed.exists():
+            return False
+        if not library.exists() and not _build(compiler, library, failed):
+            return False
+        torch.ops.load_library(str(library))
+    except (OSError, RuntimeError):  # an unwritable cache, a damaged library: torch's kernels serve
         return False
-    if not library.exists() and not _build(compiler, library, failed):
-        return False
-    torch.ops.load_library(str(library))
     _register_shapes()
     return True
 
