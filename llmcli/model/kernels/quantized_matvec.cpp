@@ -27,8 +27,8 @@
 #include <cstring>
 #include <vector>
 
-#if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VNNI__) || !defined(__AVX512BF16__)
-#error "these kernels need AVX-512 with VNNI and BF16 (the Python side falls back to torch's kernels)"
+#if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VNNI__)
+#error "these kernels need AVX-512 with VNNI (the Python side falls back to torch's kernels)"
 #endif
 
 namespace {
@@ -176,12 +176,21 @@ at::Tensor int8_matvec(const at::Tensor& x, const at::Tensor& weight, const at::
 // being scored), a bf16 matrix multiply beats these per-row products several times over.
 // A tile-block's 32-bit lane l of each of its code vectors holds 4 inputs of (row, group)
 // = (l / 2, l % 2), so a group's 32 weights are lane l of every vector, in step order.
+// 16 floats to bf16, rounded to nearest even (the weights are finite: no NaN to keep);
+// by hand, so that CPUs without AVX-512 BF16 (Cascade Lake, Ice Lake) run it too
+inline __m256i to_bf16(__m512 values) {
+  const __m512i bits = _mm512_castps_si512(values);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+  const __m512i rounded = _mm512_add_epi32(bits, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF)));
+  return _mm512_cvtepi32_epi16(_mm512_srli_epi32(rounded, 16));
+}
+
 inline void store_group(at::BFloat16* out, __m512i low_codes, __m512i high_codes, float scale, float minimum) {
   // 16 codes each, as int32: low inputs 0..15 of the group, high 16..31
   const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(minimum);
-  const __m512 a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(low_codes), s, m);
-  const __m512 b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(high_codes), s, m);
-  _mm512_storeu_si512(out, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), to_bf16(_mm512_fmadd_ps(_mm512_cvtepi32_ps(low_codes), s, m)));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16),
+                      to_bf16(_mm512_fmadd_ps(_mm512_cvtepi32_ps(high_codes), s, m)));
 }
 
 at::Tensor dequantized(int64_t rows, int64_t inputs, int64_t tiles, int64_t blocks) {
