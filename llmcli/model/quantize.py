@@ -25,7 +25,16 @@ def int8_kernel_available() -> bool:
 
 class QuantizedLinear(nn.Module):
     """A linear layer with weights stored compressed: the activations go in as bf16 rows,
-    `product` multiplies them by the weights, the bias is added, the shape restored."""
+    `product` multiplies them by the weights, the bias is added, the shape restored.
+
+    On a CPU with llmcli's kernels (`native`), a few rows go through the per-row kernel
+    (`native_product`) and many (a prompt) through one bf16 matmul of the weights
+    unpacked (`unpacked`); elsewhere through torch's own kernels (`torch_product`)."""
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__()
+        self.rows, self.inputs = weight.shape
+        self.native = weight.device.type == "cpu" and native_kernels.load()
 
     def forward(self, x):
         shape = x.shape
@@ -35,6 +44,19 @@ class QuantizedLinear(nn.Module):
         return y.view(*shape[:-1], y.shape[-1]).to(x.dtype)
 
     def product(self, flat: torch.Tensor) -> torch.Tensor:
+        if not self.native:
+            return self.torch_product(flat)
+        if flat.shape[0] >= native_kernels.MATMUL_ROWS:
+            return F.linear(flat, self.unpacked())
+        return self.native_product(flat)
+
+    def native_product(self, flat: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def unpacked(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def torch_product(self, flat: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -42,12 +64,10 @@ class Int8Linear(QuantizedLinear):
     """y = x @ W.T (+ b) with W stored as int8 rows times a scale per row."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None):
-        super().__init__()
+        super().__init__(weight)
         w = weight.detach().float()
         scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127.0
         codes = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8)
-        self.rows, self.inputs = w.shape
-        self.native = w.device.type == "cpu" and native_kernels.load()
         if self.native:
             self.register_buffer("packed", native_kernels.pack_int8(codes))
             # float32 bytes, so that the model's cast to bf16 leaves them be
@@ -57,12 +77,13 @@ class Int8Linear(QuantizedLinear):
             self.register_buffer("scale", scale.to(torch.bfloat16))
         self.register_buffer("bias", None if bias is None else bias.detach().clone())
 
-    def product(self, flat):
-        if self.native:
-            scale = self.scale_bytes.view(torch.float32)
-            if flat.shape[0] >= native_kernels.MATMUL_ROWS:
-                return F.linear(flat, native_kernels.int8_weights(self.packed, scale, self.rows, self.inputs))
-            return native_kernels.int8_matvec(flat, self.packed, scale, self.rows)
+    def native_product(self, flat):
+        return native_kernels.int8_matvec(flat, self.packed, self.scale_bytes.view(torch.float32), self.rows)
+
+    def unpacked(self):
+        return native_kernels.int8_weights(self.packed, self.scale_bytes.view(torch.float32), self.rows, self.inputs)
+
+    def torch_product(self, flat):
         if flat.device.type == "cpu":
             return torch._weight_int8pack_mm(flat, self.qweight, self.scale)
         # elsewhere: dequantize (GPUs have the bandwidth this saves on a CPU)
@@ -79,19 +100,17 @@ def int4_kernel_available() -> bool:
 
 
 class Int4Linear(QuantizedLinear):
-    """y = x @ W.T (+ b) with W stored as 4-bit codes, a bf16 scale and minimum for each
-    group of 32 weights along a row (asymmetric, as llama.cpp's Q4_1): half int8's bytes,
+    """y = x @ W.T (+ b) with W stored as 4-bit codes, a scale and minimum (float16 for
+    llmcli's kernels, bf16 for torch's) for each group of 32 weights along a row (asymmetric, as llama.cpp's Q4_1): half int8's bytes,
     so about half its time where reading weights is what a token waits on. A model
     imported from a Q4_1 file gets back the very values it was shipped with."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None):
-        super().__init__()
+        super().__init__(weight)
         w = weight.detach().float()
         rows, cols = w.shape
         groups = w.reshape(rows, cols // INT4_GROUP, INT4_GROUP)
         low, high = groups.amin(-1), groups.amax(-1)
-        self.rows, self.inputs = rows, cols
-        self.native = w.device.type == "cpu" and native_kernels.load()
         if self.native:  # code * scale + minimum, both float16 as in a Q4_1 file
             scale, minimum = ((high - low) / 15).to(torch.float16), low.to(torch.float16)
             codes = self._codes(groups, minimum.float(), scale.float())
@@ -111,11 +130,13 @@ class Int4Linear(QuantizedLinear):
         steps = (groups - start[..., None]) / scale.clamp(min=1e-30)[..., None]
         return torch.round(steps).clamp(0, 15).to(torch.int32)
 
-    def product(self, flat):
-        if self.native:
-            if flat.shape[0] >= native_kernels.MATMUL_ROWS:
-                return F.linear(flat, native_kernels.int4_weights(self.packed, self.rows, self.inputs))
-            return native_kernels.int4_matvec(flat, self.packed, self.rows)
+    def native_product(self, flat):
+        return native_kernels.int4_matvec(flat, self.packed, self.rows)
+
+    def unpacked(self):
+        return native_kernels.int4_weights(self.packed, self.rows, self.inputs)
+
+    def torch_product(self, flat):
         return torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, INT4_GROUP, self.scales_zeros)
 
 

@@ -121,6 +121,17 @@ __m512 int8_tile(const uint8_t* tile, const QuantizedRow& q, int64_t blocks) {
   return products;
 }
 
+void check_int4_weights(const at::Tensor& weight) {
+  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt4TileBlockBytes &&
+              weight.is_contiguous(), "int4 weights must be (tiles, blocks, 320) uint8");
+}
+
+void check_int8_weights(const at::Tensor& weight, const at::Tensor& scale, int64_t rows) {
+  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt8TileBlockBytes &&
+              weight.is_contiguous(), "int8 weights must be (tiles, blocks, 512) uint8");
+  TORCH_CHECK(scale.dtype() == at::kFloat && scale.numel() >= rows, "one float scale per row");
+}
+
 // out (m, rows) = x (m, k) times the weight rows, a tile of 8 at a time; finish(row, dot)
 // gives a row's value from its dot product. T: the activations' type, bf16 or float.
 template <typename T, typename Tile, typename Finish>
@@ -157,25 +168,18 @@ at::Tensor matvec(const at::Tensor& x_in, const uint8_t* weight, int64_t rows, i
 }
 
 at::Tensor int4_matvec(const at::Tensor& x, const at::Tensor& weight, int64_t rows) {
-  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt4TileBlockBytes &&
-              weight.is_contiguous(), "int4 weights must be (tiles, blocks, 320) uint8");
+  check_int4_weights(weight);
   return matvec(x, weight.data_ptr<uint8_t>(), rows, weight.size(0), weight.size(1), kInt4TileBlockBytes, int4_tile,
                 [](int64_t, float dot) { return dot; });
 }
 
 at::Tensor int8_matvec(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& scale, int64_t rows) {
-  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt8TileBlockBytes &&
-              weight.is_contiguous(), "int8 weights must be (tiles, blocks, 512) uint8");
-  TORCH_CHECK(scale.dtype() == at::kFloat && scale.numel() >= rows, "one float scale per row");
+  check_int8_weights(weight, scale, rows);
   const float* s = scale.data_ptr<float>();
   return matvec(x, weight.data_ptr<uint8_t>(), rows, weight.size(0), weight.size(1), kInt8TileBlockBytes, int8_tile,
                 [s](int64_t row, float dot) { return s[row] * dot; });
 }
 
-// The weights themselves, as bf16 (rows, inputs): for many rows at once (a prompt, a batch
-// being scored), a bf16 matrix multiply beats these per-row products several times over.
-// A tile-block's 32-bit lane l of each of its code vectors holds 4 inputs of (row, group)
-// = (l / 2, l % 2), so a group's 32 weights are lane l of every vector, in step order.
 // 16 floats to bf16, rounded to nearest even (the weights are finite: no NaN to keep);
 // by hand, so that CPUs without AVX-512 BF16 (Cascade Lake, Ice Lake) run it too
 inline __m256i to_bf16(__m512 values) {
@@ -193,14 +197,17 @@ inline void store_group(at::BFloat16* out, __m512i low_codes, __m512i high_codes
                       to_bf16(_mm512_fmadd_ps(_mm512_cvtepi32_ps(high_codes), s, m)));
 }
 
+// The weights themselves, as bf16 (rows, inputs): for many rows at once (a prompt, a batch
+// being scored), a bf16 matrix multiply beats these per-row products several times over.
+// A tile-block's 32-bit lane l of each of its code vectors holds 4 inputs of (row, group)
+// = (l / 2, l % 2), so a group's 32 weights are lane l of every vector, in step order.
 at::Tensor dequantized(int64_t rows, int64_t inputs, int64_t tiles, int64_t blocks) {
   TORCH_CHECK(rows <= tiles * kTile && inputs <= blocks * kBlock, "more weights asked for than are stored");
   return at::empty({tiles * kTile, blocks * kBlock}, at::TensorOptions().dtype(at::kBFloat16));
 }
 
 at::Tensor int4_dequantize(const at::Tensor& weight, int64_t rows, int64_t inputs) {
-  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt4TileBlockBytes &&
-              weight.is_contiguous(), "int4 weights must be (tiles, blocks, 320) uint8");
+  check_int4_weights(weight);
   const int64_t tiles = weight.size(0), blocks = weight.size(1), width = blocks * kBlock;
   at::Tensor out = dequantized(rows, inputs, tiles, blocks);
   const uint8_t* w = weight.data_ptr<uint8_t>();
@@ -227,9 +234,7 @@ at::Tensor int4_dequantize(const at::Tensor& weight, int64_t rows, int64_t input
 }
 
 at::Tensor int8_dequantize(const at::Tensor& weight, const at::Tensor& scale, int64_t rows, int64_t inputs) {
-  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt8TileBlockBytes &&
-              weight.is_contiguous(), "int8 weights must be (tiles, blocks, 512) uint8");
-  TORCH_CHECK(scale.dtype() == at::kFloat && scale.numel() >= rows, "one float scale per row");
+  check_int8_weights(weight, scale, rows);
   const int64_t tiles = weight.size(0), blocks = weight.size(1), width = blocks * kBlock;
   at::Tensor out = dequantized(rows, inputs, tiles, blocks);
   const uint8_t* w = weight.data_ptr<uint8_t>();
