@@ -29,7 +29,15 @@ def eval_mode(model):
 def last_logits(model, idx: torch.Tensor, cache) -> torch.Tensor:
     """fp32 logits (B, vocab) at the last position. Projecting only that position onto the
     vocabulary spares a prefill a (T, vocab) matmul. A model given a compiled step
-    (compiled_decode.py) takes it for one-token steps."""
+    (compiled_decode.py) takes it for one-token steps, and so does a quantized model with
+    llmcli's whole-step kernel (native_decode.py), which goes first: it needs no compile
+    and is the quicker."""
+    if getattr(model, "native_step", None) is not None:
+        from llmcli.model.native_decode import native_last_logits
+
+        logits = native_last_logits(model, idx, cache)
+        if logits is not None:
+            return logits.float()
     if getattr(model, "compiled_step", None) is not None:
         from llmcli.model.compiled_decode import compiled_last_logits
 

@@ -7,6 +7,8 @@ machine's C++ compiler and kept in the user cache:
   half the speed these do.
 - kernels/decode_attention.cpp: one token's attention over the KV cache, the positions
   split among the threads (torch's splits the heads alone: 3 for SmolLM2).
+- kernels/decode_step.cpp: a whole one-token step through every layer in one call, built
+  on the two above (native_decode.py says when it is taken).
 
 Where they can't be had (no compiler, a CPU without AVX-512 VNNI, a failed build), every
 caller keeps torch's kernels: `load()` returns False, and a failed build is remembered so
@@ -26,7 +28,9 @@ from pathlib import Path
 
 import torch
 
-SOURCES = [Path(__file__).with_name("kernels") / name for name in ("quantized_matvec.cpp", "decode_attention.cpp")]
+KERNELS = Path(__file__).with_name("kernels")
+SOURCES = [KERNELS / name for name in ("quantized_matvec.cpp", "decode_attention.cpp", "decode_step.cpp")]
+HEADERS = [KERNELS / "kernels.h"]
 BLOCK = 64  # inputs a block of the layouts covers: two groups of 32
 TILE = 8  # output rows the layouts interleave
 # from this many rows at once (a prompt, a batch being scored), the weights are widened to bf16
@@ -59,7 +63,7 @@ def _build_key(compiler: str) -> str:
     """Changes with the source, torch, the compiler and the CPU (-march=native)."""
     cpu = Path("/proc/cpuinfo").read_text(errors="replace").split("\n\n")[0] if Path("/proc/cpuinfo").exists() else ""
     flags = next((line for line in cpu.splitlines() if line.startswith("flags")), "")
-    text = "\0".join([*(source.read_text() for source in SOURCES), torch.__version__, compiler, flags, sys.platform])
+    text = "\0".join([*(source.read_text() for source in SOURCES + HEADERS), torch.__version__, compiler, flags, sys.platform])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

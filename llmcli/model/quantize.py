@@ -167,6 +167,9 @@ def quantize_for_generation(model, bits: int = 8) -> bool:
     model.quantized_output = Int8Linear(model.output_weight)
     model.to(torch.bfloat16)  # the int8 kernel takes bf16 activations; the KV cache stays float32
     model.eval()
+    from llmcli.model import native_decode
+
+    native_decode.attach(model)  # one-token steps in one native call, where the model's parts allow
     return True
 
 

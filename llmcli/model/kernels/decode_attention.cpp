@@ -14,6 +14,8 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels.h"
+
 #if !defined(__AVX512F__)
 #error "this kernel needs AVX-512"
 #endif
@@ -101,6 +103,16 @@ at::Tensor decode_attention(const at::Tensor& q_in, const at::Tensor& k, const a
   TORCH_CHECK(k.size(0) == b && k.size(1) == heads && k.size(3) == d && n > 0, "shapes must agree");
   TORCH_CHECK(d == 64 || d == 128, "head size must be 64 or 128");
   const at::Tensor q = q_in.to(at::kFloat).contiguous();
+  at::Tensor out = at::empty({b, heads, group, d}, q.options());
+  llmcli::attend(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), b, heads, group, d, n, k.stride(0),
+                 k.stride(1), out.data_ptr<float>());
+  return out;
+}
+
+}  // namespace
+
+void llmcli::attend(const float* q, const float* k, const float* v, int64_t b, int64_t heads, int64_t group,
+                    int64_t d, int64_t n, int64_t batch_stride, int64_t head_stride, float* o) {
   const float scale = 1.f / std::sqrt(static_cast<float>(d));
   // enough parts for the threads, none shorter than 64 positions
   const int64_t threads = at::get_num_threads();
@@ -108,11 +120,11 @@ at::Tensor decode_attention(const at::Tensor& q_in, const at::Tensor& k, const a
   const int64_t tasks = b * heads * splits, span = (n + splits - 1) / splits;
   std::vector<float> maxima(tasks * group), sums(tasks * group), weighted(tasks * group * d);
   at::parallel_for(0, tasks, 1, [&](int64_t first, int64_t last) {
-    std::vector<float> scores;
+    thread_local std::vector<float> scores;
     for (int64_t task = first; task < last; ++task) {
       const int64_t row = task / (heads * splits), head = (task / splits) % heads, part = task % splits;
       const int64_t begin = part * span, end = std::min(n, begin + span);
-      const int64_t offset = row * k.stride(0) + head * k.stride(1);
+      const int64_t offset = row * batch_stride + head * head_stride;
       if (begin >= end) {
         std::fill(maxima.begin() + task * group, maxima.begin() + (task + 1) * group, -INFINITY);
         std::fill(sums.begin() + task * group, sums.begin() + (task + 1) * group, 0.f);
@@ -120,13 +132,10 @@ at::Tensor decode_attention(const at::Tensor& q_in, const at::Tensor& k, const a
         continue;
       }
       (d == 64 ? attend_part<4> : attend_part<8>)(
-          q.data_ptr<float>() + (row * heads + head) * group * d, group, k.data_ptr<float>() + offset,
-          v.data_ptr<float>() + offset, d, begin, end, scale, maxima.data() + task * group, sums.data() + task * group,
-          weighted.data() + task * group * d, scores);
+          q + (row * heads + head) * group * d, group, k + offset, v + offset, d, begin, end, scale,
+          maxima.data() + task * group, sums.data() + task * group, weighted.data() + task * group * d, scores);
     }
   });
-  at::Tensor out = at::empty({b, heads, group, d}, q.options());
-  float* o = out.data_ptr<float>();
   for (int64_t rh = 0; rh < b * heads; ++rh)
     for (int64_t g = 0; g < group; ++g) {
       float top = -INFINITY, total = 0.f;
@@ -141,10 +150,7 @@ at::Tensor decode_attention(const at::Tensor& q_in, const at::Tensor& k, const a
       }
       for (int64_t i = 0; i < d; ++i) y[i] /= total;
     }
-  return out;
 }
-
-}  // namespace
 
 TORCH_LIBRARY_FRAGMENT(llmcli_kernels, m) {
   m.def("decode_attention(Tensor q, Tensor k, Tensor v) -> Tensor");

@@ -27,6 +27,8 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels.h"
+
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VNNI__)
 #error "these kernels need AVX-512 with VNNI (the Python side falls back to torch's kernels)"
 #endif
@@ -135,13 +137,11 @@ void check_int8_weights(const at::Tensor& weight, const at::Tensor& scale, int64
 // out (m, rows) = x (m, k) times the weight rows, a tile of 8 at a time; finish(row, dot)
 // gives a row's value from its dot product. T: the activations' type, bf16 or float.
 template <typename T, typename Tile, typename Finish>
-void matvec_typed(const at::Tensor& x, at::Tensor& out, const uint8_t* weight, int64_t rows, int64_t tiles,
-                  int64_t blocks, int64_t tile_block_bytes, Tile tile_products, Finish finish) {
-  const int64_t m = x.size(0), k = x.size(1);
+void matvec_rows(const T* x, int64_t m, int64_t k, T* o, const uint8_t* weight, int64_t rows, int64_t tiles,
+                 int64_t blocks, int64_t tile_block_bytes, Tile tile_products, Finish finish) {
   thread_local std::vector<QuantizedRow> quantized;  // kept between calls: a token makes hundreds
   if (static_cast<int64_t>(quantized.size()) < m) quantized.resize(m);
-  for (int64_t i = 0; i < m; ++i) quantize_row(x.data_ptr<T>() + i * k, k, blocks, quantized[i]);
-  T* o = out.data_ptr<T>();
+  for (int64_t i = 0; i < m; ++i) quantize_row(x + i * k, k, blocks, quantized[i]);
   const QuantizedRow* q = quantized.data();
   at::parallel_for(0, tiles, 8, [&](int64_t begin, int64_t end) {
     alignas(64) float lanes[16];
@@ -162,8 +162,13 @@ at::Tensor matvec(const at::Tensor& x_in, const uint8_t* weight, int64_t rows, i
   const bool bf16 = x_in.scalar_type() == at::kBFloat16;
   const at::Tensor x = bf16 || x_in.scalar_type() == at::kFloat ? x_in.contiguous() : x_in.to(at::kFloat).contiguous();
   at::Tensor out = at::empty({x.size(0), rows}, x.options());
-  if (bf16) matvec_typed<at::BFloat16>(x, out, weight, rows, tiles, blocks, tile_block_bytes, tile_products, finish);
-  else matvec_typed<float>(x, out, weight, rows, tiles, blocks, tile_block_bytes, tile_products, finish);
+  const int64_t m = x.size(0), k = x.size(1);
+  if (bf16)
+    matvec_rows(x.data_ptr<at::BFloat16>(), m, k, out.data_ptr<at::BFloat16>(), weight, rows, tiles, blocks,
+                tile_block_bytes, tile_products, finish);
+  else
+    matvec_rows(x.data_ptr<float>(), m, k, out.data_ptr<float>(), weight, rows, tiles, blocks, tile_block_bytes,
+                tile_products, finish);
   return out.scalar_type() == x_in.scalar_type() ? out : out.to(x_in.scalar_type());
 }
 
@@ -262,6 +267,18 @@ at::Tensor int8_dequantize(const at::Tensor& weight, const at::Tensor& scale, in
 }
 
 }  // namespace
+
+void llmcli::int4_product(const float* x, int64_t m, int64_t k, const uint8_t* weight, int64_t rows, int64_t tiles,
+                          int64_t blocks, float* out) {
+  matvec_rows(x, m, k, out, weight, rows, tiles, blocks, kInt4TileBlockBytes, int4_tile,
+              [](int64_t, float dot) { return dot; });
+}
+
+void llmcli::int8_product(const float* x, int64_t m, int64_t k, const uint8_t* weight, const float* scale,
+                          int64_t rows, int64_t tiles, int64_t blocks, float* out) {
+  matvec_rows(x, m, k, out, weight, rows, tiles, blocks, kInt8TileBlockBytes, int8_tile,
+              [scale](int64_t row, float dot) { return scale[row] * dot; });
+}
 
 TORCH_LIBRARY_FRAGMENT(llmcli_kernels, m) {
   m.def("int4(Tensor x, Tensor weight, int rows) -> Tensor");
