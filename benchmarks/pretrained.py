@@ -41,9 +41,11 @@ def folder_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
-def llmcli_speed(run_dir: Path, precision: str, new_tokens: int, compiled: bool = False):
+def llmcli_speed(run_dir: Path, precision: str, new_tokens: int, compiled: bool = False, native_step: bool = True):
     """tokens/s of greedy generation, the prompt ids, the generated ids and the seconds
-    the warm-up took (with `compiled`, the compile: `generate --compile`)."""
+    the warm-up took (with `compiled`, the compile: `generate --compile`). `native_step`
+    False takes llmcli's whole-step kernel away (native_decode.py), leaving PyTorch's
+    one-token step (eager, or compiled), as on a CPU without AVX-512 VNNI."""
     from llmcli.model.chat import chat_ids
     from llmcli.model.generate import GenerationConfig, generate_ids
     from llmcli.model.loading import load_model
@@ -51,6 +53,8 @@ def llmcli_speed(run_dir: Path, precision: str, new_tokens: int, compiled: bool 
 
     loaded = load_model(run_dir)
     prepare_for_generation(loaded.model, precision)
+    if not native_step:
+        loaded.model.native_step = None
     prompt = chat_ids(loaded.tokenizer, [{"role": "user", "content": PROMPT}], MODEL)
     config = GenerationConfig(max_new_tokens=new_tokens, temperature=0)
     if compiled:
@@ -153,15 +157,21 @@ def main():
     speeds = {}
     compiled_ids = None
     if not args.no_compile:
-        speeds["int4 --compile"], _, compiled_ids, seconds = llmcli_speed(run_dir, "int4", args.new_tokens, True)
-        rows.append(("llmcli int4 --compile, greedy", f"{speeds['int4 --compile']:,.1f} tokens/s "
-                                                      f"(compile, at the first tokens: {seconds:.0f} s)"))
+        speeds["int4 PyTorch step --compile"], _, compiled_ids, seconds = llmcli_speed(
+            run_dir, "int4", args.new_tokens, compiled=True, native_step=False)
+        rows.append(("llmcli int4, PyTorch's step --compile, greedy",
+                     f"{speeds['int4 PyTorch step --compile']:,.1f} tokens/s "
+                     f"(compile, at the first tokens: {seconds:.0f} s)"))
+    speeds["int4 PyTorch step"], _, eager_ids, _ = llmcli_speed(run_dir, "int4", args.new_tokens, native_step=False)
+    rows.append(("llmcli int4, PyTorch's step (eager), greedy", f"{speeds['int4 PyTorch step']:,.1f} tokens/s"))
     for precision in ("int4", "int8", "fp32"):  # the float32 continuation is compared with transformers'
         speeds[precision], prompt, ours, _ = llmcli_speed(run_dir, precision, args.new_tokens)
         rows.append((f"llmcli {precision}, greedy", f"{speeds[precision]:,.1f} tokens/s"))
-        if precision == "int4" and compiled_ids is not None:
-            same = next((i for i, (a, b) in enumerate(zip(compiled_ids, ours)) if a != b), len(ours))
-            rows.append(("int4 --compile's greedy tokens equal to int4's", f"the first {same} of {len(ours)}"))
+        if precision == "int4":
+            for name, others in (("PyTorch's step (eager)", eager_ids), ("PyTorch's step --compile", compiled_ids)):
+                if others is not None:
+                    same = next((i for i, (a, b) in enumerate(zip(others, ours)) if a != b), len(ours))
+                    rows.append((f"int4 greedy tokens equal to {name}'s", f"the first {same} of {len(ours)}"))
     gguf_files = sorted((home / "cache").rglob("*.gguf"))
     try:
         theirs_speed, theirs, hf_model = transformers_speed(gguf_files[0], prompt, args.new_tokens)
@@ -185,7 +195,7 @@ def main():
     else:
         rows.append((f"llama.cpp on the Q4_1 file, greedy, {torch.get_num_threads()} threads",
                      f"{llama_speed:,.1f} tokens/s"))
-        for precision in ("int4 --compile", "int4"):
+        for precision in ("int4", "int8", "int4 PyTorch step", "int4 PyTorch step --compile"):
             if precision in speeds:
                 rows.append((f"llmcli {precision} / llama.cpp", f"{speeds[precision] / llama_speed:.2f}x"))
     report(f"{MODEL}: pull, import and generation (batch 1, {args.new_tokens} new tokens; target >= 5x transformers)",

@@ -46,14 +46,19 @@ def positive(ctx, param, value):
 compile_option = click.option(
     "--compile", "compiled", is_flag=True,
     help="Compile the one-token decoding step (torch.compile, C++): about twice the tokens/s of a 135M model "
-         "on a CPU. The first compile of a model takes minutes; later runs load it from the disk cache in "
-         "seconds. Needs a C++ compiler (g++).")
+         "on a CPU without llmcli's whole-step kernel (int4/int8 on a CPU with AVX-512 VNNI has it, and "
+         "needs no compile). The first compile of a model takes minutes; later runs load it from the disk "
+         "cache in seconds. Needs a C++ compiler (g++).")
 
 
 def compile_decoding_if(compiled: bool, model) -> None:
     """--compile: give the model its compiled decoding step, saying on stderr what the first
     token will cost."""
     if not compiled:
+        return
+    if getattr(model, "native_step", None) is not None:
+        click.echo("--compile: llmcli's whole-step kernel already runs each token (it is the faster one): "
+                   "nothing to compile", err=True)
         return
     from llmcli.model.compiled_decode import compile_decoding
 

@@ -1,0 +1,21 @@
+// What the kernels' source files share: raw-pointer forms of the products and of decoding
+// attention, for decode_step.cpp, which runs a whole token without a tensor in between.
+#pragma once
+#include <cstdint>
+
+namespace llmcli {
+
+// out (m, rows) = x (m, k) times a weight in the int4 or int8 layout (quantized_matvec.cpp):
+// tiles of 8 rows, blocks of 64 inputs; int8's row scales in `scale`.
+void int4_product(const float* x, int64_t m, int64_t k, const uint8_t* weight, int64_t rows, int64_t tiles,
+                  int64_t blocks, float* out);
+void int8_product(const float* x, int64_t m, int64_t k, const uint8_t* weight, const float* scale, int64_t rows,
+                  int64_t tiles, int64_t blocks, float* out);
+
+// softmax(q k^T / sqrt(d)) v of one query per head over positions [0, n) of a float32 cache.
+// q and out (b, heads, group, d) contiguous; keys and values (b, heads, room, d), the
+// positions of a head contiguous rows of d, `batch_stride` and `head_stride` floats apart.
+void attend(const float* q, const float* k, const float* v, int64_t b, int64_t heads, int64_t group, int64_t d,
+            int64_t n, int64_t batch_stride, int64_t head_stride, float* out);
+
+}  // namespace llmcli
