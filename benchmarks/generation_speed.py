@@ -77,17 +77,23 @@ def main():
         rows.append((f"int8 (default), {label}", f"{tokens_per_second(int8, config, prompt):,.0f} tokens/s"))
         rows.append((f"int4, {label}", f"{tokens_per_second(int4, config, prompt):,.0f} tokens/s"))
         rows.append((f"float32, {label}", f"{tokens_per_second(fp32, config, prompt):,.0f} tokens/s"))
+    greedy = GenerationConfig(max_new_tokens=args.new_tokens, temperature=0)
+    # without llmcli's whole-step kernel (native_decode.py), as on a CPU without AVX-512 VNNI
+    for label, model in (("int8", int8), ("int4", int4)):
+        stepwise = copy.deepcopy(model)
+        stepwise.native_step = None
+        rows.append((f"{label}, PyTorch's step, greedy", f"{tokens_per_second(stepwise, greedy, prompt):,.0f} tokens/s"))
     if not args.no_compile:  # generate --compile: greedy, after the compile its warm-up pays
         from llmcli.model.compiled_decode import compile_decoding
 
-        greedy = GenerationConfig(max_new_tokens=args.new_tokens, temperature=0)
         for label, model in (("int8", int8), ("int4", int4)):
             compiled = copy.deepcopy(model)
+            compiled.native_step = None  # else --compile has nothing to do
             compile_decoding(compiled)
             start = time.perf_counter()
             list(generate_ids(compiled, prompt, GenerationConfig(max_new_tokens=8, temperature=0)))
             seconds = time.perf_counter() - start
-            rows.append((f"{label} --compile, greedy", f"{tokens_per_second(compiled, greedy, prompt):,.0f} tokens/s "
+            rows.append((f"{label}, PyTorch's step --compile, greedy", f"{tokens_per_second(compiled, greedy, prompt):,.0f} tokens/s "
                                                        f"(compile at the first tokens: {seconds:.0f} s)"))
     if args.model:
         a, b, c = bpb_delta(args.model)
