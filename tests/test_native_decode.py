@@ -21,6 +21,7 @@ SHAPES = {
     "grouped-query": dict(n_head=4, n_kv_head=2, n_embd=256),
     "biases (qwen2, llmcli's bias)": dict(n_head=2, n_embd=256, qkv_bias=True, bias=True),
     "head size 128": dict(n_head=2, n_kv_head=1, n_embd=256, ffn_hidden=320),
+    "head size 32 (nano)": dict(n_head=2, n_embd=64),
 }
 
 
@@ -109,3 +110,11 @@ def test_without_the_kernels_no_model_gets_the_native_step(monkeypatch):
     model = Transformer(ModelConfig(vocab_size=300, n_layer=2, n_head=4, n_embd=256, context=64))
     if quantize_for_generation(model, 8):  # torch's int8 kernel
         assert model.native_step is None
+
+
+@needs_kernels
+def test_generate_compile_says_the_native_step_has_nothing_left_to_compile(trained_model):
+    from cli_helpers import ok, run
+
+    result = ok(run("generate", "-m", trained_model.name, "--compile", "-n", "5", "-t", "0", "Once"))
+    assert "nothing to compile" in result.stderr and result.stdout.strip()

@@ -69,7 +69,7 @@ def test_a_failed_build_is_remembered_and_torch_kernels_stay(tmp_path, monkeypat
 
 @needs_kernels
 @pytest.mark.parametrize("positions", [1, 5, 64, 300])
-@pytest.mark.parametrize("d", [64, 128])
+@pytest.mark.parametrize("d", [16, 32, 64, 128])
 def test_decode_attention_is_softmax_attention_over_the_cache(positions, d):
     torch.manual_seed(positions)
     rows, kv_heads, group, room = 2, 3, 3, 320

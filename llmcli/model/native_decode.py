@@ -12,7 +12,7 @@ rounding: the eager step rounds its activations to bf16 between operations, this
 keeps them in float32.
 
 Taken for models whose parts it knows (RMSNorm, rotary positions, SwiGLU, causal, no
-dropout, head size 64 or 128: llmcli's own, Llama, Qwen2) once quantize.py gave every
+dropout, a head size that is a multiple of 16 up to 128: llmcli's own, Llama, Qwen2) once quantize.py gave every
 block linear llmcli's int4 or int8 kernels; `LLMCLI_NATIVE_KERNELS=0` turns it off with
 the other kernels.
 """
@@ -65,7 +65,7 @@ def fits(model) -> bool:
     """Whether decode_step knows every part of the model and every block linear has llmcli's kernels."""
     c = model.config
     if not (native_kernels.loaded() and c.causal and c.norm == "rms" and c.positions == "rope"
-            and c.mlp == "swiglu" and not c.dropout and c.head_dim in (64, 128)
+            and c.mlp == "swiglu" and not c.dropout and c.head_dim in native_kernels.ATTENTION_HEAD_SIZES
             and model.embed.weight.device.type == "cpu"):
         return False
     return all(isinstance(layer, QuantizedLinear) and layer.native

@@ -37,6 +37,8 @@ TILE = 8  # output rows the layouts interleave
 # for a matrix multiply: 32 rows cost about the same either way on SmolLM2's shapes, 512 five times less
 MATMUL_ROWS = 48
 
+ATTENTION_HEAD_SIZES = tuple(range(16, 129, 16))  # what the attention kernel takes
+
 _loaded: bool | None = None
 
 
@@ -187,5 +189,5 @@ def decode_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch
 
 
 def decode_attention_fits(q: torch.Tensor, k: torch.Tensor) -> bool:
-    return (loaded() and k.device.type == "cpu" and k.dtype == torch.float32 and k.shape[-1] in (64, 128)
+    return (loaded() and k.device.type == "cpu" and k.dtype == torch.float32 and k.shape[-1] in ATTENTION_HEAD_SIZES
             and k.stride(-1) == 1 and k.stride(-2) == k.shape[-1])

@@ -101,7 +101,7 @@ at::Tensor decode_attention(const at::Tensor& q_in, const at::Tensor& k, const a
   TORCH_CHECK(k.stride(3) == 1 && k.stride(2) == k.size(3), "each position's keys must be one contiguous row");
   const int64_t b = q_in.size(0), heads = q_in.size(1), group = q_in.size(2), d = q_in.size(3), n = k.size(2);
   TORCH_CHECK(k.size(0) == b && k.size(1) == heads && k.size(3) == d && n > 0, "shapes must agree");
-  TORCH_CHECK(d == 64 || d == 128, "head size must be 64 or 128");
+  TORCH_CHECK(llmcli::attention_fits(d), "head size must be a multiple of 16, at most 128");
   const at::Tensor q = q_in.to(at::kFloat).contiguous();
   at::Tensor out = at::empty({b, heads, group, d}, q.options());
   llmcli::attend(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), b, heads, group, d, n, k.stride(0),
@@ -109,7 +109,19 @@ at::Tensor decode_attention(const at::Tensor& q_in, const at::Tensor& k, const a
   return out;
 }
 
+using Part = void (*)(const float*, int64_t, const float*, const float*, int64_t, int64_t, int64_t, float,
+                     float*, float*, float*, std::vector<float>&);
+
+// attend_part for a head of d = 16 x Vectors floats
+Part part_of(int64_t d) {
+  static constexpr Part parts[] = {attend_part<1>, attend_part<2>, attend_part<3>, attend_part<4>,
+                                   attend_part<5>, attend_part<6>, attend_part<7>, attend_part<8>};
+  return parts[d / 16 - 1];
+}
+
 }  // namespace
+
+bool llmcli::attention_fits(int64_t d) { return d % 16 == 0 && d >= 16 && d <= 128; }
 
 void llmcli::attend(const float* q, const float* k, const float* v, int64_t b, int64_t heads, int64_t group,
                     int64_t d, int64_t n, int64_t batch_stride, int64_t head_stride, float* o) {
@@ -131,7 +143,7 @@ void llmcli::attend(const float* q, const float* k, const float* v, int64_t b, i
         std::fill(weighted.begin() + task * group * d, weighted.begin() + (task + 1) * group * d, 0.f);
         continue;
       }
-      (d == 64 ? attend_part<4> : attend_part<8>)(
+      part_of(d)(
           q + (row * heads + head) * group * d, group, k + offset, v + offset, d, begin, end, scale,
           maxima.data() + task * group, sums.data() + task * group, weighted.data() + task * group * d, scores);
     }

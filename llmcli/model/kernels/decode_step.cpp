@@ -92,7 +92,7 @@ at::Tensor decode_step(const at::Tensor& x_in, int64_t position, at::TensorList 
   TORCH_CHECK(heads > 0 && kv_heads > 0 && heads % kv_heads == 0, "heads must be a multiple of kv heads");
   const at::Tensor x_contiguous = x_in.contiguous();
   const int64_t b = x_contiguous.size(0), c = x_contiguous.size(1), d = c / heads, group = heads / kv_heads;
-  TORCH_CHECK(d * heads == c && (d == 64 || d == 128), "head size must be 64 or 128");
+  TORCH_CHECK(d * heads == c && llmcli::attention_fits(d), "head size must be a multiple of 16, at most 128");
   TORCH_CHECK(cos.scalar_type() == at::kFloat && sin.scalar_type() == at::kFloat && cos.is_contiguous() &&
               sin.is_contiguous() && cos.size(0) > position && cos.size(1) == d && sin.sizes() == cos.sizes(),
               "rotary tables must be (positions, head size) float32");

@@ -15,6 +15,8 @@ void int8_product(const float* x, int64_t m, int64_t k, const uint8_t* weight, c
 // softmax(q k^T / sqrt(d)) v of one query per head over positions [0, n) of a float32 cache.
 // q and out (b, heads, group, d) contiguous; keys and values (b, heads, room, d), the
 // positions of a head contiguous rows of d, `batch_stride` and `head_stride` floats apart.
+// head sizes attend takes: multiples of 16 up to 128
+bool attention_fits(int64_t d);
 void attend(const float* q, const float* k, const float* v, int64_t b, int64_t heads, int64_t group, int64_t d,
             int64_t n, int64_t batch_stride, int64_t head_stride, float* out);
 
