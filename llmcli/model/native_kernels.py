@@ -117,7 +117,7 @@ def _register_shapes() -> None:
 
 def _build(compiler: str, library: Path, failed: Path) -> bool:
     library.parent.mkdir(parents=True, exist_ok=True)
-    print("building llmcli's decoding kernels for this CPU (once, about 20 s)...", file=sys.stderr, flush=True)
+    print("building llmcli's decoding kernels for this CPU (once, under a minute)...", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(dir=library.parent) as scratch:
         partial = Path(scratch) / library.name
         done = subprocess.run(_command(compiler, partial), capture_output=True, text=True)
