@@ -22,7 +22,6 @@ from __future__ import annotations
 import torch
 
 from llmcli.model import native_kernels
-from llmcli.model.quantize import QuantizedLinear
 from llmcli.model.rotary import rope_tables, signed
 from llmcli.model.transformer import KVCache
 
@@ -68,7 +67,8 @@ def fits(model) -> bool:
             and c.mlp == "swiglu" and not c.dropout and c.head_dim in native_kernels.ATTENTION_HEAD_SIZES
             and model.embed.weight.device.type == "cpu"):
         return False
-    return all(isinstance(layer, QuantizedLinear) and layer.native
+    # quantize.py's layers on llmcli's kernels (not imported: quantize.py attaches this step)
+    return all(getattr(layer, "native", False) and hasattr(layer, "packed")
                for block in model.blocks
                for layer in (block.attn.qkv, block.attn.proj, block.mlp.gate_up, block.mlp.down))
 
