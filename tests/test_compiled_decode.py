@@ -33,7 +33,7 @@ def pair():
     for model in (eager, compiled):
         prepare_for_generation(model, "int8")
     compiled_decode.compile_decoding(compiled)
-    compiled.native_step = eager.native_step = None  # (a head size of 16 gets none anyway) the compiled step is tested
+    compiled.native_step = eager.native_step = None  # PyTorch's step, compiled and eager, is what is tested
     return eager, compiled
 
 

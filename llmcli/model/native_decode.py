@@ -12,9 +12,9 @@ rounding: the eager step rounds its activations to bf16 between operations, this
 keeps them in float32.
 
 Taken for models whose parts it knows (RMSNorm, rotary positions, SwiGLU, causal, no
-dropout, a head size that is a multiple of 16 up to 128: llmcli's own, Llama, Qwen2) once quantize.py gave every
-block linear llmcli's int4 or int8 kernels; `LLMCLI_NATIVE_KERNELS=0` turns it off with
-the other kernels.
+dropout, a head size that is a multiple of 16 up to 128: llmcli's own, Llama, Qwen2) once
+quantize.py gave every block linear llmcli's int4 or int8 kernels;
+`LLMCLI_NATIVE_KERNELS=0` turns it off with the other kernels.
 """
 
 from __future__ import annotations
@@ -86,8 +86,7 @@ def native_last_logits(model, idx: torch.Tensor, cache) -> torch.Tensor | None:
     if (step is None or cache is None or idx.shape[1] != 1 or not isinstance(cache, KVCache)
             or idx.shape[0] >= native_kernels.MATMUL_ROWS or cache.k[0].dtype != torch.float32):
         return None
-    if cache.length + 1 > model.config.context:
-        raise ValueError(f"sequence of {cache.length + 1} tokens exceeds the context of {model.config.context}")
+    model.check_fits(cache.length + 1)
     cache.make_room(cache.length + 1)
     hidden = step.hidden(model.embed(idx[:, 0]).float(), cache)
     cache.length += 1

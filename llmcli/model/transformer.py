@@ -267,6 +267,11 @@ class Transformer(nn.Module):
         """The (vocab, n_embd) matrix that turns hidden states into logits."""
         return self.embed.weight if self.output is None else self.output.weight
 
+    def check_fits(self, length: int) -> None:
+        """A ValueError where a sequence of `length` tokens would not fit the context."""
+        if length > self.config.context:
+            raise ValueError(f"sequence of {length} tokens exceeds the context of {self.config.context}")
+
     def hidden_states(self, idx, cache: KVCache | None = None, padding=None):
         """Final normalized hidden states (B, T, n_embd): what task heads build on.
         `padding` (B, T), True at right padding, matters to an encoder only."""
@@ -274,8 +279,7 @@ class Transformer(nn.Module):
         if cache is not None and not self.config.causal:
             raise ValueError("an encoder (causal: false) does not generate: it has no KV cache")
         start = cache.length if cache is not None else 0
-        if start + T > self.config.context:
-            raise ValueError(f"sequence of {start + T} tokens exceeds the context of {self.config.context}")
+        self.check_fits(start + T)
         x = self.embed(idx)
         cos = sin = None
         if self.pos_embed is not None:

@@ -28,8 +28,6 @@
 
 namespace {
 
-constexpr int64_t kInt4TileBlockBytes = 320, kInt8TileBlockBytes = 512;
-
 struct Linear {
   const uint8_t* weight;
   const float* scale;  // int8 only
@@ -39,12 +37,12 @@ struct Linear {
 
 Linear linear(const at::Tensor& weight, const at::Tensor& scale, const at::Tensor& bias, int64_t rows,
               int64_t inputs) {
-  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.is_contiguous() &&
-              (weight.size(2) == kInt4TileBlockBytes || weight.size(2) == kInt8TileBlockBytes),
-              "each weight must be packed int4 or int8");
-  TORCH_CHECK(weight.size(0) * 8 >= rows && weight.size(1) * 64 >= inputs, "a weight is smaller than its layer");
-  const bool int8 = weight.size(2) == kInt8TileBlockBytes;
-  TORCH_CHECK(!int8 || (scale.dtype() == at::kFloat && scale.numel() >= rows), "int8 weights need their row scales");
+  TORCH_CHECK(weight.dim() == 3, "each weight must be packed int4 or int8");
+  const bool int8 = weight.size(2) == llmcli::kInt8TileBlockBytes;
+  if (int8) llmcli::check_int8_weights(weight, scale, rows);
+  else llmcli::check_int4_weights(weight);
+  TORCH_CHECK(weight.size(0) * llmcli::kTile >= rows && weight.size(1) * llmcli::kBlock >= inputs,
+              "a weight is smaller than its layer");
   TORCH_CHECK(bias.numel() == 0 || (bias.dtype() == at::kFloat && bias.numel() == rows && bias.is_contiguous()),
               "a bias must be float32, one value per row");
   return {weight.data_ptr<uint8_t>(), int8 ? scale.data_ptr<float>() : nullptr,

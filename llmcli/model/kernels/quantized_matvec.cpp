@@ -35,8 +35,8 @@
 
 namespace {
 
-constexpr int64_t kBlock = 64, kTile = 8;
-constexpr int64_t kInt4TileBlockBytes = 320, kInt8TileBlockBytes = 512;
+using llmcli::check_int4_weights, llmcli::check_int8_weights, llmcli::kBlock, llmcli::kInt4TileBlockBytes,
+    llmcli::kInt8TileBlockBytes, llmcli::kTile;
 
 // One row of activations rounded to int8 in groups of 32, in the layout above, with per block
 // (scale of group 0, scale of group 1), (sum 0, sum 1) as floats and 128 x (sum of codes 0,
@@ -121,17 +121,6 @@ __m512 int8_tile(const uint8_t* tile, const QuantizedRow& q, int64_t blocks) {
     products = _mm512_fmadd_ps(dots, broadcast_pair(q.scales.data() + 2 * b), products);
   }
   return products;
-}
-
-void check_int4_weights(const at::Tensor& weight) {
-  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt4TileBlockBytes &&
-              weight.is_contiguous(), "int4 weights must be (tiles, blocks, 320) uint8");
-}
-
-void check_int8_weights(const at::Tensor& weight, const at::Tensor& scale, int64_t rows) {
-  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt8TileBlockBytes &&
-              weight.is_contiguous(), "int8 weights must be (tiles, blocks, 512) uint8");
-  TORCH_CHECK(scale.dtype() == at::kFloat && scale.numel() >= rows, "one float scale per row");
 }
 
 // out (m, rows) = x (m, k) times the weight rows, a tile of 8 at a time; finish(row, dot)
@@ -267,6 +256,17 @@ at::Tensor int8_dequantize(const at::Tensor& weight, const at::Tensor& scale, in
 }
 
 }  // namespace
+
+void llmcli::check_int4_weights(const at::Tensor& weight) {
+  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt4TileBlockBytes &&
+              weight.is_contiguous(), "int4 weights must be (tiles, blocks, 320) uint8");
+}
+
+void llmcli::check_int8_weights(const at::Tensor& weight, const at::Tensor& scale, int64_t rows) {
+  TORCH_CHECK(weight.dtype() == at::kByte && weight.dim() == 3 && weight.size(2) == kInt8TileBlockBytes &&
+              weight.is_contiguous(), "int8 weights must be (tiles, blocks, 512) uint8");
+  TORCH_CHECK(scale.dtype() == at::kFloat && scale.numel() >= rows, "one float scale per row");
+}
 
 void llmcli::int4_product(const float* x, int64_t m, int64_t k, const uint8_t* weight, int64_t rows, int64_t tiles,
                           int64_t blocks, float* out) {
