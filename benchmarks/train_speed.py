@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from common import peak_rss_mib, report
+from llmcli.model import training_kernels
 from llmcli.model.config import preset_config
 from llmcli.model.transformer import Transformer
 from llmcli.training.machine_rate import matmul_flops
@@ -37,7 +38,11 @@ from llmcli.training.trainer import make_optimizer
 CPU = torch.device("cpu")
 
 
-def measure(preset: str, vocab: int, batch: int, precision: str, steps: int) -> tuple[float, int]:
+def measure(preset: str, vocab: int, batch: int, precision: str, steps: int,
+            kernels: bool = True) -> tuple[float, int]:
+    """Tokens/s of a training step and its FLOPs a token; kernels=False: torch's elementwise
+    operations in place of llmcli's fused training kernels."""
+    training_kernels._loaded = training_kernels.load() and kernels
     torch.manual_seed(0)
     model = Transformer(preset_config(preset, vocab_size=vocab))
     optimizer = make_optimizer(model, TrainSettings(max_steps=1))
@@ -69,11 +74,13 @@ VARIANTS = ("llmcli full", "llmcli full --compile", "llmcli LoRA r8", "transform
 
 
 def fine_tune_step(variant: str, batch: int, length: int):
-    """A model of the SmolLM2 shape with random weights and its training step (a closure)."""
+    """A model of the SmolLM2 shape with random weights and its training step (a closure);
+    llmcli's with its training kernels, as the trainer loads them."""
     from llmcli.model.config import ModelConfig
     from llmcli.model.lora import add_adapters, keep_base_in
     from llmcli.training.run_config import LoraInfo
 
+    training_kernels.load()
     torch.manual_seed(0)
     config = ModelConfig(**SMOLLM2, context=max(length, 128))
     x = torch.randint(0, config.vocab_size, (batch, length))
@@ -172,7 +179,9 @@ def main():
     peaks = [matmul_flops(CPU, "bf16", seconds=1.0)]
     fp32_rate = matmul_flops(CPU, "fp32", seconds=1.0)
     rows = [("fp32 matmul 1024^3", f"{fp32_rate / 1e9:.0f} GFLOP/s")]
-    measured = {p: measure(args.preset, args.vocab, args.batch, p, args.steps) for p in ("bf16", "fp32")}
+    variants = {"bf16": ("bf16", True), "bf16, torch's elementwise ops": ("bf16", False), "fp32": ("fp32", True)}
+    measured = {name: measure(args.preset, args.vocab, args.batch, p, args.steps, kernels)
+                for name, (p, kernels) in variants.items()}
     peaks.append(matmul_flops(CPU, "bf16", seconds=1.0))
     peak = max(peaks)
     rows.insert(0, ("bf16 matmul 1024^3", " / ".join(f"{p / 1e9:.0f}" for p in peaks) + " GFLOP/s (before / after)"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from llmcli.model import training_kernels
+
 CHUNK_ELEMENTS = 1 << 21  # about 8 MB of float32 logits per chunk
 # but never fewer tokens than this: with a 49,152-token vocabulary 8 MB is 42 tokens, and
 # each chunk's (vocab x width) weight gradient, a matmul over only its tokens, cast and
@@ -29,21 +31,17 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
         want_weight = ctx.needs_input_grad[1]
         grad_weight = torch.zeros(weight.shape if want_weight else (), dtype=torch.float32, device=weight.device)
         loss = torch.zeros((), dtype=torch.float32, device=hidden.device)
+        native = training_kernels.fits(hidden, weight)
         for start in range(0, n, chunk):
             h = hidden[start : start + chunk]
             t = targets[start : start + chunk, None]
             w = token_weights[start : start + chunk, None]
-            logits = (h @ weight.t()).float()
-            target_logit = logits.gather(1, t)
-            # one exp pass serves both the log-sum-exp and the softmax of the gradient
-            peak = logits.amax(dim=-1, keepdim=True)
-            grad = logits.sub_(peak).exp_()
-            total = grad.sum(dim=-1, keepdim=True)
-            loss += ((peak + total.log() - target_logit) * w).sum()
-            # d loss / d logits = w * (softmax - one_hot), built in place
-            grad.div_(total)
-            grad.scatter_add_(1, t, torch.full_like(t, -1, dtype=grad.dtype))
-            grad = grad.mul_(w).to(h.dtype)
+            logits = h @ weight.t()
+            if native:  # the loss and its gradient in one kernel, the logits overwritten
+                loss += training_kernels.ops().cross_entropy_(logits, t[:, 0], w[:, 0])
+                grad = logits
+            else:
+                grad = _loss_and_gradient(logits, t, w, loss).to(h.dtype)
             grad_hidden[start : start + chunk] = grad @ weight
             if want_weight:
                 grad_weight += grad.t() @ h
@@ -54,6 +52,21 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
     def backward(ctx, grad_loss):
         grad_hidden, grad_weight = ctx.saved_tensors
         return grad_hidden * grad_loss, grad_weight * grad_loss if ctx.needs_input_grad[1] else None, None, None
+
+
+def _loss_and_gradient(logits, targets, token_weights, loss):
+    """d loss / d logits (float32) of a chunk; its loss is added to `loss`."""
+    logits = logits.float()
+    target_logit = logits.gather(1, targets)
+    # one exp pass serves both the log-sum-exp and the softmax of the gradient
+    peak = logits.amax(dim=-1, keepdim=True)
+    grad = logits.sub_(peak).exp_()
+    total = grad.sum(dim=-1, keepdim=True)
+    loss += ((peak + total.log() - target_logit) * token_weights).sum()
+    # d loss / d logits = w * (softmax - one_hot), built in place
+    grad.div_(total)
+    grad.scatter_add_(1, targets, torch.full_like(targets, -1, dtype=grad.dtype))
+    return grad.mul_(token_weights)
 
 
 def linear_cross_entropy(hidden, weight, targets, loss_mask=None):

@@ -12,7 +12,8 @@ machine's C++ compiler and kept in the user cache:
 
 Where they can't be had (no compiler, a CPU without AVX-512 VNNI, a failed build), every
 caller keeps torch's kernels: `load()` returns False, and a failed build is remembered so
-that later runs don't try again.
+that later runs don't try again. The building and loading (build_and_load) also serve the
+training kernels (training_kernels.py), a library of its own.
 """
 
 from __future__ import annotations
@@ -24,13 +25,28 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 KERNELS = Path(__file__).with_name("kernels")
-SOURCES = [KERNELS / name for name in ("quantized_matvec.cpp", "decode_attention.cpp", "decode_step.cpp")]
-HEADERS = [KERNELS / "kernels.h"]
+
+
+@dataclass(frozen=True)
+class Library:
+    """A set of C++ sources built into one library of torch operators."""
+
+    stem: str  # the built file's name, before its build key
+    what: str  # for the build's message: "decoding", "training"
+    sources: tuple[Path, ...]
+    headers: tuple[Path, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+DECODING = Library("llmcli_kernels", "decoding",
+                   tuple(KERNELS / name for name in ("quantized_matvec.cpp", "decode_attention.cpp", "decode_step.cpp")),
+                   (KERNELS / "kernels.h",))
 BLOCK = 64  # inputs a block of the layouts covers: two groups of 32
 TILE = 8  # output rows the layouts interleave
 # from this many rows at once (a prompt, a batch being scored), the weights are widened to bf16
@@ -52,20 +68,21 @@ def _compiler() -> str | None:
     return next((found for name in ("g++", "c++", "clang++") if (found := shutil.which(name))), None)
 
 
-def _command(compiler: str, output: Path) -> list[str]:
+def _command(compiler: str, output: Path, library: Library = DECODING) -> list[str]:
     torch_dir = Path(torch.__file__).parent
-    return [compiler, "-O3", "-march=native", "-std=c++20", "-shared", "-fPIC", "-fopenmp", "-w",
+    return [compiler, "-O3", "-march=native", "-std=c++20", "-shared", "-fPIC", "-fopenmp", "-w", *library.flags,
             f"-D_GLIBCXX_USE_CXX11_ABI={int(torch._C._GLIBCXX_USE_CXX11_ABI)}",
             f"-I{torch_dir / 'include'}", f"-I{torch_dir / 'include' / 'torch' / 'csrc' / 'api' / 'include'}",
-            f"-I{sysconfig.get_paths()['include']}", *map(str, SOURCES), f"-L{torch_dir / 'lib'}", "-lc10", "-ltorch_cpu",
+            f"-I{sysconfig.get_paths()['include']}", *map(str, library.sources), f"-L{torch_dir / 'lib'}", "-lc10", "-ltorch_cpu",
             "-o", str(output)]
 
 
-def _build_key(compiler: str) -> str:
-    """Changes with the source, torch, the compiler and the CPU (-march=native)."""
+def _build_key(compiler: str, library: Library = DECODING) -> str:
+    """Changes with the source, the flags, torch, the compiler and the CPU (-march=native)."""
     cpu = Path("/proc/cpuinfo").read_text(errors="replace").split("\n\n")[0] if Path("/proc/cpuinfo").exists() else ""
     flags = next((line for line in cpu.splitlines() if line.startswith("flags")), "")
-    text = "\0".join([*(source.read_text() for source in SOURCES + HEADERS), torch.__version__, compiler, flags, sys.platform])
+    sources = (source.read_text() for source in library.sources + library.headers)
+    text = "\0".join([*sources, *library.flags, torch.__version__, compiler, flags, sys.platform])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -83,22 +100,30 @@ def load() -> bool:
 
 
 def _load() -> bool:
+    if not build_and_load(DECODING):
+        return False
+    _register_shapes()
+    return True
+
+
+def build_and_load(library: Library) -> bool:
+    """Load `library` into this process, building it the first time; False where it can't
+    be had (LLMCLI_NATIVE_KERNELS=0 among them)."""
     if os.environ.get("LLMCLI_NATIVE_KERNELS", "1") == "0" or not sys.platform.startswith("linux"):
         return False
     compiler = _compiler()
     if compiler is None:
         return False
     try:
-        key = _build_key(compiler)
-        library, failed = cache_dir() / f"llmcli_kernels-{key}.so", cache_dir() / f"llmcli_kernels-{key}.failed"
+        key = _build_key(compiler, library)
+        built, failed = cache_dir() / f"{library.stem}-{key}.so", cache_dir() / f"{library.stem}-{key}.failed"
         if failed.exists():
             return False
-        if not library.exists() and not _build(compiler, library, failed):
+        if not built.exists() and not _build(compiler, built, failed, library):
             return False
-        torch.ops.load_library(str(library))
+        torch.ops.load_library(str(built))
     except (OSError, RuntimeError):  # an unwritable cache, a damaged library: torch's kernels serve
         return False
-    _register_shapes()
     return True
 
 
@@ -115,17 +140,17 @@ def _register_shapes() -> None:
         lambda q, k, v: q.new_empty(q.shape, dtype=torch.float32))
 
 
-def _build(compiler: str, library: Path, failed: Path) -> bool:
-    library.parent.mkdir(parents=True, exist_ok=True)
-    print("building llmcli's decoding kernels for this CPU (once, under a minute)...", file=sys.stderr, flush=True)
-    with tempfile.TemporaryDirectory(dir=library.parent) as scratch:
-        partial = Path(scratch) / library.name
-        done = subprocess.run(_command(compiler, partial), capture_output=True, text=True)
+def _build(compiler: str, built: Path, failed: Path, library: Library = DECODING) -> bool:
+    built.parent.mkdir(parents=True, exist_ok=True)
+    print(f"building llmcli's {library.what} kernels for this CPU (once, under a minute)...", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(dir=built.parent) as scratch:
+        partial = Path(scratch) / built.name
+        done = subprocess.run(_command(compiler, partial, library), capture_output=True, text=True)
         if done.returncode != 0:
             # remembered: a CPU without AVX-512 VNNI fails the same way every time
             failed.write_text(done.stderr[-4000:])
             return False
-        os.replace(partial, library)  # whole or not at all, also with two builds at once
+        os.replace(partial, built)  # whole or not at all, also with two builds at once
     return True
 
 

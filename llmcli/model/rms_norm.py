@@ -12,6 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from llmcli.model import training_kernels
+
 
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float):
@@ -39,6 +41,11 @@ def _normalize(x, weight, eps):
 class _RMSNormFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, eps, out_dtype):
+        ctx.native = training_kernels.fits(x, weight)  # one pass each way (training_kernels.py)
+        if ctx.native:
+            y, rstd = training_kernels.ops().rms_norm(x, weight, eps, out_dtype)
+            ctx.save_for_backward(x, weight, rstd)
+            return y
         y, rstd = _normalize(x, weight, eps)
         ctx.save_for_backward(x, weight, rstd)
         return y.to(out_dtype)
@@ -46,6 +53,9 @@ class _RMSNormFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight, rstd = ctx.saved_tensors
+        if ctx.native:
+            dx, dw = training_kernels.ops().rms_norm_backward(grad, x, weight, rstd, ctx.needs_input_grad[1])
+            return dx, dw.to(weight.dtype) if ctx.needs_input_grad[1] else None, None, None
         normed = x.to(rstd.dtype) * rstd
         g = grad.to(rstd.dtype)
         gw = g * weight

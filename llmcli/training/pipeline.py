@@ -142,6 +142,10 @@ def train_and_save(request: RunRequest, model, feed: Feed, config: RunConfig, de
     from llmcli.model.lora import trained_state
 
     run, settings, group = request.run_dir, config.train, distributed.current()
+    if device.type == "cpu":  # built the first time: before the budget is set, so the command's time holds
+        from llmcli.model import training_kernels
+
+        training_kernels.load()
     set_budget(request, settings)
     trainer = Trainer(model, feed.batches, settings, run, device, evaluate=feed.evaluator, on_event=emit,
                       loss=feed.loss, weight=feed.weight)

@@ -1,0 +1,464 @@
+// Fused elementwise kernels for a training step on a CPU, forward and backward: SwiGLU,
+// RMSNorm, the rotary turn of queries and keys (with the split into attention's layout),
+// the causal softmax of attention scores, and the softmax-minus-target gradient of the
+// cross-entropy loss.
+//
+// A `small` training step spends about a third of its time in torch's elementwise kernels
+// between the matrix multiplies: each operation of a composite (silu, then a product; a
+// square, a mean, a product, a cast) is a pass over memory of its own, and autograd adds
+// the passes of its backward, the cats of chunk/split and the zero-filled gradients of
+// slices. Here each is one pass, computed in float32 and written once in the tensor's own
+// dtype (float32 or bf16).
+//
+// Plain C++ that the compiler vectorizes (-O3 -march=native -fno-trapping-math: without the
+// last, GCC vectorizes no loop with a float-to-int conversion): no intrinsics, so any x86 or
+// ARM CPU with a C++ compiler gets them. bf16 is rounded to nearest even by hand.
+#include <torch/library.h>
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <algorithm>
+#include <cstring>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+using bf16 = uint16_t;  // the raw bits of a bfloat16
+
+// a value's bits as another type (std::bit_cast would not vectorize with GCC 12)
+template <typename To, typename From>
+inline To pun(From v) {
+  To to;
+  std::memcpy(&to, &v, sizeof to);
+  return to;
+}
+
+inline float widen(float v) { return v; }
+inline float widen(bf16 v) { return pun<float>(uint32_t(v) << 16); }
+
+template <typename T>
+inline T narrow(float f);
+template <>
+inline float narrow<float>(float f) { return f; }
+template <>
+inline bf16 narrow<bf16>(float f) {
+  const uint32_t u = pun<uint32_t>(f);
+  return bf16((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+// Calls f with a value of the C++ type holding t's elements: float or bf16.
+template <typename F>
+void by_dtype(const at::Tensor& t, F&& f) {
+  if (t.scalar_type() == at::kFloat) {
+    f(float{});
+  } else {
+    TORCH_CHECK(t.scalar_type() == at::kBFloat16, "llmcli's training kernels take float32 or bfloat16");
+    f(bf16{});
+  }
+}
+
+template <typename T>
+T* data(const at::Tensor& t) { return static_cast<T*>(t.data_ptr()); }
+
+// rows a thread takes at least, for rows of `width` elements: about 16k elements
+inline int64_t grain(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, width)); }
+
+// e^x for x <= 0, as 2^n times a polynomial in the remaining fraction (a few units in the
+// last place of float); written so that the compiler vectorizes a loop calling it.
+inline float exp_nonpositive(float x) {
+  const float t = std::max(x, -87.f) * 1.44269504f;  // in [-125.5, 0]
+  const int32_t n = -int32_t(0.5f - t);  // t rounded (std::floor would not vectorize)
+  const float f = (t - float(n)) * 0.69314718f;
+  float p = 1.f / 720.f;
+  p = p * f + 1.f / 120.f;
+  p = p * f + 1.f / 24.f;
+  p = p * f + 1.f / 6.f;
+  p = p * f + 0.5f;
+  p = p * f + 1.f;
+  p = p * f + 1.f;
+  return p * pun<float>((n + 127) << 23);
+}
+
+inline float sigmoid(float x) {
+  const float e = exp_nonpositive(-std::fabs(x));
+  return (x >= 0.f ? 1.f : e) / (1.f + e);
+}
+
+// ---- SwiGLU: silu(gate) * up, gate and up the two halves of each row --------------------
+
+// (The loops over a row are functions of their own, on restrict pointers: inside the
+// parallel lambdas the compiler would not vectorize them.)
+template <typename T>
+void swiglu_row(const T* __restrict gate, const T* __restrict up, T* __restrict y, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float g = widen(gate[j]);
+    y[j] = narrow<T>(g * sigmoid(g) * widen(up[j]));
+  }
+}
+
+template <typename T>
+void swiglu_backward_row(const T* __restrict gate, const T* __restrict up, const T* __restrict grad,
+                         T* __restrict d_gate, T* __restrict d_up, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float g = widen(gate[j]), u = widen(up[j]), d = widen(grad[j]);
+    const float s = sigmoid(g);
+    d_up[j] = narrow<T>(d * g * s);
+    d_gate[j] = narrow<T>(d * u * s * (1.f + g * (1.f - s)));
+  }
+}
+
+at::Tensor swiglu(const at::Tensor& gate_up_in) {
+  const at::Tensor gate_up = gate_up_in.contiguous();
+  const int64_t width = gate_up.size(-1) / 2, rows = gate_up.numel() / std::max<int64_t>(1, gate_up.size(-1));
+  std::vector<int64_t> shape = gate_up.sizes().vec();
+  shape.back() = width;
+  at::Tensor out = at::empty(shape, gate_up.options());
+  by_dtype(gate_up, [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = data<T>(gate_up);
+    T* y = data<T>(out);
+    at::parallel_for(0, rows, grain(width), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        swiglu_row(in + r * 2 * width, in + r * 2 * width + width, y + r * width, width);
+      }
+    });
+  });
+  return out;
+}
+
+// The gradient of both halves, written side by side as the input was.
+at::Tensor swiglu_backward(const at::Tensor& grad_in, const at::Tensor& gate_up_in) {
+  const at::Tensor gate_up = gate_up_in.contiguous();
+  const at::Tensor grad = grad_in.to(gate_up.scalar_type()).contiguous();
+  const int64_t width = gate_up.size(-1) / 2, rows = gate_up.numel() / std::max<int64_t>(1, gate_up.size(-1));
+  at::Tensor out = at::empty_like(gate_up);
+  by_dtype(gate_up, [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = data<T>(gate_up);
+    const T* dy = data<T>(grad);
+    T* dx = data<T>(out);
+    at::parallel_for(0, rows, grain(width), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        swiglu_backward_row(in + r * 2 * width, in + r * 2 * width + width, dy + r * width, dx + r * 2 * width,
+                            dx + r * 2 * width + width, width);
+      }
+    });
+  });
+  return out;
+}
+
+// ---- RMSNorm: x / rms(x) * weight ---------------------------------------------------------
+
+// (normalized x in out_dtype, 1 / rms per row in float32); weight float32.
+std::tuple<at::Tensor, at::Tensor> rms_norm(const at::Tensor& x_in, const at::Tensor& weight_in, double eps,
+                                            at::ScalarType out_dtype) {
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor weight = weight_in.to(at::kFloat).contiguous();
+  const int64_t width = x.size(-1), rows = x.numel() / std::max<int64_t>(1, width);
+  at::Tensor out = at::empty(x.sizes(), x.options().dtype(out_dtype));
+  at::Tensor rstd = at::empty({rows}, x.options().dtype(at::kFloat));
+  const float* w = weight.data_ptr<float>();
+  float* inverse = rstd.data_ptr<float>();
+  by_dtype(x, [&](auto in_tag) {
+    by_dtype(out, [&](auto out_tag) {
+      using In = decltype(in_tag);
+      using Out = decltype(out_tag);
+      const In* src = data<In>(x);
+      Out* dst = data<Out>(out);
+      at::parallel_for(0, rows, grain(width), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          const In* row = src + r * width;
+          float squares = 0.f;
+#pragma omp simd reduction(+ : squares)
+          for (int64_t j = 0; j < width; ++j) squares += widen(row[j]) * widen(row[j]);
+          const float scale = 1.f / std::sqrt(squares / float(width) + float(eps));
+          inverse[r] = scale;
+          Out* y = dst + r * width;
+#pragma omp simd
+          for (int64_t j = 0; j < width; ++j) y[j] = narrow<Out>(widen(row[j]) * scale * w[j]);
+        }
+      });
+    });
+  });
+  return {out, rstd};
+}
+
+// (dx in x's dtype, d weight in float32: the sum over rows, or an empty tensor if not wanted)
+std::tuple<at::Tensor, at::Tensor> rms_norm_backward(const at::Tensor& grad_in, const at::Tensor& x_in,
+                                                     const at::Tensor& weight_in, const at::Tensor& rstd,
+                                                     bool want_weight) {
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor grad = grad_in.contiguous();
+  const at::Tensor weight = weight_in.to(at::kFloat).contiguous();
+  const int64_t width = x.size(-1), rows = x.numel() / std::max<int64_t>(1, width);
+  at::Tensor dx = at::empty_like(x);
+  // each part of the rows sums its own weight gradient; the parts are added at the end
+  const int64_t parts = want_weight ? std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), rows)) : 1;
+  at::Tensor partial = at::zeros({parts, want_weight ? width : 0}, x.options().dtype(at::kFloat));
+  const float* w = weight.data_ptr<float>();
+  const float* inverse = rstd.data_ptr<float>();
+  float* sums = partial.data_ptr<float>();
+  by_dtype(x, [&](auto x_tag) {
+    by_dtype(grad, [&](auto g_tag) {
+      using X = decltype(x_tag);
+      using G = decltype(g_tag);
+      const X* src = data<X>(x);
+      const G* dy = data<G>(grad);
+      X* out = data<X>(dx);
+      auto run = [&](int64_t begin, int64_t end, float* dw) {
+        for (int64_t r = begin; r < end; ++r) {
+          const X* row = src + r * width;
+          const G* g = dy + r * width;
+          const float scale = inverse[r];
+          float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+          for (int64_t j = 0; j < width; ++j) dot += widen(g[j]) * w[j] * widen(row[j]) * scale;
+          dot /= float(width);
+          X* d = out + r * width;
+#pragma omp simd
+          for (int64_t j = 0; j < width; ++j) {
+            const float normed = widen(row[j]) * scale;
+            d[j] = narrow<X>(scale * (widen(g[j]) * w[j] - normed * dot));
+          }
+          if (dw != nullptr) {
+#pragma omp simd
+            for (int64_t j = 0; j < width; ++j) dw[j] += widen(g[j]) * widen(row[j]) * scale;
+          }
+        }
+      };
+      at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p)
+          run(rows * p / parts, rows * (p + 1) / parts, want_weight ? sums + p * width : nullptr);
+      });
+    });
+  });
+  return {dx, want_weight ? partial.sum(0) : at::Tensor()};
+}
+
+// ---- rotary positions, with the split of a qkv product into attention's layout ----------
+
+// heads (B, T, q + 2 kv heads, D), as the qkv product wrote them; cos and signed sin (T, D)
+// float32. Returns q (B, q heads, T, D) and k (B, kv heads, T, D) turned, and v (B, kv, T, D).
+std::tuple<at::Tensor, at::Tensor, at::Tensor> rotary_split(const at::Tensor& heads_in, const at::Tensor& cos_in,
+                                                            const at::Tensor& sin_in, int64_t q_heads,
+                                                            int64_t kv_heads) {
+  const at::Tensor heads = heads_in.contiguous();
+  const at::Tensor cos = cos_in.to(at::kFloat).contiguous(), sin = sin_in.to(at::kFloat).contiguous();
+  const int64_t b = heads.size(0), t = heads.size(1), all = heads.size(2), d = heads.size(3), half = d / 2;
+  TORCH_CHECK(all == q_heads + 2 * kv_heads && d % 2 == 0 && cos.size(0) == t && cos.size(1) == d,
+              "rotary_split: shapes do not match");
+  const auto options = heads.options();
+  at::Tensor q = at::empty({b, q_heads, t, d}, options), k = at::empty({b, kv_heads, t, d}, options),
+             v = at::empty({b, kv_heads, t, d}, options);
+  const float* c = cos.data_ptr<float>();
+  const float* s = sin.data_ptr<float>();
+  by_dtype(heads, [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = data<T>(heads);
+    T* outs[3] = {data<T>(q), data<T>(k), data<T>(v)};
+    at::parallel_for(0, b * t, grain(all * d), [&](int64_t begin, int64_t end) {
+      for (int64_t bt = begin; bt < end; ++bt) {
+        const int64_t batch = bt / t, position = bt % t;
+        const float* cp = c + position * d;
+        const float* sp = s + position * d;
+        for (int64_t h = 0; h < all; ++h) {
+          const T* x = src + (bt * all + h) * d;
+          const int which = h < q_heads ? 0 : h < q_heads + kv_heads ? 1 : 2;
+          const int64_t head = which == 0 ? h : which == 1 ? h - q_heads : h - q_heads - kv_heads;
+          const int64_t count = which == 0 ? q_heads : kv_heads;
+          T* y = outs[which] + ((batch * count + head) * t + position) * d;
+          if (which == 2) {
+            std::copy(x, x + d, y);
+            continue;
+          }
+#pragma omp simd
+          for (int64_t j = 0; j < half; ++j) {
+            y[j] = narrow<T>(widen(x[j]) * cp[j] + widen(x[j + half]) * sp[j]);
+            y[j + half] = narrow<T>(widen(x[j + half]) * cp[j + half] + widen(x[j]) * sp[j + half]);
+          }
+        }
+      }
+    });
+  });
+  return {q, k, v};
+}
+
+// The transpose: gradients of q, k, v in attention's layout back to one (B, T, heads, D).
+at::Tensor rotary_split_backward(const at::Tensor& dq_in, const at::Tensor& dk_in, const at::Tensor& dv_in,
+                                 const at::Tensor& cos_in, const at::Tensor& sin_in) {
+  const at::ScalarType dtype = dq_in.scalar_type();
+  const at::Tensor dq = dq_in.contiguous(), dk = dk_in.to(dtype).contiguous(), dv = dv_in.to(dtype).contiguous();
+  const at::Tensor cos = cos_in.to(at::kFloat).contiguous(), sin = sin_in.to(at::kFloat).contiguous();
+  const int64_t b = dq.size(0), q_heads = dq.size(1), t = dq.size(2), d = dq.size(3), kv_heads = dk.size(1);
+  const int64_t all = q_heads + 2 * kv_heads, half = d / 2;
+  at::Tensor out = at::empty({b, t, all, d}, dq.options());
+  const float* c = cos.data_ptr<float>();
+  const float* s = sin.data_ptr<float>();
+  by_dtype(dq, [&](auto tag) {
+    using T = decltype(tag);
+    const T* ins[3] = {data<T>(dq), data<T>(dk), data<T>(dv)};
+    T* dst = data<T>(out);
+    at::parallel_for(0, b * t, grain(all * d), [&](int64_t begin, int64_t end) {
+      for (int64_t bt = begin; bt < end; ++bt) {
+        const int64_t batch = bt / t, position = bt % t;
+        const float* cp = c + position * d;
+        const float* sp = s + position * d;
+        for (int64_t h = 0; h < all; ++h) {
+          T* y = dst + (bt * all + h) * d;
+          const int which = h < q_heads ? 0 : h < q_heads + kv_heads ? 1 : 2;
+          const int64_t head = which == 0 ? h : which == 1 ? h - q_heads : h - q_heads - kv_heads;
+          const int64_t count = which == 0 ? q_heads : kv_heads;
+          const T* g = ins[which] + ((batch * count + head) * t + position) * d;
+          if (which == 2) {
+            std::copy(g, g + d, y);
+            continue;
+          }
+          // the rotation backwards: g * cos + swap_halves(g * signed sin)
+#pragma omp simd
+          for (int64_t j = 0; j < half; ++j) {
+            y[j] = narrow<T>(widen(g[j]) * cp[j] + widen(g[j + half]) * sp[j + half]);
+            y[j + half] = narrow<T>(widen(g[j + half]) * cp[j + half] + widen(g[j]) * sp[j]);
+          }
+        }
+      }
+    });
+  });
+  return out;
+}
+
+// ---- causal softmax of attention scores ---------------------------------------------------
+
+// In place: each row of scores (..., rows, keys) becomes softmax(scale * scores) over the
+// keys up to its position, zeros after it. Row r's position is r % period: grouped-query
+// attention stacks the query heads of a key-value head as period-long runs of rows.
+void causal_softmax_(at::Tensor& scores, double scale, int64_t period) {
+  TORCH_CHECK(scores.is_contiguous(), "causal_softmax_: scores must be contiguous");
+  const int64_t keys = scores.size(-1), rows = scores.numel() / std::max<int64_t>(1, keys);
+  const float sc = float(scale);
+  by_dtype(scores, [&](auto tag) {
+    using T = decltype(tag);
+    T* all = data<T>(scores);
+    at::parallel_for(0, rows, grain(keys), [&](int64_t begin, int64_t end) {
+      std::vector<float> e(keys);
+      for (int64_t r = begin; r < end; ++r) {
+        T* row = all + r * keys;
+        const int64_t seen = std::min(keys, r % period + 1);
+        float peak = -INFINITY;
+#pragma omp simd reduction(max : peak)
+        for (int64_t j = 0; j < seen; ++j) peak = std::max(peak, widen(row[j]));
+        float total = 0.f;
+#pragma omp simd reduction(+ : total)
+        for (int64_t j = 0; j < seen; ++j) {
+          e[j] = exp_nonpositive((widen(row[j]) - peak) * sc);
+          total += e[j];
+        }
+        const float inverse = 1.f / total;
+#pragma omp simd
+        for (int64_t j = 0; j < seen; ++j) row[j] = narrow<T>(e[j] * inverse);
+        std::fill(row + seen, row + keys, T(0));
+      }
+    });
+  });
+}
+
+// The gradient of the scores from that of the weights: scale * w * (g - sum(g * w)).
+at::Tensor causal_softmax_backward(const at::Tensor& grad_in, const at::Tensor& weights, double scale, int64_t period) {
+  const at::Tensor grad = grad_in.to(weights.scalar_type()).contiguous();
+  TORCH_CHECK(weights.is_contiguous(), "causal_softmax_backward: weights must be contiguous");
+  const int64_t keys = weights.size(-1), rows = weights.numel() / std::max<int64_t>(1, keys);
+  at::Tensor out = at::empty_like(weights);
+  const float sc = float(scale);
+  by_dtype(weights, [&](auto tag) {
+    using T = decltype(tag);
+    const T* w_all = data<T>(weights);
+    const T* g_all = data<T>(grad);
+    T* d_all = data<T>(out);
+    at::parallel_for(0, rows, grain(keys), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const T* w = w_all + r * keys;
+        const T* g = g_all + r * keys;
+        T* d = d_all + r * keys;
+        const int64_t seen = std::min(keys, r % period + 1);
+        float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+        for (int64_t j = 0; j < seen; ++j) dot += widen(g[j]) * widen(w[j]);
+#pragma omp simd
+        for (int64_t j = 0; j < seen; ++j) d[j] = narrow<T>(sc * widen(w[j]) * (widen(g[j]) - dot));
+        std::fill(d + seen, d + keys, T(0));
+      }
+    });
+  });
+  return out;
+}
+
+// ---- cross-entropy: loss and gradient of a chunk of logits --------------------------------
+
+// In place: logits (n, vocab) become d loss / d logits = weight * (softmax - one_hot(target));
+// returns sum over rows of weight * (log-sum-exp - target logit), float32.
+at::Tensor cross_entropy_(at::Tensor& logits, const at::Tensor& targets_in, const at::Tensor& weights_in) {
+  TORCH_CHECK(logits.is_contiguous() && logits.dim() == 2, "cross_entropy_: logits must be contiguous (n, vocab)");
+  const at::Tensor targets = targets_in.to(at::kLong).contiguous();
+  const at::Tensor weights = weights_in.to(at::kFloat).contiguous();
+  const int64_t rows = logits.size(0), vocab = logits.size(1);
+  at::Tensor losses = at::empty({rows}, logits.options().dtype(at::kFloat));
+  const int64_t* target = targets.data_ptr<int64_t>();
+  const float* weight = weights.data_ptr<float>();
+  float* loss = losses.data_ptr<float>();
+  by_dtype(logits, [&](auto tag) {
+    using T = decltype(tag);
+    T* all = data<T>(logits);
+    at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+      std::vector<float> e(vocab);
+      for (int64_t r = begin; r < end; ++r) {
+        T* row = all + r * vocab;
+        const int64_t t = target[r];
+        TORCH_CHECK(t >= 0 && t < vocab, "cross_entropy_: a target outside the vocabulary");
+        float peak = -INFINITY;
+#pragma omp simd reduction(max : peak)
+        for (int64_t j = 0; j < vocab; ++j) peak = std::max(peak, widen(row[j]));
+        float total = 0.f;
+#pragma omp simd reduction(+ : total)
+        for (int64_t j = 0; j < vocab; ++j) {
+          e[j] = exp_nonpositive(widen(row[j]) - peak);
+          total += e[j];
+        }
+        const float w = weight[r];
+        loss[r] = w * (peak + std::log(total) - widen(row[t]));
+        const float factor = w / total;
+#pragma omp simd
+        for (int64_t j = 0; j < vocab; ++j) row[j] = narrow<T>(e[j] * factor);
+        row[t] = narrow<T>((e[t] / total - 1.f) * w);
+      }
+    });
+  });
+  return losses.sum();
+}
+
+}  // namespace
+
+TORCH_LIBRARY(llmcli_training, m) {
+  m.def("swiglu(Tensor gate_up) -> Tensor");
+  m.def("swiglu_backward(Tensor grad, Tensor gate_up) -> Tensor");
+  m.def("rms_norm(Tensor x, Tensor weight, float eps, ScalarType out_dtype) -> (Tensor, Tensor)");
+  m.def("rms_norm_backward(Tensor grad, Tensor x, Tensor weight, Tensor rstd, bool want_weight) -> (Tensor, Tensor)");
+  m.def("rotary_split(Tensor heads, Tensor cos, Tensor sin, int q_heads, int kv_heads) -> (Tensor, Tensor, Tensor)");
+  m.def("rotary_split_backward(Tensor dq, Tensor dk, Tensor dv, Tensor cos, Tensor sin) -> Tensor");
+  m.def("causal_softmax_(Tensor(a!) scores, float scale, int period) -> ()");
+  m.def("causal_softmax_backward(Tensor grad, Tensor weights, float scale, int period) -> Tensor");
+  m.def("cross_entropy_(Tensor(a!) logits, Tensor targets, Tensor weights) -> Tensor");
+}
+
+TORCH_LIBRARY_IMPL(llmcli_training, CPU, m) {
+  m.impl("swiglu", &swiglu);
+  m.impl("swiglu_backward", &swiglu_backward);
+  m.impl("rms_norm", &rms_norm);
+  m.impl("rms_norm_backward", &rms_norm_backward);
+  m.impl("rotary_split", &rotary_split);
+  m.impl("rotary_split_backward", &rotary_split_backward);
+  m.impl("causal_softmax_", &causal_softmax_);
+  m.impl("causal_softmax_backward", &causal_softmax_backward);
+  m.impl("cross_entropy_", &cross_entropy_);
+}

@@ -1,0 +1,44 @@
+"""llmcli's fused elementwise kernels for training on a CPU (kernels/training_ops.cpp):
+SwiGLU, RMSNorm, the rotary turn with the split of the qkv product into attention's
+layout, the causal softmax of attention scores, and the cross-entropy gradient, each
+forward and backward in one pass instead of torch's several.
+
+A library of its own, in plain vectorizable C++ (no AVX-512 needed), built on first use
+like the decoding kernels (native_kernels.build_and_load) and loaded by the trainer before
+its clock starts. The layers take these kernels only where `fits` says so (a CPU, float32
+or bf16, not inside torch.compile, which fuses the same operations itself) and only with
+gradients on; elsewhere they keep torch's operations, which compute the same values.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from llmcli.model import native_kernels
+
+TRAINING = native_kernels.Library(
+    "llmcli_training_kernels", "training", (native_kernels.KERNELS / "training_ops.cpp",),
+    # without it GCC vectorizes no loop that converts a float to an int (the exp's exponent)
+    flags=("-fno-trapping-math",))
+
+_loaded: bool | None = None
+
+
+def load() -> bool:
+    """Load the kernels (building them the first time); False where they can't be had."""
+    global _loaded
+    if _loaded is None:
+        _loaded = native_kernels.build_and_load(TRAINING)
+    return _loaded
+
+
+def fits(*tensors: torch.Tensor) -> bool:
+    """Whether an operation on these tensors can take the kernels: loaded already (nothing
+    is built here), CPU tensors of float32 or bf16, and not while torch.compile traces.
+    Callers ask only on the training path (gradients on)."""
+    return (bool(_loaded) and not torch.compiler.is_compiling()
+            and all(t.device.type == "cpu" and t.dtype in (torch.float32, torch.bfloat16) for t in tensors))
+
+
+def ops():
+    return torch.ops.llmcli_training
