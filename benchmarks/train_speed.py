@@ -11,7 +11,8 @@ against transformers' LlamaForCausalLM of the same config (its default attention
 llmcli with LoRA rank 8 on qkv,proj, and llmcli's full step compiled (`finetune --compile`;
 its first step, which compiles, is reported apart). Steps of the variants alternate and the median is
 reported, so that the machine's noise falls on all of them alike. Target: llmcli's full
-step at least 2x transformers'. Both get the same fused AdamW. Peak memory is each
+step at least 2x transformers'. Both get the same fused AdamW and, the process being one,
+the allocator setting llmcli's trainer makes (memory_reuse.py). Peak memory is each
 variant's own, measured in a fresh process.
 """
 
@@ -31,6 +32,7 @@ from llmcli.model import training_kernels
 from llmcli.model.config import preset_config
 from llmcli.model.transformer import Transformer
 from llmcli.training.machine_rate import matmul_flops
+from llmcli.training.memory_reuse import keep_freed_memory
 from llmcli.training.devices import autocast
 from llmcli.training.run_config import TrainSettings
 from llmcli.training.trainer import make_optimizer
@@ -43,6 +45,7 @@ def measure(preset: str, vocab: int, batch: int, precision: str, steps: int,
     """Tokens/s of a training step and its FLOPs a token; kernels=False: torch's elementwise
     operations in place of llmcli's fused training kernels."""
     training_kernels._loaded = training_kernels.load() and kernels
+    keep_freed_memory()  # as the trainer does (for the whole process)
     torch.manual_seed(0)
     model = Transformer(preset_config(preset, vocab_size=vocab))
     optimizer = make_optimizer(model, TrainSettings(max_steps=1))
@@ -81,6 +84,8 @@ def fine_tune_step(variant: str, batch: int, length: int):
     from llmcli.training.run_config import LoraInfo
 
     training_kernels.load()
+    # as llmcli's trainer does; for the whole process, so transformers' variant gets it too
+    keep_freed_memory()
     torch.manual_seed(0)
     config = ModelConfig(**SMOLLM2, context=max(length, 128))
     x = torch.randint(0, config.vocab_size, (batch, length))

@@ -53,10 +53,13 @@ class Plan:
 
 def training_efficiency(width: int, device: torch.device) -> float:
     """Share of the matmul rate a training step reaches at this width. Fitted to bf16
-    steps on a 2-core CPU: 18% at 64 wide, 35% at 128, 44% at 192, 55% at 256, 63% at 384."""
+    steps with llmcli's training kernels on a 2-core AMD EPYC (bf16 matmul 380-390 GFLOP/s),
+    the ladder's shapes and batches: 36% at 64 wide, 49-54% at 128, 57% at 192, 65% at 256,
+    76% at 384 (torch's elementwise operations alone gave 18%, 35%, 44%, 55%, 63% on an
+    Intel Xeon with AMX)."""
     if device.type == "cuda":
         return 0.4
-    return 1.05 * width / (width + 256)
+    return 0.97 * width / (width + 120)
 
 
 def shape_cost(shape: dict, vocab_size: int) -> tuple[int, int]:

@@ -22,7 +22,7 @@ from llmcli.errors import UserError
 from llmcli.files import append_jsonl
 from llmcli.model import training_kernels
 from llmcli.model.lora import keep_base_in, load_trained_state, trained_state
-from llmcli.training import distributed, rundir
+from llmcli.training import distributed, memory_reuse, rundir
 from llmcli.training.devices import AUTOCAST_DTYPES, autocast
 from llmcli.training.run_config import TrainSettings
 
@@ -113,6 +113,7 @@ class Trainer:
         model.checkpoint_activations = settings.checkpoint_activations
         if device.type == "cpu":
             training_kernels.load()  # built the first time, before the budget's clock starts
+            memory_reuse.keep_freed_memory()  # no page faults each step for the same large buffers
         if settings.precision in AUTOCAST_DTYPES:
             keep_base_in(model, AUTOCAST_DTYPES[settings.precision])  # a LoRA run's frozen base
         self.batches = batches
