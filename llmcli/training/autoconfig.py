@@ -23,8 +23,10 @@ from llmcli.model.transformer import Transformer
 # Tokens per parameter that a shape must see to be chosen. On tinyshakespeare in 133 s,
 # 2x128 at 7-9 tokens per parameter (2.16-2.19 bits per byte) beat 2x64 at about 80
 # (2.20) and 2x192 at about 3 (2.21); 3x128 at about 5.5 (2.12-2.14, vocabulary 1536)
-# beat 2x128 again.
-TOKENS_PER_PARAM = 6.0
+# beat 2x128 again. On the 2-core AMD EPYC, a third as fast, 3x128 at 5.3 (2.141) beat
+# 2x128 at 6.4-7.4 (2.153-2.170, four runs): 4 takes 3x128 there at any matmul rate
+# from 300 GFLOP/s up, where 6 needed more than this machine has.
+TOKENS_PER_PARAM = 4.0
 # Repeating the text beyond this many passes adds little.
 MAX_EPOCHS = 20
 BATCH_TOKENS = 4096  # 32 x 128: beat 64 x 128 at 133 s (2.163 vs 2.191 bits per byte)
