@@ -12,8 +12,10 @@ llmcli with LoRA rank 8 on qkv,proj, and llmcli's full step compiled (`finetune 
 its first step, which compiles, is reported apart). Steps of the variants alternate and the median is
 reported, so that the machine's noise falls on all of them alike. Target: llmcli's full
 step at least 2x transformers'. Both get the same fused AdamW and, the process being one,
-the allocator setting llmcli's trainer makes (memory_reuse.py). Peak memory is each
-variant's own, measured in a fresh process.
+the allocator setting llmcli's trainer makes (memory_reuse.py); transformers is also
+timed as its users run it, with glibc's allocator as it is, in a process of its own (not
+alternating with the others, so noisier). Peak memory is each variant's own, measured in a
+fresh process.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ SMOLLM2 = dict(vocab_size=49152, n_layer=30, n_head=9, n_kv_head=3, n_embd=576, 
 VARIANTS = ("llmcli full", "llmcli full --compile", "llmcli LoRA r8", "transformers full")
 
 
-def fine_tune_step(variant: str, batch: int, length: int):
+def fine_tune_step(variant: str, batch: int, length: int, reuse_memory: bool = True):
     """A model of the SmolLM2 shape with random weights and its training step (a closure);
     llmcli's with its training kernels, as the trainer loads them."""
     from llmcli.model.config import ModelConfig
@@ -84,8 +86,8 @@ def fine_tune_step(variant: str, batch: int, length: int):
     from llmcli.training.run_config import LoraInfo
 
     training_kernels.load()
-    # as llmcli's trainer does; for the whole process, so transformers' variant gets it too
-    keep_freed_memory()
+    if reuse_memory:  # as llmcli's trainer does; for the whole process, so transformers' variant gets it too
+        keep_freed_memory()
     torch.manual_seed(0)
     config = ModelConfig(**SMOLLM2, context=max(length, 128))
     x = torch.randint(0, config.vocab_size, (batch, length))
@@ -119,19 +121,26 @@ def fine_tune_step(variant: str, batch: int, length: int):
     return step
 
 
-def peak_memory_mib(variant: str, batch: int, length: int) -> float:
-    """Peak RSS of a fresh process that builds the variant and runs three steps (NaN where
-    it fails, as when transformers is missing)."""
-    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-            f"import train_speed as t, resource; step = t.fine_tune_step({variant!r}, {batch}, {length}); "
-            "[step() for _ in range(3)]; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+def in_own_process(variant: str, batch: int, length: int, steps: int = 3, reuse_memory: bool = True):
+    """(peak RSS in MiB, median seconds of the steps after the first) of a fresh process that
+    builds the variant and runs `steps` steps; NaNs where it fails (transformers missing)."""
+    code = (f"import sys, time, statistics; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"import train_speed as t, resource; step = t.fine_tune_step({variant!r}, {batch}, {length}, {reuse_memory}); "
+            "step(); times = []\n"
+            f"for _ in range({steps - 1}): start = time.perf_counter(); step(); times.append(time.perf_counter() - start)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, statistics.median(times))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    return float(done.stdout.split()[-1]) if done.returncode == 0 else float("nan")
+    if done.returncode != 0:
+        return float("nan"), float("nan")
+    peak, seconds = done.stdout.split()[-2:]
+    return float(peak), float(seconds)
 
 
 def smollm2_shape(batch: int, length: int, rounds: int) -> None:
     # first, while this process is small: a child's peak RSS counts the parent's at the fork
-    memory = {variant: peak_memory_mib(variant, batch, length) for variant in VARIANTS}
+    memory = {variant: in_own_process(variant, batch, length)[0] for variant in VARIANTS}
+    # transformers as its users run it: glibc's allocator left as it is, in a process of its own
+    plain_peak, plain_seconds = in_own_process("transformers full", batch, length, rounds + 1, reuse_memory=False)
     steps = {}
     for variant in VARIANTS:
         try:
@@ -158,9 +167,12 @@ def smollm2_shape(batch: int, length: int, rounds: int) -> None:
         rows.append((variant, f"{tokens / seconds:,.0f} tokens/s ({seconds:.2f} s a step), "
                               f"peak {memory[variant]:,.0f} MiB{compiled}"))
     if "transformers full" in median:
+        rows.append(("transformers full, default allocator, own process",
+                     f"{tokens / plain_seconds:,.0f} tokens/s ({plain_seconds:.2f} s a step), peak {plain_peak:,.0f} MiB"))
         anchor = median["transformers full"]
         for variant in ("llmcli full", "llmcli full --compile", "llmcli LoRA r8"):
-            rows.append((f"{variant} / transformers full", f"{anchor / median[variant]:.2f}x"))
+            rows.append((f"{variant} / transformers full", f"{anchor / median[variant]:.2f}x "
+                         f"(against its default allocator: {plain_seconds / median[variant]:.2f}x)"))
     report(f"Fine-tune step, SmolLM2-135M shape, batch {batch} x {length}, bf16 autocast, "
            f"median of {rounds} alternating rounds, {torch.get_num_threads()} threads "
            f"(target: llmcli full >= 2x transformers full)", rows)
