@@ -136,15 +136,20 @@ def loss_and_grads(model, x, y, mask, precision):
 
 
 @needs_kernels
-@pytest.mark.parametrize("precision, within", [("fp32", 1e-4), ("bf16", 0.05)])
-def test_a_models_loss_and_gradients_are_the_same_with_and_without_the_kernels(precision, within):
-    """GQA, q/k/v biases, a loss mask: every parameter's gradient agrees."""
-    model = tiny_llama()
+@pytest.mark.parametrize("precision, within, overrides", [
+    ("fp32", 1e-4, {}), ("bf16", 0.05, {}),
+    ("fp32", 1e-4, dict(dropout=0.1, n_kv_head=4)),  # the same dropout masks drawn in the same order
+])
+def test_a_models_loss_and_gradients_are_the_same_with_and_without_the_kernels(precision, within, overrides):
+    """GQA, q/k/v biases, a loss mask (and dropout): every parameter's gradient agrees."""
+    model = tiny_llama(**overrides)
     x, y = torch.randint(0, 97, (3, 32)), torch.randint(0, 97, (3, 32))
     mask = torch.rand(3, 32) > 0.3
+    torch.manual_seed(6)
     ours = loss_and_grads(model, x, y, mask, precision)
     training_kernels._loaded = False
     try:
+        torch.manual_seed(6)
         theirs = loss_and_grads(model, x, y, mask, precision)
     finally:
         training_kernels._loaded = True
