@@ -68,7 +68,7 @@ def _compiler() -> str | None:
     return next((found for name in ("g++", "c++", "clang++") if (found := shutil.which(name))), None)
 
 
-def _command(compiler: str, output: Path, library: Library = DECODING) -> list[str]:
+def _command(compiler: str, output: Path, library: Library) -> list[str]:
     torch_dir = Path(torch.__file__).parent
     return [compiler, "-O3", "-march=native", "-std=c++20", "-shared", "-fPIC", "-fopenmp", "-w", *library.flags,
             f"-D_GLIBCXX_USE_CXX11_ABI={int(torch._C._GLIBCXX_USE_CXX11_ABI)}",
@@ -77,7 +77,7 @@ def _command(compiler: str, output: Path, library: Library = DECODING) -> list[s
             "-o", str(output)]
 
 
-def _build_key(compiler: str, library: Library = DECODING) -> str:
+def _build_key(compiler: str, library: Library) -> str:
     """Changes with the source, the flags, torch, the compiler and the CPU (-march=native)."""
     cpu = Path("/proc/cpuinfo").read_text(errors="replace").split("\n\n")[0] if Path("/proc/cpuinfo").exists() else ""
     flags = next((line for line in cpu.splitlines() if line.startswith("flags")), "")
@@ -140,7 +140,7 @@ def _register_shapes() -> None:
         lambda q, k, v: q.new_empty(q.shape, dtype=torch.float32))
 
 
-def _build(compiler: str, built: Path, failed: Path, library: Library = DECODING) -> bool:
+def _build(compiler: str, built: Path, failed: Path, library: Library) -> bool:
     built.parent.mkdir(parents=True, exist_ok=True)
     print(f"building llmcli's {library.what} kernels for this CPU (once, under a minute)...", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(dir=built.parent) as scratch:

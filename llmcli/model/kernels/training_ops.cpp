@@ -87,8 +87,9 @@ inline float sigmoid(float x) {
 
 // ---- SwiGLU: silu(gate) * up, gate and up the two halves of each row --------------------
 
-// (The loops over a row are functions of their own, on restrict pointers: inside the
-// parallel lambdas the compiler would not vectorize them.)
+// (The loops over a row are functions of their own, on restrict pointers: the compiler
+// then needs no check that the output overlaps the input. Written in the lambdas they
+// vectorize too, but timed no faster.)
 template <typename T>
 void swiglu_row(const T* __restrict gate, const T* __restrict up, T* __restrict y, int64_t n) {
 #pragma omp simd
@@ -240,6 +241,22 @@ std::tuple<at::Tensor, at::Tensor> rms_norm_backward(const at::Tensor& grad_in, 
 
 // ---- rotary positions, with the split of a qkv product into attention's layout ----------
 
+// Where head h of a qkv row (q heads, then k, then v) goes in attention's layout: which of
+// q, k, v (0, 1, 2), and its offset there, (B, heads of its kind, T, D), at batch row
+// `batch` and `position`.
+struct HeadPlace {
+  int which;
+  int64_t offset;
+};
+
+inline HeadPlace place_of(int64_t h, int64_t batch, int64_t position, int64_t q_heads, int64_t kv_heads, int64_t t,
+                          int64_t d) {
+  const int which = h < q_heads ? 0 : h < q_heads + kv_heads ? 1 : 2;
+  const int64_t head = which == 0 ? h : which == 1 ? h - q_heads : h - q_heads - kv_heads;
+  const int64_t count = which == 0 ? q_heads : kv_heads;
+  return {which, ((batch * count + head) * t + position) * d};
+}
+
 // heads (B, T, q + 2 kv heads, D), as the qkv product wrote them; cos and signed sin (T, D)
 // float32. Returns q (B, q heads, T, D) and k (B, kv heads, T, D) turned, and v (B, kv, T, D).
 std::tuple<at::Tensor, at::Tensor, at::Tensor> rotary_split(const at::Tensor& heads_in, const at::Tensor& cos_in,
@@ -266,11 +283,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rotary_split(const at::Tensor& he
         const float* sp = s + position * d;
         for (int64_t h = 0; h < all; ++h) {
           const T* x = src + (bt * all + h) * d;
-          const int which = h < q_heads ? 0 : h < q_heads + kv_heads ? 1 : 2;
-          const int64_t head = which == 0 ? h : which == 1 ? h - q_heads : h - q_heads - kv_heads;
-          const int64_t count = which == 0 ? q_heads : kv_heads;
-          T* y = outs[which] + ((batch * count + head) * t + position) * d;
-          if (which == 2) {
+          const HeadPlace place = place_of(h, batch, position, q_heads, kv_heads, t, d);
+          T* y = outs[place.which] + place.offset;
+          if (place.which == 2) {
             std::copy(x, x + d, y);
             continue;
           }
@@ -308,11 +323,9 @@ at::Tensor rotary_split_backward(const at::Tensor& dq_in, const at::Tensor& dk_i
         const float* sp = s + position * d;
         for (int64_t h = 0; h < all; ++h) {
           T* y = dst + (bt * all + h) * d;
-          const int which = h < q_heads ? 0 : h < q_heads + kv_heads ? 1 : 2;
-          const int64_t head = which == 0 ? h : which == 1 ? h - q_heads : h - q_heads - kv_heads;
-          const int64_t count = which == 0 ? q_heads : kv_heads;
-          const T* g = ins[which] + ((batch * count + head) * t + position) * d;
-          if (which == 2) {
+          const HeadPlace place = place_of(h, batch, position, q_heads, kv_heads, t, d);
+          const T* g = ins[place.which] + place.offset;
+          if (place.which == 2) {
             std::copy(g, g + d, y);
             continue;
           }
