@@ -1,8 +1,9 @@
 """Training throughput of the `small` preset against the bf16 matmul FLOP/s of this machine,
 and (--shape smollm2) of the SmolLM2-135M shape against transformers' Llama.
 
-Target: at least 80% of the bf16 matrix-multiply rate measured in the same process.
-FLOPs per token follow the PaLM appendix (6 per parameter plus attention), as nanoGPT's
+Target: at least 80% of the bf16 matrix-multiply rate measured in the same process. On a
+CPU without native bf16 (no AVX512-BF16 or AMX), where bf16 matmuls are emulated and llmcli
+trains in fp32, the rows are fp32's, against fp32's matmul rate. FLOPs per token follow the PaLM appendix (6 per parameter plus attention), as nanoGPT's
 MFU estimate does, so the ratio compares with nanoGPT's.
 
 --shape smollm2: a full fine-tune step (bf16 autocast, AdamW, clipping) of random weights
@@ -11,7 +12,8 @@ against transformers' LlamaForCausalLM of the same config (its default attention
 llmcli with LoRA rank 8 on qkv,proj, and llmcli's full step compiled (`finetune --compile`;
 its first step, which compiles, is reported apart). Steps of the variants alternate and the median is
 reported, so that the machine's noise falls on all of them alike. Target: llmcli's full
-step at least 2x transformers'. Both get the same fused AdamW and, the process being one,
+step at least 2x transformers'. All run under bf16 autocast, or in fp32 where the CPU has
+no native bf16 (as llmcli's trainer picks). Both get the same fused AdamW and, the process being one,
 the allocator setting llmcli's trainer makes (memory_reuse.py); transformers is also
 timed as its users run it, with glibc's allocator as it is, in a process of its own (not
 alternating with the others, so noisier). Peak memory is each variant's own, measured in a
@@ -35,42 +37,80 @@ from llmcli.model.config import preset_config
 from llmcli.model.transformer import Transformer
 from llmcli.training.machine_rate import matmul_flops
 from llmcli.training.memory_reuse import keep_freed_memory
-from llmcli.training.devices import autocast
+from llmcli.training.devices import autocast, pick_precision
 from llmcli.training.run_config import TrainSettings
 from llmcli.training.trainer import make_optimizer
 
 CPU = torch.device("cpu")
+PRECISION = pick_precision("auto", CPU)  # what llmcli trains in here: bf16 where the CPU has it natively
 
 
-def measure(preset: str, vocab: int, batch: int, precision: str, steps: int,
-            kernels: bool = True) -> tuple[float, int]:
-    """Tokens/s of a training step and its FLOPs a token; kernels=False: torch's elementwise
-    operations in place of llmcli's fused training kernels."""
-    training_kernels._loaded = training_kernels.load() and kernels
-    keep_freed_memory()  # as the trainer does (for the whole process)
+def preset_step(preset: str, vocab: int, batch: int, precision: str, kernels: bool):
+    """A training step of the preset (a closure) and its FLOPs a token; kernels=False: torch's
+    elementwise operations in place of llmcli's fused training kernels, for this step only."""
     torch.manual_seed(0)
     model = Transformer(preset_config(preset, vocab_size=vocab))
     optimizer = make_optimizer(model, TrainSettings(max_steps=1))
     T = model.config.context
     x = torch.randint(0, vocab, (batch, T))
     y = torch.randint(0, vocab, (batch, T))
-    device = torch.device("cpu")
+    available = training_kernels.load()
 
     def step():
-        with autocast(device, precision):
+        training_kernels._loaded = available and kernels
+        with autocast(CPU, precision):
             _, loss = model(x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        training_kernels._loaded = available
 
-    for _ in range(2):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    tokens_per_s = steps * batch * T / (time.perf_counter() - start)
-    return tokens_per_s, model.flops_per_token()
+    return step, model.flops_per_token()
+
+
+def preset_rounds(preset: str, vocab: int, batch: int, rounds: int) -> None:
+    """Rounds of: the matmul rate in each precision (0.5 s), then one step of each variant,
+    in alternating order. A variant's share of the matmul rate is taken round by round and
+    the median reported, so that a busy moment of this shared machine lowers a rate and the
+    steps timed beside it alike."""
+    precisions = ("bf16", "fp32") if PRECISION == "bf16" else ("fp32",)
+    variants = {PRECISION: (PRECISION, True), f"{PRECISION}, torch's elementwise ops": (PRECISION, False)}
+    if PRECISION == "bf16":
+        variants["fp32"] = ("fp32", True)  # its share is of the bf16 rate: what bf16 buys
+    keep_freed_memory()  # as the trainer does (for the whole process)
+    steps = {name: preset_step(preset, vocab, batch, p, kernels) for name, (p, kernels) in variants.items()}
+    tokens = batch * preset_config(preset, vocab_size=vocab).context
+    rates = {p: [] for p in precisions}
+    speeds = {name: [] for name in variants}
+    shares = {name: [] for name in variants}
+    for round_ in range(rounds + 1):  # round 0 warms up
+        rate = {p: matmul_flops(CPU, p, seconds=0.5) for p in precisions}
+        order = list(steps) if round_ % 2 == 0 else list(reversed(steps))
+        for name in order:
+            step, flops_per_token = steps[name]
+            start = time.perf_counter()
+            step()
+            tokens_per_s = tokens / (time.perf_counter() - start)
+            if round_:
+                speeds[name].append(tokens_per_s)
+                shares[name].append(tokens_per_s * flops_per_token / rate[PRECISION])
+        if round_:
+            for p in precisions:
+                rates[p].append(rate[p])
+    rows = [(f"{p} matmul 1024^3", f"median {statistics.median(r) / 1e9:.0f} GFLOP/s "
+                                   f"({min(r) / 1e9:.0f}-{max(r) / 1e9:.0f})") for p, r in rates.items()]
+    if PRECISION != "bf16":
+        bf16 = matmul_flops(CPU, "bf16", seconds=0.5)
+        rows.append(("bf16 matmul 1024^3", f"{bf16 / 1e9:.1f} GFLOP/s: emulated, no native bf16 on this CPU, "
+                                           "so llmcli trains in fp32 and bf16 is left out"))
+    for name in variants:
+        share = shares[name]
+        rows.append((f"{preset} {name}", f"median {statistics.median(speeds[name]):,.0f} tokens/s = "
+                     f"{statistics.median(share):.0%} of {PRECISION} matmul (rounds {min(share):.0%}-{max(share):.0%})"))
+    rows.append(("peak memory (RSS)", f"{peak_rss_mib():.0f} MiB"))
+    report(f"Training throughput, preset {preset}, vocab {vocab}, batch {batch}, {rounds} alternating rounds "
+           f"(target: >= 80% of {PRECISION} matmul)", rows)
 
 
 SMOLLM2 = dict(vocab_size=49152, n_layer=30, n_head=9, n_kv_head=3, n_embd=576, ffn_hidden=1536,
@@ -79,8 +119,8 @@ VARIANTS = ("llmcli full", "llmcli full --compile", "llmcli LoRA r8", "transform
 
 
 def fine_tune_step(variant: str, batch: int, length: int, reuse_memory: bool = True):
-    """A model of the SmolLM2 shape with random weights and its training step (a closure);
-    llmcli's with its training kernels, as the trainer loads them."""
+    """A model of the SmolLM2 shape with random weights and its training step (a closure)
+    in PRECISION; llmcli's with its training kernels, as the trainer loads them."""
     from llmcli.model.config import ModelConfig
     from llmcli.model.lora import add_adapters, keep_base_in
     from llmcli.training.run_config import LoraInfo
@@ -101,7 +141,8 @@ def fine_tune_step(variant: str, batch: int, length: int, reuse_memory: bool = T
         model = Transformer(config)
         if "LoRA" in variant:
             add_adapters(model, LoraInfo(rank=8, alpha=16.0, dropout=0.0, targets=["qkv", "proj"]))
-            keep_base_in(model, torch.bfloat16)  # as finetune --lora does
+            if PRECISION == "bf16":
+                keep_base_in(model, torch.bfloat16)  # as finetune --lora does
         # --compile: as `finetune --compile` does, the step's forward through torch.compile (its
         # first call compiles, forward and backward)
         forward = torch.compile(model) if variant.endswith("--compile") else model
@@ -111,7 +152,7 @@ def fine_tune_step(variant: str, batch: int, length: int, reuse_memory: bool = T
     optimizer = torch.optim.AdamW(params, lr=1e-4, fused=True)
 
     def step():
-        with autocast(CPU, "bf16"):
+        with autocast(CPU, PRECISION):
             loss = loss_of()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -173,7 +214,8 @@ def smollm2_shape(batch: int, length: int, rounds: int) -> None:
         for variant in ("llmcli full", "llmcli full --compile", "llmcli LoRA r8"):
             rows.append((f"{variant} / transformers full", f"{anchor / median[variant]:.2f}x "
                          f"(against its default allocator: {plain_seconds / median[variant]:.2f}x)"))
-    report(f"Fine-tune step, SmolLM2-135M shape, batch {batch} x {length}, bf16 autocast, "
+    how = "bf16 autocast" if PRECISION == "bf16" else "fp32 (this CPU has no native bf16)"
+    report(f"Fine-tune step, SmolLM2-135M shape, batch {batch} x {length}, {how}, "
            f"median of {rounds} alternating rounds, {torch.get_num_threads()} threads "
            f"(target: llmcli full >= 2x transformers full)", rows)
 
@@ -182,33 +224,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shape", choices=("preset", "smollm2"), default="preset")
     parser.add_argument("--length", type=int, default=128, help="--shape smollm2: tokens a row")
-    parser.add_argument("--rounds", type=int, default=5, help="--shape smollm2: timed rounds")
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds (10; 5 for --shape smollm2)")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--vocab", type=int, default=2048, help="2048: what llmcli picks for tinyshakespeare")
     parser.add_argument("--batch", type=int, default=16, help="16 x 256: what train uses for small (8 for --shape smollm2)")
-    parser.add_argument("--steps", type=int, default=10)
     args = parser.parse_args()
     if args.shape == "smollm2":
-        smollm2_shape(8 if args.batch == 16 else args.batch, args.length, args.rounds)
+        smollm2_shape(8 if args.batch == 16 else args.batch, args.length, args.rounds or 5)
         return
 
-    # the peak is measured before and after, and the higher taken: the ratio errs low
-    peaks = [matmul_flops(CPU, "bf16", seconds=1.0)]
-    fp32_rate = matmul_flops(CPU, "fp32", seconds=1.0)
-    rows = [("fp32 matmul 1024^3", f"{fp32_rate / 1e9:.0f} GFLOP/s")]
-    variants = {"bf16": ("bf16", True), "bf16, torch's elementwise ops": ("bf16", False), "fp32": ("fp32", True)}
-    measured = {name: measure(args.preset, args.vocab, args.batch, p, args.steps, kernels)
-                for name, (p, kernels) in variants.items()}
-    peaks.append(matmul_flops(CPU, "bf16", seconds=1.0))
-    peak = max(peaks)
-    rows.insert(0, ("bf16 matmul 1024^3", " / ".join(f"{p / 1e9:.0f}" for p in peaks) + " GFLOP/s (before / after)"))
-    for precision, (tps, fpt) in measured.items():
-        rows.append((f"{args.preset} {precision}", f"{tps:,.0f} tokens/s = {tps * fpt / 1e9:.0f} GFLOP/s "
-                     f"= {tps * fpt / peak:.0%} of bf16 matmul"))
-    rows.append(("peak memory (RSS)", f"{peak_rss_mib():.0f} MiB"))
-    report(f"Training throughput, preset {args.preset}, vocab {args.vocab}, batch {args.batch} "
-           f"(target: >= 80% of bf16 matmul)", rows)
-
+    preset_rounds(args.preset, args.vocab, args.batch, args.rounds or 10)
 
 if __name__ == "__main__":
     main()
