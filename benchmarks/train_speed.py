@@ -3,8 +3,9 @@ and (--shape smollm2) of the SmolLM2-135M shape against transformers' Llama.
 
 Target: at least 80% of the bf16 matrix-multiply rate measured in the same process. On a
 CPU without native bf16 (no AVX512-BF16 or AMX), where bf16 matmuls are emulated and llmcli
-trains in fp32, the rows are fp32's, against fp32's matmul rate. FLOPs per token follow the PaLM appendix (6 per parameter plus attention), as nanoGPT's
-MFU estimate does, so the ratio compares with nanoGPT's.
+trains in fp32, the rows are fp32's, against fp32's matmul rate. FLOPs per token follow
+the PaLM appendix (6 per parameter plus attention), as nanoGPT's MFU estimate does, so the
+ratio compares with nanoGPT's.
 
 --shape smollm2: a full fine-tune step (bf16 autocast, AdamW, clipping) of random weights
 in SmolLM2-135M's shape (30 x 576, 9 query / 3 key-value heads, vocab 49,152), llmcli's
@@ -13,8 +14,8 @@ llmcli with LoRA rank 8 on qkv,proj, and llmcli's full step compiled (`finetune 
 its first step, which compiles, is reported apart). Steps of the variants alternate and the median is
 reported, so that the machine's noise falls on all of them alike. Target: llmcli's full
 step at least 2x transformers'. All run under bf16 autocast, or in fp32 where the CPU has
-no native bf16 (as llmcli's trainer picks). Both get the same fused AdamW and, the process being one,
-the allocator setting llmcli's trainer makes (memory_reuse.py); transformers is also
+no native bf16 (as llmcli's trainer picks). Both get the same fused AdamW and, the process
+being one, the allocator setting llmcli's trainer makes (memory_reuse.py); transformers is also
 timed as its users run it, with glibc's allocator as it is, in a process of its own (not
 alternating with the others, so noisier). Peak memory is each variant's own, measured in a
 fresh process.
@@ -37,7 +38,7 @@ from llmcli.model.config import preset_config
 from llmcli.model.transformer import Transformer
 from llmcli.training.machine_rate import matmul_flops
 from llmcli.training.memory_reuse import keep_freed_memory
-from llmcli.training.devices import autocast, pick_precision
+from llmcli.training.devices import AUTOCAST_DTYPES, autocast, pick_precision
 from llmcli.training.run_config import TrainSettings
 from llmcli.training.trainer import make_optimizer
 
@@ -74,10 +75,10 @@ def preset_rounds(preset: str, vocab: int, batch: int, rounds: int) -> None:
     in alternating order. A variant's share of the matmul rate is taken round by round and
     the median reported, so that a busy moment of this shared machine lowers a rate and the
     steps timed beside it alike."""
-    precisions = ("bf16", "fp32") if PRECISION == "bf16" else ("fp32",)
     variants = {PRECISION: (PRECISION, True), f"{PRECISION}, torch's elementwise ops": (PRECISION, False)}
     if PRECISION == "bf16":
         variants["fp32"] = ("fp32", True)  # its share is of the bf16 rate: what bf16 buys
+    precisions = list(dict.fromkeys(p for p, _ in variants.values()))  # those the variants train in
     keep_freed_memory()  # as the trainer does (for the whole process)
     steps = {name: preset_step(preset, vocab, batch, p, kernels) for name, (p, kernels) in variants.items()}
     tokens = batch * preset_config(preset, vocab_size=vocab).context
@@ -141,8 +142,8 @@ def fine_tune_step(variant: str, batch: int, length: int, reuse_memory: bool = T
         model = Transformer(config)
         if "LoRA" in variant:
             add_adapters(model, LoraInfo(rank=8, alpha=16.0, dropout=0.0, targets=["qkv", "proj"]))
-            if PRECISION == "bf16":
-                keep_base_in(model, torch.bfloat16)  # as finetune --lora does
+            if PRECISION in AUTOCAST_DTYPES:  # as the trainer does for finetune --lora
+                keep_base_in(model, AUTOCAST_DTYPES[PRECISION])
         # --compile: as `finetune --compile` does, the step's forward through torch.compile (its
         # first call compiles, forward and backward)
         forward = torch.compile(model) if variant.endswith("--compile") else model
@@ -234,6 +235,7 @@ def main():
         return
 
     preset_rounds(args.preset, args.vocab, args.batch, args.rounds or 10)
+
 
 if __name__ == "__main__":
     main()
