@@ -12,14 +12,20 @@ gradients on; elsewhere they keep torch's operations, which compute the same val
 
 from __future__ import annotations
 
+import platform
+
 import torch
 
 from llmcli.model import native_kernels
 
+# -fno-trapping-math: without it GCC vectorizes no loop that converts a float to an int (the
+# exp's exponent). -mprefer-vector-width=512: on CPUs with AVX-512, GCC's default for
+# -march=native is 256-bit vectors; on a Xeon with AMX, 512 took the bf16 SwiGLU of a `small`
+# step (4,096 x 1,536) from 3.3 to 2.0 ms forward and 4.4 to 3.7 ms backward. Other x86 CPUs
+# are unchanged by it; other architectures' compilers don't know it.
+FLAGS = ("-fno-trapping-math", *(("-mprefer-vector-width=512",) if platform.machine() in ("x86_64", "AMD64") else ()))
 TRAINING = native_kernels.Library(
-    "llmcli_training_kernels", "training", (native_kernels.KERNELS / "training_ops.cpp",),
-    # without it GCC vectorizes no loop that converts a float to an int (the exp's exponent)
-    flags=("-fno-trapping-math",))
+    "llmcli_training_kernels", "training", (native_kernels.KERNELS / "training_ops.cpp",), flags=FLAGS)
 
 _loaded: bool | None = None
 
