@@ -31,6 +31,12 @@ def test_a_small_corpus_caps_the_model(monkeypatch):
     assert tiny_text.shape == AUTO_SHAPES[0]
 
 
+
+def test_a_time_budget_plan_stops_after_its_passes(monkeypatch):
+    monkeypatch.setattr(machine_rate, "matmul_flops", lambda device, precision, seconds=0.15: 4e11)
+    assert plan_auto(10**6, 2048, torch.device("cpu"), "bf16", seconds=133).max_passes == autoconfig.MAX_PASSES
+    assert plan_auto(10**6, 2048, torch.device("cpu"), "bf16", steps=1000).max_passes is None
+
 def test_vocabulary_is_capped_by_width():
     assert vocab_for(128, 2048) == 1536
     assert vocab_for(512, 2048) == 2048

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from cli_helpers import TINY_TRAIN_ARGS, run, tiny_train_args
 
+from llmcli.training import autoconfig
+
 
 def test_run_directory_holds_everything(trained_model):
     names = {p.name for p in trained_model.iterdir()}
@@ -121,6 +123,23 @@ def test_time_budget_bounds_the_whole_command(small_corpus, llmcli_home):
     assert summary["command_seconds"] <= 7.5  # the reserve for the final steps is an estimate
     assert elapsed < 10  # in-process, so no interpreter start-up to add
     assert summary["steps"] > 0 and summary["val_bpb"] > 0
+    config = json.loads((llmcli_home / "models" / "timed" / "config.json").read_text())
+    assert config["train"]["max_passes"] == autoconfig.MAX_PASSES  # auto's stop, shown in the plan
+    assert f"stops after {autoconfig.MAX_PASSES} passes" in result.output
+
+
+def test_a_resumed_run_trains_for_the_time_it_is_given(small_corpus, llmcli_home):
+    """The plan's pass limit is the first run's: resumed with a new --time, a run that
+    stopped there trains on."""
+    assert run("train", str(small_corpus), "--name", "passes", *tiny_train_args(steps=2)).exit_code == 0
+    config_path = llmcli_home / "models" / "passes" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["train"]["max_passes"] = 0.01  # as if the first run had stopped at its passes
+    config_path.write_text(json.dumps(config))
+    result = run("train", str(small_corpus), "--name", "passes", "--resume", "--time", "4s", "--no-sample")
+    assert result.exit_code == 0, result.output
+    assert json.loads(config_path.read_text())["train"]["max_passes"] is None
+    assert json.loads((llmcli_home / "models" / "passes" / "summary.json").read_text())["steps"] > 2
 
 
 def test_shape_flags_bring_their_batch_and_lr(small_corpus, llmcli_home):

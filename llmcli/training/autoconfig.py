@@ -27,8 +27,14 @@ from llmcli.model.transformer import Transformer
 # 2x128 at 6.4-7.4 (2.153-2.170, four runs): 4 takes 3x128 there at any matmul rate
 # from 300 GFLOP/s up, where 6 needed more than this machine has.
 TOKENS_PER_PARAM = 4.0
-# Repeating the text beyond this many passes adds little.
+# Repeating the text beyond this many passes adds little (the ladder counts passes of its
+# estimate of the text's tokens, 4 bytes a token).
 MAX_EPOCHS = 20
+# A time budget's run stops after this many passes over its training tokens, time left or
+# not: on a Xeon with AMX, 3x128 on tinyshakespeare ran 17 passes in 133 s and scored
+# 2.175-2.201 bits per byte (three runs) where 12 passes (1,100 steps) scored 2.135 and
+# 8.6 passes 2.152. Slower machines (the AMD EPYC: about 11.5 passes) never reach it.
+MAX_PASSES = 12
 BATCH_TOKENS = 4096  # 32 x 128: beat 64 x 128 at 133 s (2.163 vs 2.191 bits per byte)
 
 # The ladder auto climbs: head size 32 while narrow, 64 from 256 wide on.
@@ -51,6 +57,7 @@ class Plan:
     vocab_size: int
     estimated_tokens: int | None
     reason: str
+    max_passes: float | None = None  # a time budget's stop after that many passes (TrainSettings.max_passes)
 
 
 def training_efficiency(width: int, device: torch.device) -> float:
@@ -89,7 +96,8 @@ def batch_for(context: int) -> int:
     return max(1, BATCH_TOKENS // context)
 
 
-def plan_for(shape: dict, corpus_default_vocab: int, reason: str, estimated_tokens: int | None = None) -> Plan:
+def plan_for(shape: dict, corpus_default_vocab: int, reason: str, estimated_tokens: int | None = None,
+             max_passes: float | None = None) -> Plan:
     """A shape with the batch, learning rate and vocabulary that go with it."""
     return Plan(
         shape=dict(shape),
@@ -98,6 +106,7 @@ def plan_for(shape: dict, corpus_default_vocab: int, reason: str, estimated_toke
         vocab_size=vocab_for(shape["n_embd"], corpus_default_vocab),
         estimated_tokens=estimated_tokens,
         reason=reason,
+        max_passes=max_passes,
     )
 
 
@@ -130,6 +139,8 @@ def plan_auto(
                   f"about {tokens / 1e6:.1f}M tokens in the budget")
         if chosen is None or useful >= TOKENS_PER_PARAM * params:
             chosen = plan_for(shape, corpus_default_vocab, reason + rate_note, tokens)
+    if seconds is not None:  # for a workload that counts its passes (a corpus's)
+        chosen.max_passes = MAX_PASSES
     return chosen
 
 

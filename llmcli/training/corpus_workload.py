@@ -85,7 +85,9 @@ class CorpusWorkload:
                         seconds=budget - tokenizer_seconds(text_bytes, budget) if budget is not None else None,
                         steps=request.steps)
         shape = {**plan.shape, **{k: v for k, v in self.shape.items() if v}}
-        plan = plan_for(shape, corpus_vocab, plan.reason, plan.estimated_tokens)
+        plan = plan_for(shape, corpus_vocab, plan.reason, plan.estimated_tokens, plan.max_passes)
+        if plan.max_passes:
+            plan.reason += f"; it stops after {plan.max_passes:g} passes over the training text if the time allows more"
         emit({"event": "phase", "phase": "plan", "detail": plan.reason})
         tokenizer = train_tokenizer(train_text, request.run_dir / rundir.TOKENIZER,
                                     self.vocab_size or plan.vocab_size, emit, model_type=self.tokenizer_type,
@@ -93,7 +95,7 @@ class CorpusWorkload:
                                     adjustable=self.vocab_size is None)
         return ScratchPlan(tokenizer=tokenizer, tokenizer_type=self.tokenizer_type,
                            shape={**plan.shape, "dropout": self.dropout, "causal": not self.masked},
-                           lr=plan.lr, batch_size=plan.batch_size,
+                           lr=plan.lr, batch_size=plan.batch_size, max_passes=plan.max_passes,
                            preset=preset_label(request.preset, plan.shape))
 
     def distilled_from(self) -> None:

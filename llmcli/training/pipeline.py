@@ -150,6 +150,7 @@ def train_and_save(request: RunRequest, model, feed: Feed, config: RunConfig, de
     trainer = Trainer(model, feed.batches, settings, run, device, evaluate=feed.evaluator, on_event=emit,
                       loss=feed.loss, weight=feed.weight)
     trainer.final_eval_tokens = feed.final_eval_tokens
+    trainer.tokens_per_pass = feed.extra.get("train_tokens_per_epoch", 0)
     if request.resume:  # every process reads the checkpoint: the run directory must be on each machine
         trainer.restore_checkpoint()
         check_room_to_train(request, trainer.state.step)
@@ -157,6 +158,7 @@ def train_and_save(request: RunRequest, model, feed: Feed, config: RunConfig, de
               "detail": f"from step {trainer.state.step:,} ({trainer.state.elapsed:.1f} s trained before)"})
         if request.seconds is not None:
             settings.max_seconds = trainer.state.elapsed + max(1.0, request.remaining() - SAVE_RESERVE_S)
+            settings.max_passes = None  # the time asked for now, not the plan's pass limit
     if group.main:
         save_config(run, config)
         (run / rundir.SUMMARY).unlink(missing_ok=True)  # not finished until this run is

@@ -34,6 +34,7 @@ FORMAT_VERSION = 2
 class TrainSettings:
     max_steps: int | None = None  # a budget in optimizer steps...
     max_seconds: float | None = None  # ...or in seconds of training loop
+    max_passes: float | None = None  # with max_seconds, stop sooner after this many passes over the training text
     batch_size: int = 16
     grad_accum: int = 1
     lr: float = 1e-3

@@ -19,6 +19,7 @@ class ScratchPlan:
     batch_size: int | None  # None: the workload's batch_hint decides
     preset: str  # as the run directory records it: "small", "auto:2x128"
     vocab_size: int | None = None  # the model's rows (None: the tokenizer's; a teacher's may be padded)
+    max_passes: float | None = None  # a time budget's stop after that many passes (auto's plans)
 
 
 def preset_label(preset: str, shape: dict) -> str:

@@ -87,6 +87,7 @@ def from_scratch(request, workload, device, precision: str, emit) -> Start:
         raise UserError(f"{exc}: change --width or --heads") from None
     model = build_model(model_config)
     settings = new_settings(request, precision, lr=plan.lr, batch_size=plan.batch_size)
+    settings.max_passes = plan.max_passes
     tokenizer_info = TokenizerInfo(vocab_size=plan.tokenizer.vocab_size, type=plan.tokenizer_type,
                                    file=tokenizer_file(plan.tokenizer_type))  # a teacher's may be Hugging Face's
     config = new_config(request, workload, model_config, tokenizer_info, settings, plan.preset, Origin())

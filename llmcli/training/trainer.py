@@ -132,6 +132,7 @@ class Trainer:
         self.last_eval: dict = {}
         self.stop_at_step: int | None = None  # for tests: behave as if Ctrl-C came here
         self.final_eval_tokens = 0  # a time budget keeps back time to score these at the end
+        self.tokens_per_pass = 0  # tokens in one pass over the training text (0: unknown, no max_passes)
         self.group = distributed.current()
         self.step_loss = self.wrap_for_training()
         # fp16 (GPUs without bf16) needs its gradients scaled against underflow
@@ -195,7 +196,10 @@ class Trainer:
         s = self.settings
         if s.max_steps is not None:
             return self.state.step / s.max_steps
-        return self.state.elapsed / max(1e-9, s.max_seconds - self.eval_reserve())
+        timed = self.state.elapsed / max(1e-9, s.max_seconds - self.eval_reserve())
+        if s.max_passes and self.tokens_per_pass:  # whichever ends first; the schedule follows it
+            return max(timed, self.state.tokens / (s.max_passes * self.tokens_per_pass))
+        return timed
 
     def eval_reserve(self) -> float:
         """Seconds the final evaluation will take: a forward pass runs about 3x faster per
