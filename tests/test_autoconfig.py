@@ -37,6 +37,14 @@ def test_a_time_budget_plan_stops_after_its_passes(monkeypatch):
     assert plan_auto(10**6, 2048, torch.device("cpu"), "bf16", seconds=133).max_passes == autoconfig.MAX_PASSES
     assert plan_auto(10**6, 2048, torch.device("cpu"), "bf16", steps=1000).max_passes is None
 
+
+def test_a_faster_matmul_reaches_less_of_its_rate():
+    """The passes over memory between the multiplies do not speed up with them."""
+    cpu = torch.device("cpu")
+    fitted = autoconfig.training_efficiency(128, cpu)
+    assert 0.2 < autoconfig.training_efficiency(128, cpu, 2.75 * autoconfig.FITTED_RATE) < 0.6 * fitted
+    assert autoconfig.training_efficiency(128, cpu, 0.2 * autoconfig.FITTED_RATE) == fitted
+
 def test_vocabulary_is_capped_by_width():
     assert vocab_for(128, 2048) == 1536
     assert vocab_for(512, 2048) == 2048

@@ -60,15 +60,20 @@ class Plan:
     max_passes: float | None = None  # a time budget's stop after that many passes (TrainSettings.max_passes)
 
 
-def training_efficiency(width: int, device: torch.device) -> float:
+FITTED_RATE = 385e9  # the bf16 matmul rate of the machine training_efficiency was fitted on
+
+
+def training_efficiency(width: int, device: torch.device, rate: float = FITTED_RATE) -> float:
     """Share of the matmul rate a training step reaches at this width. Fitted to bf16
     steps with llmcli's training kernels on a 2-core AMD EPYC (bf16 matmul 380-390 GFLOP/s),
     the ladder's shapes and batches: 36% at 64 wide, 49-54% at 128, 57% at 192, 65% at 256,
-    76% at 384 (torch's elementwise operations alone gave 18%, 35%, 44%, 55%, 63% on an
-    Intel Xeon with AMX)."""
+    76% at 384. A token's matmul time falls as the rate rises while the passes over memory
+    between them do not, so a faster machine reaches less of its rate: on a 2-core Xeon with
+    AMX (1,060 GFLOP/s), 3x128 trained at 27% and 3x192 at 38%; the rate's ratio to the
+    fitted one, applied to the width's offset, gives 27% and 36%."""
     if device.type == "cuda":
         return 0.4
-    return 0.97 * width / (width + 120)
+    return 0.97 * width / (width + 120 * max(1.0, rate / FITTED_RATE))
 
 
 def shape_cost(shape: dict, vocab_size: int) -> tuple[int, int]:
@@ -131,7 +136,7 @@ def plan_auto(
         vocab = vocab_for(shape["n_embd"], corpus_default_vocab)
         fpt, params = shape_cost(shape, vocab)
         if seconds is not None:
-            tokens = int(rate * training_efficiency(shape["n_embd"], device) * seconds / fpt)
+            tokens = int(rate * training_efficiency(shape["n_embd"], device, rate) * seconds / fpt)
         else:
             tokens = steps * batch_for(shape["context"]) * shape["context"]
         useful = min(tokens, MAX_EPOCHS * max(corpus_tokens, 1))
