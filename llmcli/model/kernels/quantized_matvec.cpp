@@ -35,6 +35,13 @@
 
 namespace {
 
+// Each block asks for the cache lines 2 KB ahead of it (a prefetch never faults, past the
+// end either). On a 2-core Xeon with AMX the hardware's own prefetching left each core at
+// about 7 GB/s: SmolLM2-135M's 120 int4 products a token took 4.6-5.2 ms (13-14 GB/s on two
+// threads) and 3.5 ms (19 GB/s) with this, and generation went from 138-161 tokens/s to
+// 154-183 (four runs each, alternating); 1 KB ahead gained nothing, 4 KB and more less.
+constexpr int64_t kPrefetchAhead = 2048;
+
 using llmcli::check_int4_weights, llmcli::check_int8_weights, llmcli::kBlock, llmcli::kInt4TileBlockBytes,
     llmcli::kInt8TileBlockBytes, llmcli::kTile;
 
@@ -86,6 +93,8 @@ __m512 int4_tile(const uint8_t* tile, const QuantizedRow& q, int64_t blocks) {
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* block = tile + b * kInt4TileBlockBytes;
     const int8_t* x = q.codes.data() + b * kBlock;
+    for (int line = 0; line < kInt4TileBlockBytes; line += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(block + kPrefetchAhead + line), _MM_HINT_T0);
     __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
     for (int load = 0; load < 4; ++load) {
       const __m512i packed = _mm512_loadu_si512(block + load * 64);
@@ -108,6 +117,8 @@ __m512 int8_tile(const uint8_t* tile, const QuantizedRow& q, int64_t blocks) {
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* block = tile + b * kInt8TileBlockBytes;
     const int8_t* x = q.codes.data() + b * kBlock;
+    for (int line = 0; line < kInt8TileBlockBytes; line += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(block + kPrefetchAhead + line), _MM_HINT_T0);
     __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
     for (int step = 0; step < 8; step += 2) {
       even = _mm512_dpbusd_epi32(even, _mm512_loadu_si512(block + step * 64),
