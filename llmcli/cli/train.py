@@ -15,7 +15,8 @@ from llmcli.errors import UserError
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--name", help="Name of the run (default: the file's name).")
-@training_options(preset_help="Model size; auto picks the best the budget allows.",
+@training_options(preset_help="Model size; auto picks the best the budget allows (with --time it stops "
+                              "after 12 passes over the text if that comes first).",
                   batch_help="Sequences per micro-batch.")
 @click.option("--vocab-size", type=int, callback=positive, help="Tokenizer vocabulary (default: from the corpus size).")
 @click.option("--tokenizer", "tokenizer_type", type=click.Choice(["bpe", "unigram"]), default="bpe",
