@@ -184,9 +184,11 @@ def main():
     speeds["int4 PyTorch step"], _, eager_ids, _ = llmcli_speed(run_dir, "int4", args.new_tokens, native_step=False)
     rows.append(("llmcli int4, PyTorch's step (eager), greedy", f"{speeds['int4 PyTorch step']:,.1f} tokens/s"))
     for precision in ("int4", "int8", "fp32"):  # the float32 continuation is compared with transformers'
-        speeds[precision], prompt, ours, _ = llmcli_speed(run_dir, precision, args.new_tokens)
+        run, prompt, _ = llmcli_runner(run_dir, precision)
+        speeds[precision], ours = run(args.new_tokens)
         rows.append((f"llmcli {precision}, greedy", f"{speeds[precision]:,.1f} tokens/s"))
         if precision == "int4":
+            int4_run = run  # kept loaded for the rounds against llama.cpp
             for name, others in (("PyTorch's step (eager)", eager_ids), ("PyTorch's step --compile", compiled_ids)):
                 if others is not None:
                     same = next((i for i, (a, b) in enumerate(zip(others, ours)) if a != b), len(ours))
@@ -214,12 +216,11 @@ def main():
     else:
         # llmcli's int4 and llama.cpp in alternating rounds: the machine's noise (its speed
         # moved by a quarter between runs here) falls on both alike
-        ours_run, _, _ = llmcli_runner(run_dir, "int4")
         ours_speeds, llama_speeds = [], []
         for round_ in range(args.rounds):
             for name in (("ours", "llama") if round_ % 2 == 0 else ("llama", "ours")):
                 if name == "ours":
-                    ours_speeds.append(ours_run(args.new_tokens)[0])
+                    ours_speeds.append(int4_run(args.new_tokens)[0])
                 else:
                     llama_speeds.append(llama_run(args.new_tokens))
         llama_speed = statistics.median(llama_speeds)

@@ -31,7 +31,6 @@ def test_a_small_corpus_caps_the_model(monkeypatch):
     assert tiny_text.shape == AUTO_SHAPES[0]
 
 
-
 def test_a_time_budget_plan_stops_after_its_passes(monkeypatch):
     monkeypatch.setattr(machine_rate, "matmul_flops", lambda device, precision, seconds=0.15: 4e11)
     assert plan_auto(10**6, 2048, torch.device("cpu"), "bf16", seconds=133).max_passes == autoconfig.MAX_PASSES
@@ -44,6 +43,7 @@ def test_a_faster_matmul_reaches_less_of_its_rate():
     fitted = autoconfig.training_efficiency(128, cpu)
     assert 0.2 < autoconfig.training_efficiency(128, cpu, 2.75 * autoconfig.FITTED_RATE) < 0.6 * fitted
     assert autoconfig.training_efficiency(128, cpu, 0.2 * autoconfig.FITTED_RATE) == fitted
+
 
 def test_vocabulary_is_capped_by_width():
     assert vocab_for(128, 2048) == 1536

@@ -130,10 +130,10 @@ def test_time_budget_bounds_the_whole_command(small_corpus, llmcli_home):
     assert f"stops after {autoconfig.MAX_PASSES} passes" in result.output
 
 
-
 def test_train_help_names_autos_pass_limit():
     """The help cannot import autoconfig (torch): its figure is checked here instead."""
     assert f"after {autoconfig.MAX_PASSES} passes" in " ".join(run("train", "--help").output.split())
+
 
 def test_a_resumed_run_trains_for_the_time_it_is_given(small_corpus, llmcli_home):
     """The plan's pass limit is the first run's: resumed with a new --time, a run that

@@ -120,7 +120,6 @@ def test_time_budget_stops_in_time(tmp_path):
     assert trainer.state.step > 5
 
 
-
 def test_a_time_budget_stops_after_its_passes_over_the_text(tmp_path):
     """auto's pass limit: a fast machine stops once it has seen the text max_passes times,
     time left or not, and the schedule reaches its end there."""
@@ -131,6 +130,7 @@ def test_a_time_budget_stops_after_its_passes_over_the_text(tmp_path):
     assert trainer.state.step == 4000 * 3 // (8 * 16) + 1  # the first step at or past the limit
     assert trainer.state.elapsed < 30
     assert trainer.progress() >= 1.0
+
 
 def test_slow_evaluations_take_a_tenth_of_the_time_at_most(tmp_path):
     """A large model's quick evaluation may last longer than the gap between them: the gap
