@@ -24,6 +24,7 @@ fresh process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from llmcli.model import training_kernels
 from llmcli.model.config import preset_config
 from llmcli.model.transformer import Transformer
 from llmcli.training.machine_rate import matmul_flops
+from llmcli.training import master_weights
 from llmcli.training.memory_reuse import keep_freed_memory
 from llmcli.training.devices import AUTOCAST_DTYPES, autocast, pick_precision
 from llmcli.training.run_config import TrainSettings
@@ -46,28 +48,42 @@ CPU = torch.device("cpu")
 PRECISION = pick_precision("auto", CPU)  # what llmcli trains in here: bf16 where the CPU has it natively
 
 
+def trainer_step(model, loss_of, precision: str, kernels: bool = True, lr: float = 1e-3, compiled: bool = False):
+    """A training step of `model` (a closure) as llmcli's Trainer takes it: under autocast,
+    clipped to norm 1, AdamW; on a bf16 CPU the linears read bf16 copies of their weights
+    (master_weights.py). kernels=False: torch's elementwise operations and AdamW instead."""
+    available = training_kernels.load()
+    settings = TrainSettings(max_steps=1, lr=lr, precision=precision, compile=compiled)
+    masters = master_weights.for_training(model, settings, CPU) if kernels else None
+    optimizer = make_optimizer(model, settings, masters)
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    def step():
+        training_kernels._loaded = available and kernels
+        with masters.in_use() if masters else contextlib.nullcontext():
+            with autocast(CPU, precision):
+                loss = loss_of()
+            loss.backward()
+        if masters:
+            optimizer.step(grad_clip=1.0)
+        else:
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        training_kernels._loaded = available
+
+    return step
+
+
 def preset_step(preset: str, vocab: int, batch: int, precision: str, kernels: bool):
     """A training step of the preset (a closure) and its FLOPs a token; kernels=False: torch's
     elementwise operations in place of llmcli's fused training kernels, for this step only."""
     torch.manual_seed(0)
     model = Transformer(preset_config(preset, vocab_size=vocab))
-    optimizer = make_optimizer(model, TrainSettings(max_steps=1))
     T = model.config.context
     x = torch.randint(0, vocab, (batch, T))
     y = torch.randint(0, vocab, (batch, T))
-    available = training_kernels.load()
-
-    def step():
-        training_kernels._loaded = available and kernels
-        with autocast(CPU, precision):
-            _, loss = model(x, y)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        training_kernels._loaded = available
-
-    return step, model.flops_per_token()
+    return trainer_step(model, lambda: model(x, y)[1], precision, kernels), model.flops_per_token()
 
 
 def preset_rounds(preset: str, vocab: int, batch: int, rounds: int) -> None:
@@ -146,10 +162,12 @@ def fine_tune_step(variant: str, batch: int, length: int, reuse_memory: bool = T
                 keep_base_in(model, AUTOCAST_DTYPES[PRECISION])
         # --compile: as `finetune --compile` does, the step's forward through torch.compile (its
         # first call compiles, forward and backward)
-        forward = torch.compile(model) if variant.endswith("--compile") else model
-        loss_of = lambda: forward(x[:, :-1], x[:, 1:])[1]  # noqa: E731
+        compiled = variant.endswith("--compile")
+        forward = torch.compile(model) if compiled else model
+        model.train()
+        return trainer_step(model, lambda: forward(x[:, :-1], x[:, 1:])[1], PRECISION, lr=1e-4, compiled=compiled)
     model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = list(model.parameters())
     optimizer = torch.optim.AdamW(params, lr=1e-4, fused=True)
 
     def step():

@@ -22,8 +22,9 @@ from llmcli.errors import UserError
 from llmcli.files import append_jsonl
 from llmcli.model import training_kernels
 from llmcli.model.lora import keep_base_in, load_trained_state, trained_state
-from llmcli.training import distributed, memory_reuse, rundir
+from llmcli.training import distributed, master_weights, memory_reuse, rundir
 from llmcli.training.devices import AUTOCAST_DTYPES, autocast
+from llmcli.training.master_weights import MasterAdamW, MasterWeights
 from llmcli.training.run_config import TrainSettings
 
 
@@ -55,15 +56,20 @@ def lr_at(progress: float, settings: TrainSettings) -> float:
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * frac))
 
 
-def make_optimizer(model: torch.nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
-    """AdamW with weight decay on matrices and embeddings only, not on norm gains."""
+def make_optimizer(model: torch.nn.Module, settings: TrainSettings,
+                   masters: MasterWeights | None = None) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices and embeddings only, not on norm gains; with
+    `masters`, llmcli's, which also keeps their bf16 copies."""
     decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
     groups = [
         {"params": decay, "weight_decay": settings.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=settings.lr, betas=(settings.beta1, settings.beta2), fused=True)
+    options = dict(lr=settings.lr, betas=(settings.beta1, settings.beta2))
+    if masters:
+        return MasterAdamW(groups, masters, **options)
+    return torch.optim.AdamW(groups, **options, fused=True)
 
 
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
@@ -127,7 +133,9 @@ class Trainer:
         # how many terms a batch's mean loss averages (target tokens, examples): a step's loss
         # is their mean over all its micro-batches and processes, as one big batch's would be
         self.weight = weight or (lambda batch: len(batch[0]))
-        self.optimizer = make_optimizer(self.model, settings)
+        # a bf16 step on a CPU: the linears read bf16 copies kept between steps (None elsewhere)
+        self.masters = master_weights.for_training(self.model, settings, device)
+        self.optimizer = make_optimizer(self.model, settings, self.masters)
         self.state = TrainState()
         self.last_eval: dict = {}
         self.stop_at_step: int | None = None  # for tests: behave as if Ctrl-C came here
@@ -224,30 +232,39 @@ class Trainer:
         weights = [float(self.weight(batch)) for batch in micro_batches]
         # processes average their gradients: each scales its share by world / all the terms
         share = self.group.world / max(1.0, distributed.sum_over_processes(sum(weights), self.group, self.device))
+        with self.masters.in_use() if self.masters else contextlib.nullcontext():
+            total = self.forward_and_backward(micro_batches, weights, share)
+        if self.masters:  # the clip's scale goes into the update's own pass
+            self.optimizer.step(grad_clip=s.grad_clip)
+        else:
+            if self.scaler:
+                self.scaler.unscale_(self.optimizer)
+            if s.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), s.grad_clip)
+            if self.scaler:
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+            else:
+                self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.state.step += 1
+        return distributed.mean_over_processes(total, self.group, self.device)
+
+    def forward_and_backward(self, micro_batches: list[tuple], weights: list[float], share: float) -> float:
+        """The step's gradients, summed over its micro-batches; its loss."""
         total = 0.0
         for micro, (batch, weight) in enumerate(zip(micro_batches, weights)):
             # processes average their gradients once per step, after the last micro-batch
-            last = micro == s.grad_accum - 1
+            last = micro == self.settings.grad_accum - 1
             sync = contextlib.nullcontext() if last or not self.group.active else self.step_loss.no_sync()
             with sync:
-                with autocast(self.device, s.precision):
+                with autocast(self.device, self.settings.precision):
                     loss = self.step_loss(*batch)
                 scaled = loss * (weight * share)
                 (self.scaler.scale(scaled) if self.scaler else scaled).backward()
             total += loss.item() * weight * share
             self.state.tokens += batch[0].numel() * self.group.world
-        if self.scaler:
-            self.scaler.unscale_(self.optimizer)
-        if s.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), s.grad_clip)
-        if self.scaler:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.state.step += 1
-        return distributed.mean_over_processes(total, self.group, self.device)
+        return total
 
     def run_evaluation(self, final: bool) -> dict:
         if self.evaluate is None or not self.group.main:

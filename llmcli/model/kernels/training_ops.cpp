@@ -14,6 +14,7 @@
 // last, GCC vectorizes no loop with a float-to-int conversion): no intrinsics, so any x86 or
 // ARM CPU with a C++ compiler gets them. bf16 is rounded to nearest even by hand.
 #include <torch/library.h>
+#include "training.h"
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <algorithm>
@@ -24,45 +25,7 @@
 
 namespace {
 
-using bf16 = uint16_t;  // the raw bits of a bfloat16
-
-// a value's bits as another type (std::bit_cast would not vectorize with GCC 12)
-template <typename To, typename From>
-inline To pun(From v) {
-  To to;
-  std::memcpy(&to, &v, sizeof to);
-  return to;
-}
-
-inline float widen(float v) { return v; }
-inline float widen(bf16 v) { return pun<float>(uint32_t(v) << 16); }
-
-template <typename T>
-inline T narrow(float f);
-template <>
-inline float narrow<float>(float f) { return f; }
-template <>
-inline bf16 narrow<bf16>(float f) {
-  const uint32_t u = pun<uint32_t>(f);
-  return bf16((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
-// Calls f with a value of the C++ type holding t's elements: float or bf16.
-template <typename F>
-void by_dtype(const at::Tensor& t, F&& f) {
-  if (t.scalar_type() == at::kFloat) {
-    f(float{});
-  } else {
-    TORCH_CHECK(t.scalar_type() == at::kBFloat16, "llmcli's training kernels take float32 or bfloat16");
-    f(bf16{});
-  }
-}
-
-template <typename T>
-T* data(const at::Tensor& t) { return static_cast<T*>(t.data_ptr()); }
-
-// rows a thread takes at least, for rows of `width` elements: about 16k elements
-inline int64_t grain(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, width)); }
+using namespace llmcli_training;
 
 // e^x for x <= 0, as 2^n times a polynomial in the remaining fraction (a few units in the
 // last place of float); written so that the compiler vectorizes a loop calling it.
