@@ -84,8 +84,10 @@ at::Tensor swiglu(const at::Tensor& gate_up_in) {
     using T = decltype(tag);
     const T* in = data<T>(gate_up);
     T* y = data<T>(out);
+    const int64_t ahead = rows_ahead(2 * width * sizeof(T));
     at::parallel_for(0, rows, grain(width), [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
+        prefetch_row(in, r, ahead, end, 2 * width);
         swiglu_row(in + r * 2 * width, in + r * 2 * width + width, y + r * width, width);
       }
     });
@@ -104,8 +106,11 @@ at::Tensor swiglu_backward(const at::Tensor& grad_in, const at::Tensor& gate_up_
     const T* in = data<T>(gate_up);
     const T* dy = data<T>(grad);
     T* dx = data<T>(out);
+    const int64_t ahead = rows_ahead(width * sizeof(T));
     at::parallel_for(0, rows, grain(width), [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
+        prefetch_row(in, r, ahead, end, 2 * width);
+        prefetch_row(dy, r, ahead, end, width);
         swiglu_backward_row(in + r * 2 * width, in + r * 2 * width + width, dy + r * width, dx + r * 2 * width,
                             dx + r * 2 * width + width, width);
       }
@@ -132,8 +137,10 @@ std::tuple<at::Tensor, at::Tensor> rms_norm(const at::Tensor& x_in, const at::Te
       using Out = decltype(out_tag);
       const In* src = data<In>(x);
       Out* dst = data<Out>(out);
+      const int64_t ahead = rows_ahead(width * sizeof(In));
       at::parallel_for(0, rows, grain(width), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
+          prefetch_row(src, r, ahead, end, width);
           const In* row = src + r * width;
           float squares = 0.f;
 #pragma omp simd reduction(+ : squares)
@@ -172,8 +179,11 @@ std::tuple<at::Tensor, at::Tensor> rms_norm_backward(const at::Tensor& grad_in, 
       const X* src = data<X>(x);
       const G* dy = data<G>(grad);
       X* out = data<X>(dx);
+      const int64_t ahead = rows_ahead(width * sizeof(X));
       auto run = [&](int64_t begin, int64_t end, float* dw) {
         for (int64_t r = begin; r < end; ++r) {
+          prefetch_row(src, r, ahead, end, width);
+          prefetch_row(dy, r, ahead, end, width);
           const X* row = src + r * width;
           const G* g = dy + r * width;
           const float scale = inverse[r];
@@ -239,8 +249,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rotary_split(const at::Tensor& he
     using T = decltype(tag);
     const T* src = data<T>(heads);
     T* outs[3] = {data<T>(q), data<T>(k), data<T>(v)};
+    const int64_t ahead = rows_ahead(all * d * sizeof(T));
     at::parallel_for(0, b * t, grain(all * d), [&](int64_t begin, int64_t end) {
       for (int64_t bt = begin; bt < end; ++bt) {
+        prefetch_row(src, bt, ahead, end, all * d);
         const int64_t batch = bt / t, position = bt % t;
         const float* cp = c + position * d;
         const float* sp = s + position * d;
@@ -317,9 +329,11 @@ void causal_softmax_(at::Tensor& scores, double scale, int64_t period) {
   by_dtype(scores, [&](auto tag) {
     using T = decltype(tag);
     T* all = data<T>(scores);
+    const int64_t ahead = rows_ahead(keys * sizeof(T));
     at::parallel_for(0, rows, grain(keys), [&](int64_t begin, int64_t end) {
       std::vector<float> e(keys);
       for (int64_t r = begin; r < end; ++r) {
+        prefetch_row(all, r, ahead, end, keys);
         T* row = all + r * keys;
         const int64_t seen = std::min(keys, r % period + 1);
         float peak = -INFINITY;
@@ -352,8 +366,11 @@ at::Tensor causal_softmax_backward(const at::Tensor& grad_in, const at::Tensor& 
     const T* w_all = data<T>(weights);
     const T* g_all = data<T>(grad);
     T* d_all = data<T>(out);
+    const int64_t ahead = rows_ahead(keys * sizeof(T));
     at::parallel_for(0, rows, grain(keys), [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
+        prefetch_row(w_all, r, ahead, end, keys);
+        prefetch_row(g_all, r, ahead, end, keys);
         const T* w = w_all + r * keys;
         const T* g = g_all + r * keys;
         T* d = d_all + r * keys;
@@ -386,9 +403,11 @@ at::Tensor cross_entropy_(at::Tensor& logits, const at::Tensor& targets_in, cons
   by_dtype(logits, [&](auto tag) {
     using T = decltype(tag);
     T* all = data<T>(logits);
+    const int64_t ahead = rows_ahead(vocab * sizeof(T));
     at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
       std::vector<float> e(vocab);
       for (int64_t r = begin; r < end; ++r) {
+        prefetch_row(all, r, ahead, end, vocab);
         T* row = all + r * vocab;
         const int64_t t = target[r];
         TORCH_CHECK(t >= 0 && t < vocab, "cross_entropy_: a target outside the vocabulary");
