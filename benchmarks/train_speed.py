@@ -14,8 +14,10 @@ llmcli with LoRA rank 8 on qkv,proj, and llmcli's full step compiled (`finetune 
 its first step, which compiles, is reported apart). Steps of the variants alternate and the median is
 reported, so that the machine's noise falls on all of them alike. Target: llmcli's full
 step at least 2x transformers'. All run under bf16 autocast, or in fp32 where the CPU has
-no native bf16 (as llmcli's trainer picks). Both get the same fused AdamW and, the process
-being one, the allocator setting llmcli's trainer makes (memory_reuse.py); transformers is also
+no native bf16 (as llmcli's trainer picks). llmcli's steps are its trainer's: in bf16 on a
+CPU, bf16 copies of the linear weights and llmcli's AdamW kernel with the clip folded in
+(master_weights.py); transformers gets torch's fused AdamW and clip_grad_norm_. The process
+being one, both get the allocator setting llmcli's trainer makes (memory_reuse.py); transformers is also
 timed as its users run it, with glibc's allocator as it is, in a process of its own (not
 alternating with the others, so noisier). Peak memory is each variant's own, measured in a
 fresh process.
