@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from llmcli.model import training_kernels
+from llmcli.model.row_split import product
 
 CHUNK_ELEMENTS = 1 << 21  # about 8 MB of float32 logits per chunk
 # but never fewer tokens than this: with a 49,152-token vocabulary 8 MB is 42 tokens, and
@@ -46,15 +47,15 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
             h = hidden[start : start + chunk]
             t = targets[start : start + chunk, None]
             w = token_weights[start : start + chunk, None]
-            logits = h @ compute.t()
+            logits = product(h, compute.t())
             if native:  # the loss and its gradient in one kernel, the logits overwritten
                 loss += training_kernels.ops().cross_entropy_(logits, t[:, 0], w[:, 0])
                 grad = logits
             else:
                 grad = _loss_and_gradient(logits, t, w, loss).to(h.dtype)
-            grad_hidden[start : start + chunk] = grad @ compute
+            grad_hidden[start : start + chunk] = product(grad, compute)
             if want_weight:
-                part = grad.t() @ h
+                part = product(grad.t(), h)
                 if grad_weight is None:  # the first chunk's, widened: no zeros to add it to
                     grad_weight = part.to(torch.promote_types(part.dtype, torch.float32))
                 else:

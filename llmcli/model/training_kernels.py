@@ -26,7 +26,7 @@ from llmcli.model import native_kernels
 FLAGS = ("-fno-trapping-math", "-fno-math-errno", *(("-mprefer-vector-width=512",) if platform.machine() in ("x86_64", "AMD64") else ()))
 TRAINING = native_kernels.Library(
     "llmcli_training_kernels", "training",
-    tuple(native_kernels.KERNELS / name for name in ("training_ops.cpp", "optimizer_step.cpp")),
+    tuple(native_kernels.KERNELS / name for name in ("training_ops.cpp", "optimizer_step.cpp", "row_split_matmul.cpp")),
     (native_kernels.KERNELS / "training.h",), flags=FLAGS)
 
 _loaded: bool | None = None

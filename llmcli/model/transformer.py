@@ -19,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint
 
-from llmcli.model import native_kernels, training_kernels
+from llmcli.model import native_kernels, row_split, training_kernels
 from llmcli.model.config import ModelConfig
 from llmcli.model.fused_loss import linear_cross_entropy
 from llmcli.model.fused_training import RotarySplit, SwiGLUFunction, grouped_causal_attention
@@ -151,12 +151,12 @@ class Attention(nn.Module):
         """x (B, T, C); cos and sin: the rotary tables of x's positions, sin signed
         (rotary.signed), or None for learned positions."""
         B, T, C = x.shape
-        heads = self.qkv(x).view(B, T, -1, self.head_dim)
+        heads = row_split.linear(self.qkv, x).view(B, T, -1, self.head_dim)
         if cache is None and cos is not None and self.causal and torch.is_grad_enabled() and training_kernels.fits(heads):
             # training on a CPU: the turn, the split and the softmax in fused kernels
             q, k, v = RotarySplit.apply(heads, cos, sin, self.n_head, self.n_kv_head)
             y = grouped_causal_attention(q, k, v, self.dropout if self.training else 0.0)
-            return self.proj(y.transpose(1, 2).reshape(B, T, C))
+            return row_split.linear(self.proj, y.transpose(1, 2).reshape(B, T, C))
         qk, v = heads[:, :, : self.n_head + self.n_kv_head], heads[:, :, self.n_head + self.n_kv_head :]
         if cos is not None:  # rotary positions (learned ones were added to the embeddings)
             # queries and keys turn together, in the (B, T, heads, D) layout the matmul wrote
@@ -202,9 +202,9 @@ class SwiGLU(nn.Module):
         self.down = nn.Linear(config.ffn_hidden, config.n_embd, bias=config.bias)
 
     def forward(self, x):
-        h = self.gate_up(x)
+        h = row_split.linear(self.gate_up, x)
         if torch.is_grad_enabled() and training_kernels.fits(h):
-            return self.down(SwiGLUFunction.apply(h))  # one pass each way, no cat in backward
+            return row_split.linear(self.down, SwiGLUFunction.apply(h))  # one pass each way, no cat in backward
         gate, up = h.chunk(2, dim=-1)
         return self.down(F.silu(gate) * up)
 

@@ -1,0 +1,77 @@
+"""Matrix products of a CPU training step with their rows shared out among the threads,
+where that is faster (kernels/row_split_matmul.cpp).
+
+oneDNN leaves a thread idle in some of the products of a fine-tune step: on a 2-core Xeon
+with AMX, a batch of 8 x 127 tokens through SmolLM2-135M's layers multiplies 1,016 rows by
+weights 576 outputs wide, and (1016 x 3072) @ (3072 x 576) took 3.8 ms, against 2.0 ms as
+two blocks of 508 rows, one on each thread; 4,096 rows (the `small` preset's batch) were
+faster as one product. Which way is faster depends on the shape and the machine, so each
+shape is timed both ways the first time it comes (a few products, once per process) and the
+faster is kept. Both give the same numbers: each row is computed as in the whole product.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+
+from llmcli.model import training_kernels
+
+ROW_BUCKET = 128  # shapes whose row counts differ by less share one timing
+TIMINGS = 3  # of each way, alternating; the fastest of each counts
+
+_split: dict[tuple, bool] = {}
+
+
+def product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a (m, k) @ b (k, n), the rows in one block per thread where that was timed faster
+    (on a CPU with llmcli's kernels; elsewhere torch's product)."""
+    threads = torch.get_num_threads()
+    if threads < 2 or a.dtype != b.dtype or not training_kernels.fits(a, b):
+        return a @ b
+    key = (a.shape[0] // ROW_BUCKET, a.shape[1], b.shape[1], a.stride(1) == 1, b.stride(1) == 1, a.dtype)
+    split = _split.get(key)
+    if split is None:
+        split = _split[key] = _faster_split(a, b, threads)
+    return training_kernels.ops().row_split_mm(a, b, threads) if split else a @ b
+
+
+def _faster_split(a: torch.Tensor, b: torch.Tensor, threads: int) -> bool:
+    ways = {False: lambda: a @ b, True: lambda: training_kernels.ops().row_split_mm(a, b, threads)}
+    best = {way: float("inf") for way in ways}
+    for _ in range(TIMINGS + 1):  # the first of each primes oneDNN's kernel for the shape
+        for way, run in ways.items():
+            start = time.perf_counter()
+            run()
+            best[way] = min(best[way], time.perf_counter() - start)
+    return best[True] < best[False]
+
+
+class RowSplitLinear(torch.autograd.Function):
+    """x @ weight.T without a bias, forward and backward through `product`."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        rows = x.reshape(-1, x.shape[-1])
+        return product(rows, weight.t()).view(*x.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        rows = grad.reshape(-1, grad.shape[-1])
+        grad_x = product(rows, weight).view(x.shape) if ctx.needs_input_grad[0] else None
+        grad_weight = product(rows.t(), x.reshape(-1, x.shape[-1])) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_weight
+
+
+def linear(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """layer(x), through RowSplitLinear where it can be: a plain bias-free nn.Linear whose
+    weight has x's dtype (the bf16 copies of master_weights.py), training on a CPU with
+    llmcli's kernels."""
+    if (torch.is_grad_enabled() and type(layer) is nn.Linear and layer.bias is None
+            and layer.weight.dtype == x.dtype and x.is_contiguous() and training_kernels.fits(x, layer.weight)):
+        return RowSplitLinear.apply(x, layer.weight)
+    return layer(x)
