@@ -1,0 +1,83 @@
+"""Products with their rows in one block per thread (model/row_split.py,
+kernels/row_split_matmul.cpp): torch's numbers either way, the linear layers' gradients
+unchanged, and torch's own path wherever the blocks do not apply."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from llmcli.model import row_split, training_kernels
+from llmcli.model.lora import LoRALinear
+
+needs_kernels = pytest.mark.skipif(not training_kernels.load(), reason="no C++ compiler here")
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("parts", [1, 2, 3, 700])
+def test_the_blocks_give_torchs_product(dtype, parts):
+    torch.manual_seed(0)
+    a, b = torch.randn(301, 96).to(dtype), torch.randn(40, 96).to(dtype).t()  # b as a weight is
+    ours = training_kernels.ops().row_split_mm(a, b, parts)
+    assert ours.shape == (301, 40) and ours.dtype == dtype
+    assert torch.allclose(ours.float(), (a @ b).float(), rtol=1e-2 if dtype == torch.bfloat16 else 1e-5, atol=1e-3)
+
+
+@needs_kernels
+def test_each_shape_is_timed_once_and_the_choice_kept(two_threads, monkeypatch):
+    timed = []
+    monkeypatch.setattr(row_split, "_split", {})
+    real = row_split._faster_split
+    monkeypatch.setattr(row_split, "_faster_split", lambda a, b, threads: timed.append(tuple(a.shape)) or real(a, b, threads))
+    b = torch.randn(32, 24)
+    for rows in (260, 300, 260):  # 260 and 300 rows share a bucket of 128
+        a = torch.randn(rows, 32)
+        assert torch.allclose(row_split.product(a, b), a @ b, atol=1e-5)
+    assert timed == [(260, 32)]
+    row_split.product(torch.randn(600, 32), b)
+    assert timed == [(260, 32), (600, 32)]
+    assert set(row_split._split.values()) <= {True, False}
+
+
+@needs_kernels
+@pytest.mark.parametrize("split", [False, True])
+def test_a_linear_layer_has_torchs_output_and_gradients(two_threads, monkeypatch, split):
+    monkeypatch.setattr(row_split, "_faster_split", lambda a, b, threads: split)
+    monkeypatch.setattr(row_split, "_split", {})
+    torch.manual_seed(0)
+    layer = nn.Linear(48, 72, bias=False)
+    x = torch.randn(3, 90, 48, requires_grad=True)
+    ours = row_split.linear(layer, x)
+    assert ours.grad_fn is not None and "RowSplitLinear" in type(ours.grad_fn).__name__
+    grad = torch.randn_like(ours)
+    ours_x, ours_w = torch.autograd.grad(ours, (x, layer.weight), grad)
+    theirs = F.linear(x, layer.weight)
+    their_x, their_w = torch.autograd.grad(theirs, (x, layer.weight), grad)
+    for a, b in ((ours, theirs), (ours_x, their_x), (ours_w, their_w)):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@needs_kernels
+def test_other_layers_and_inference_keep_their_own_path():
+    x = torch.randn(2, 5, 16)
+    with_bias = nn.Linear(16, 8)
+    lora = LoRALinear(nn.Linear(16, 8, bias=False), rank=2, alpha=4.0, dropout=0.0)
+    plain = nn.Linear(16, 8, bias=False)
+    for layer in (with_bias, lora):
+        assert "RowSplit" not in type(row_split.linear(layer, x).grad_fn).__name__
+    with torch.autocast("cpu", torch.bfloat16):  # an fp32 weight under autocast: autocast's cast serves
+        assert "RowSplit" not in type(row_split.linear(plain, x.bfloat16()).grad_fn).__name__
+    with torch.no_grad():
+        assert row_split.linear(plain, x).grad_fn is None
+        assert torch.equal(row_split.linear(plain, x), plain(x))
