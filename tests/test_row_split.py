@@ -35,26 +35,35 @@ def test_the_blocks_give_torchs_product(dtype, parts):
 
 
 @needs_kernels
-def test_each_shape_is_timed_once_and_the_choice_kept(two_threads, monkeypatch):
-    timed = []
+def test_a_shapes_first_calls_try_both_ways_then_keep_the_faster(two_threads, monkeypatch):
     monkeypatch.setattr(row_split, "_split", {})
-    real = row_split._faster_split
-    monkeypatch.setattr(row_split, "_faster_split", lambda a, b, threads: timed.append(tuple(a.shape)) or real(a, b, threads))
+    monkeypatch.setattr(row_split, "_trials", {})
     b = torch.randn(32, 24)
-    for rows in (260, 300, 260):  # 260 and 300 rows share a bucket of 128
+    for call in range(2 * row_split.TRIALS):
+        rows = 260 if call % 2 else 300  # 260 and 300 rows share a bucket of 128
         a = torch.randn(rows, 32)
         assert torch.allclose(row_split.product(a, b), a @ b, atol=1e-5)
-    assert timed == [(260, 32)]
-    row_split.product(torch.randn(600, 32), b)
-    assert timed == [(260, 32), (600, 32)]
-    assert set(row_split._split.values()) <= {True, False}
+        assert bool(row_split._split) == (call == 2 * row_split.TRIALS - 1)
+    assert not row_split._trials and list(row_split._split.values())[0] in (True, False)
+    row_split.product(torch.randn(600, 32), b)  # another bucket: tried afresh
+    assert len(row_split._trials) == 1
+
+
+class Always(dict):
+    """A choice already made, the same for every shape."""
+
+    def __init__(self, split):
+        super().__init__()
+        self.split = split
+
+    def get(self, key, default=None):
+        return self.split
 
 
 @needs_kernels
 @pytest.mark.parametrize("split", [False, True])
 def test_a_linear_layer_has_torchs_output_and_gradients(two_threads, monkeypatch, split):
-    monkeypatch.setattr(row_split, "_faster_split", lambda a, b, threads: split)
-    monkeypatch.setattr(row_split, "_split", {})
+    monkeypatch.setattr(row_split, "_split", Always(split))
     torch.manual_seed(0)
     layer = nn.Linear(48, 72, bias=False)
     x = torch.randn(3, 90, 48, requires_grad=True)

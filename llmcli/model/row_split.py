@@ -5,9 +5,10 @@ oneDNN leaves a thread idle in some of the products of a fine-tune step: on a 2-
 with AMX, a batch of 8 x 127 tokens through SmolLM2-135M's layers multiplies 1,016 rows by
 weights 576 outputs wide, and (1016 x 3072) @ (3072 x 576) took 3.8 ms, against 2.0 ms as
 two blocks of 508 rows, one on each thread; 4,096 rows (the `small` preset's batch) were
-faster as one product. Which way is faster depends on the shape and the machine, so each
-shape is timed both ways the first time it comes (a few products, once per process) and the
-faster is kept. Both give the same numbers: each row is computed as in the whole product.
+faster as one product. Which way is faster depends on the shape, the operands' layout and
+the machine, so the first calls of each shape take the two ways in turn, timed, and the
+faster is kept for the rest of the process. Both give the same numbers: each row is
+computed as in the whole product.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from torch import nn
 
 from llmcli.model import training_kernels
 
-ROW_BUCKET = 128  # shapes whose row counts differ by less share one timing
-TIMINGS = 3  # of each way, alternating; the fastest of each counts
+ROW_BUCKET = 128  # shapes whose row counts differ by less share one choice
+TRIALS = 4  # calls each way before a shape's choice is made; the fastest of each counts
 
-_split: dict[tuple, bool] = {}
+_split: dict[tuple, bool] = {}  # a shape's choice: True for the blocks
+_trials: dict[tuple, dict[bool, list[float]]] = {}  # the times of its first calls, each way
 
 
 def product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -31,22 +33,22 @@ def product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     threads = torch.get_num_threads()
     if threads < 2 or a.dtype != b.dtype or not training_kernels.fits(a, b):
         return a @ b
-    key = (a.shape[0] // ROW_BUCKET, a.shape[1], b.shape[1], a.stride(1) == 1, b.stride(1) == 1, a.dtype)
+    key = (a.shape[0] // ROW_BUCKET, a.shape[1], b.shape[1], a.stride(), b.stride(), a.dtype)
     split = _split.get(key)
-    if split is None:
-        split = _split[key] = _faster_split(a, b, threads)
-    return training_kernels.ops().row_split_mm(a, b, threads) if split else a @ b
-
-
-def _faster_split(a: torch.Tensor, b: torch.Tensor, threads: int) -> bool:
-    ways = {False: lambda: a @ b, True: lambda: training_kernels.ops().row_split_mm(a, b, threads)}
-    best = {way: float("inf") for way in ways}
-    for _ in range(TIMINGS + 1):  # the first of each primes oneDNN's kernel for the shape
-        for way, run in ways.items():
-            start = time.perf_counter()
-            run()
-            best[way] = min(best[way], time.perf_counter() - start)
-    return best[True] < best[False]
+    if split is not None:
+        return training_kernels.ops().row_split_mm(a, b, threads) if split else a @ b
+    # not decided yet: this call is one of the trials, the two ways in turn. Real products
+    # over several steps, not extra ones timed at once: a run's first step is slowed by
+    # memory being mapped in, and a one-off timing there chose wrongly.
+    times = _trials.setdefault(key, {False: [], True: []})
+    split = len(times[True]) < len(times[False])
+    start = time.perf_counter()
+    out = training_kernels.ops().row_split_mm(a, b, threads) if split else a @ b
+    times[split].append(time.perf_counter() - start)
+    if len(times[True]) >= TRIALS:
+        _split[key] = min(times[True]) < min(times[False])
+        del _trials[key]
+    return out
 
 
 class RowSplitLinear(torch.autograd.Function):
