@@ -5,7 +5,7 @@
 // with AMX, a bf16 (1016 x 1536) @ (1536 x 576) took 1.6 ms on two threads and about as long
 // on one, and two blocks of 508 rows side by side took 0.9 ms. The rows of each block are
 // computed as they would be in the whole product, so the result is the same to the bit.
-// row_split.py times both ways for each shape and takes this one where it is faster.
+// row_split.py times the ways of a product for each shape and takes this one where it is fastest.
 #include <torch/library.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
