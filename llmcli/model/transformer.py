@@ -19,12 +19,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint
 
-from llmcli.model import native_kernels, row_split, training_kernels
+from llmcli.model import native_kernels, row_split, tied_lookup, training_kernels
 from llmcli.model.config import ModelConfig
 from llmcli.model.fused_loss import linear_cross_entropy
 from llmcli.model.fused_training import RotarySplit, SwiGLUFunction, grouped_causal_attention
 from llmcli.model.rms_norm import RMSNorm
 from llmcli.model.rotary import rope_tables, rotate, signed
+from llmcli.model.tied_lookup import lookup as tied_lookup_of
 
 
 def norm_layer(config: ModelConfig) -> nn.Module:
@@ -281,15 +282,16 @@ class Transformer(nn.Module):
         if length > self.config.context:
             raise ValueError(f"sequence of {length} tokens exceeds the context of {self.config.context}")
 
-    def hidden_states(self, idx, cache: KVCache | None = None, padding=None):
+    def hidden_states(self, idx, cache: KVCache | None = None, padding=None, tied_lookup: bool = False):
         """Final normalized hidden states (B, T, n_embd): what task heads build on.
-        `padding` (B, T), True at right padding, matters to an encoder only."""
+        `padding` (B, T), True at right padding, matters to an encoder only. tied_lookup:
+        the look-up's gradient goes into the rows of the output layer's (tied_lookup.py)."""
         T = idx.shape[1]
         if cache is not None and not self.config.causal:
             raise ValueError("an encoder (causal: false) does not generate: it has no KV cache")
         start = cache.length if cache is not None else 0
         self.check_fits(start + T)
-        x = self.embed(idx)
+        x = tied_lookup_of(self.embed.weight, idx) if tied_lookup else self.embed(idx)
         cos = sin = None
         if self.pos_embed is not None:
             x = x + self.pos_embed(torch.arange(start, start + T, device=idx.device))
@@ -319,8 +321,12 @@ class Transformer(nn.Module):
         When training (gradients on), the loss is computed chunk by chunk without ever
         holding all the logits, and the logits returned are None.
         """
-        hidden = self.hidden_states(idx, cache)
-        if targets is not None and torch.is_grad_enabled():
+        training = targets is not None and torch.is_grad_enabled()
+        # a tied embedding trained on a CPU: the look-up's gradient added by row into the loss's
+        tied = (training and self.output is None and self.embed.weight.requires_grad
+                and training_kernels.fits(self.embed.weight) and tied_lookup.fits(self.embed.weight))
+        hidden = self.hidden_states(idx, cache, tied_lookup=tied)
+        if training:
             return None, linear_cross_entropy(hidden, self.output_weight, targets, loss_mask)
         logits = self.logits(hidden)
         if targets is None:
