@@ -44,7 +44,7 @@ from llmcli.training import master_weights
 from llmcli.training.memory_reuse import keep_freed_memory
 from llmcli.training.devices import AUTOCAST_DTYPES, autocast, pick_precision
 from llmcli.training.run_config import TrainSettings
-from llmcli.training.trainer import make_optimizer
+from llmcli.training.trainer import clip_and_step, make_optimizer
 
 CPU = torch.device("cpu")
 PRECISION = pick_precision("auto", CPU)  # what llmcli trains in here: bf16 where the CPU has it natively
@@ -66,12 +66,7 @@ def trainer_step(model, loss_of, precision: str, kernels: bool = True, lr: float
             with autocast(CPU, precision):
                 loss = loss_of()
             loss.backward()
-        if masters:
-            optimizer.step(grad_clip=1.0)
-        else:
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        clip_and_step(optimizer, params, 1.0)
         training_kernels._loaded = available
 
     return step

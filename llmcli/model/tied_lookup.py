@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 
-def fits(weight: torch.Tensor) -> bool:
-    """Whether a look-up into `weight` can take its gradient this way here."""
+def fits() -> bool:
+    """Whether a look-up can take its gradient this way in this process."""
     return not (torch.distributed.is_available() and torch.distributed.is_initialized())
 
 

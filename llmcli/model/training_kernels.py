@@ -19,11 +19,13 @@ import torch
 from llmcli.model import native_kernels
 
 # -fno-trapping-math: without it GCC vectorizes no loop that converts a float to an int (the
-# exp's exponent). -fno-math-errno: nor one with a square root (AdamW's), which might set errno. -mprefer-vector-width=512: on CPUs with AVX-512, GCC's default for
-# -march=native is 256-bit vectors; on a Xeon with AMX, 512 took the bf16 SwiGLU of a `small`
-# step (4,096 x 1,536) from 3.3 to 2.0 ms forward and 4.4 to 3.7 ms backward. Other x86 CPUs
-# are unchanged by it; other architectures' compilers don't know it.
-FLAGS = ("-fno-trapping-math", "-fno-math-errno", *(("-mprefer-vector-width=512",) if platform.machine() in ("x86_64", "AMD64") else ()))
+# exp's exponent). -fno-math-errno: nor one with a square root (AdamW's), which might set
+# errno. -mprefer-vector-width=512: on CPUs with AVX-512, GCC's default for -march=native is
+# 256-bit vectors; on a Xeon with AMX, 512 took the bf16 SwiGLU of a `small` step (4,096 x
+# 1,536) from 3.3 to 2.0 ms forward and 4.4 to 3.7 ms backward. Other x86 CPUs are unchanged
+# by it; other architectures' compilers don't know it.
+WIDE_VECTORS = ("-mprefer-vector-width=512",) if platform.machine() in ("x86_64", "AMD64") else ()
+FLAGS = ("-fno-trapping-math", "-fno-math-errno", *WIDE_VECTORS)
 TRAINING = native_kernels.Library(
     "llmcli_training_kernels", "training",
     tuple(native_kernels.KERNELS / name for name in ("training_ops.cpp", "optimizer_step.cpp", "row_split_matmul.cpp")),

@@ -324,7 +324,7 @@ class Transformer(nn.Module):
         training = targets is not None and torch.is_grad_enabled()
         # a tied embedding trained on a CPU: the look-up's gradient added by row into the loss's
         tied = (training and self.output is None and self.embed.weight.requires_grad
-                and training_kernels.fits(self.embed.weight) and tied_lookup.fits(self.embed.weight))
+                and training_kernels.fits(self.embed.weight) and tied_lookup.fits())
         hidden = self.hidden_states(idx, cache, tied_lookup=tied)
         if training:
             return None, linear_cross_entropy(hidden, self.output_weight, targets, loss_mask)

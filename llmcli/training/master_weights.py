@@ -40,15 +40,11 @@ class MasterWeights:
                 if p is not None:
                     owners.setdefault(id(p), []).append((module, name))
         self.places: list[tuple[nn.Parameter, nn.Parameter, list[tuple[nn.Module, str]]]] = []
-        seen = set()
-        for p in model.parameters():
+        for p in model.parameters():  # each once, a tied one too
             where = owners[id(p)]
             # a tied embedding is also read by a lookup, whose output (the residual stream)
             # must stay float32: only weights that nothing but nn.Linear layers read
-            if id(p) in seen or not p.requires_grad or p.dtype != torch.float32:
-                continue
-            if all(type(module) is nn.Linear for module, _ in where):
-                seen.add(id(p))
+            if p.requires_grad and p.dtype == torch.float32 and all(type(module) is nn.Linear for module, _ in where):
                 copy = nn.Parameter(p.detach().to(COPY_DTYPE))
                 self.places.append((p, copy, where))
         self.copy_of = {id(master): copy for master, copy, _ in self.places}
@@ -107,12 +103,11 @@ class MasterAdamW(torch.optim.AdamW):
         if closure is not None:
             raise ValueError("MasterAdamW takes no closure")
         ops = training_kernels.ops()
-        grads = [(p, g) for group in self.param_groups for p in group["params"] if (g := self.gradient(p)) is not None]
+        grads = {id(p): g for group in self.param_groups for p in group["params"] if (g := self.gradient(p)) is not None}
         scale = 1.0
         if grad_clip:
-            norm = sum(ops.sum_squares(g) for _, g in grads) ** 0.5
+            norm = sum(ops.sum_squares(g) for g in grads.values()) ** 0.5
             scale = min(1.0, grad_clip / (norm + 1e-6))
-        grads = dict((id(p), g) for p, g in grads)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p in group["params"]:

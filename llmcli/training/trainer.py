@@ -72,6 +72,25 @@ def make_optimizer(model: torch.nn.Module, settings: TrainSettings,
     return torch.optim.AdamW(groups, **options, fused=True)
 
 
+def clip_and_step(optimizer: torch.optim.Optimizer, params, grad_clip: float, scaler=None) -> None:
+    """The update after a step's backward: gradients clipped to `grad_clip` (0: not clipped),
+    unscaled first with fp16's `scaler`, then the optimizer's step and the gradients let go.
+    llmcli's MasterAdamW applies the clip within its own pass."""
+    if isinstance(optimizer, MasterAdamW):
+        optimizer.step(grad_clip=grad_clip)
+    else:
+        if scaler:
+            scaler.unscale_(optimizer)
+        if grad_clip:
+            torch.nn.utils.clip_grad_norm_(params, grad_clip)
+        if scaler:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
     """The optimizer's per-parameter state as flat named tensors (for safetensors)."""
     flat = {}
@@ -234,19 +253,7 @@ class Trainer:
         share = self.group.world / max(1.0, distributed.sum_over_processes(sum(weights), self.group, self.device))
         with self.masters.in_use() if self.masters else contextlib.nullcontext():
             total = self.forward_and_backward(micro_batches, weights, share)
-        if self.masters:  # the clip's scale goes into the update's own pass
-            self.optimizer.step(grad_clip=s.grad_clip)
-        else:
-            if self.scaler:
-                self.scaler.unscale_(self.optimizer)
-            if s.grad_clip:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), s.grad_clip)
-            if self.scaler:
-                self.scaler.step(self.optimizer)
-                self.scaler.update()
-            else:
-                self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        clip_and_step(self.optimizer, self.model.parameters(), s.grad_clip, self.scaler)
         self.state.step += 1
         return distributed.mean_over_processes(total, self.group, self.device)
 
