@@ -44,7 +44,7 @@ from llmcli.training import master_weights
 from llmcli.training.memory_reuse import keep_freed_memory
 from llmcli.training.devices import AUTOCAST_DTYPES, autocast, pick_precision
 from llmcli.training.run_config import TrainSettings
-from llmcli.training.trainer import clip_and_step, make_optimizer
+from llmcli.training.optimizer import clip_and_step, make_optimizer
 
 CPU = torch.device("cpu")
 PRECISION = pick_precision("auto", CPU)  # what llmcli trains in here: bf16 where the CPU has it natively

@@ -17,7 +17,8 @@ from llmcli.training import master_weights
 from llmcli.training.batches import RandomWindows
 from llmcli.training.devices import autocast
 from llmcli.training.run_config import TrainSettings
-from llmcli.training.trainer import Trainer, TrainingInterrupted, make_optimizer
+from llmcli.training.optimizer import make_optimizer
+from llmcli.training.trainer import Trainer, TrainingInterrupted
 
 needs_kernels = pytest.mark.skipif(not training_kernels.load(), reason="no C++ compiler here")
 CPU = torch.device("cpu")
