@@ -1,6 +1,7 @@
 """Products with their rows in one block per thread (model/row_split.py,
 kernels/row_split_matmul.cpp): torch's numbers either way, the linear layers' gradients
-unchanged, and torch's own path wherever the blocks do not apply."""
+unchanged, and torch's own path wherever the blocks do not apply; and the weight gradients'
+products with their left operand transposed block by block (kernels/transpose.cpp)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,32 @@ def test_the_blocks_give_torchs_product(dtype, parts):
     ours = training_kernels.ops().row_split_mm(a, b, parts)
     assert ours.shape == (301, 40) and ours.dtype == dtype
     assert torch.allclose(ours.float(), (a @ b).float(), rtol=1e-2 if dtype == torch.bfloat16 else 1e-5, atol=1e-3)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("rows, cols", [(1016, 3072), (33, 1001), (5, 7), (4096, 40), (64, 16)])
+def test_transposed_mm_is_the_product_of_the_transpose(two_threads, dtype, rows, cols):
+    """Whole 16 x 16 tiles, ragged edges of both kinds, and more blocks than threads."""
+    torch.manual_seed(0)
+    a, b = torch.randn(rows, cols).to(dtype), torch.randn(rows, 24).to(dtype)
+    ours = training_kernels.ops().transposed_mm(a, b)
+    assert ours.shape == (cols, 24) and ours.dtype == dtype
+    # against float64, within a rounding of the largest entry
+    exact = a.double().t() @ b.double()
+    tolerance = (1e-2 if dtype == torch.bfloat16 else 1e-5) * exact.abs().max()
+    assert (ours.double() - exact).abs().max() <= tolerance
+
+
+@needs_kernels
+def test_transposed_mm_takes_a_view_of_wider_rows(two_threads):
+    """The loss's chunks and strided slices: rows further apart than their width."""
+    torch.manual_seed(0)
+    wide, b = torch.randn(100, 80).bfloat16(), torch.randn(100, 8).bfloat16()
+    a = wide[:, 16:56]
+    assert torch.equal(training_kernels.ops().transposed_mm(a, b), training_kernels.ops().transposed_mm(a.contiguous(), b))
+    with pytest.raises(RuntimeError, match="contiguous"):
+        training_kernels.ops().transposed_mm(wide.t(), torch.randn(80, 8).bfloat16())
 
 
 @needs_kernels
@@ -75,6 +102,18 @@ def test_a_linear_layer_has_torchs_output_and_gradients(two_threads, monkeypatch
     their_x, their_w = torch.autograd.grad(theirs, (x, layer.weight), grad)
     for a, b in ((ours, theirs), (ours_x, their_x), (ours_w, their_w)):
         assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@needs_kernels
+def test_a_bf16_layers_weight_gradient_is_the_transposed_product(two_threads):
+    torch.manual_seed(0)
+    layer = nn.Linear(64, 96, bias=False).bfloat16()
+    x = torch.randn(4, 50, 64).bfloat16().requires_grad_()
+    out = row_split.linear(layer, x)
+    grad = torch.randn_like(out)
+    (ours,) = torch.autograd.grad(out, (layer.weight,), grad)
+    exact = grad.reshape(-1, 96).double().t() @ x.detach().reshape(-1, 64).double()
+    assert (ours.double() - exact).abs().max() <= 1e-2 * exact.abs().max()
 
 
 @needs_kernels

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from llmcli.model import training_kernels
-from llmcli.model.row_split import product
+from llmcli.model.row_split import product, weight_gradient
 
 CHUNK_ELEMENTS = 1 << 21  # about 8 MB of float32 logits per chunk
 # but never fewer tokens than this: with a 49,152-token vocabulary 8 MB is 42 tokens, and
@@ -55,7 +55,7 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
                 grad = _loss_and_gradient(logits, t, w, loss).to(h.dtype)
             grad_hidden[start : start + chunk] = product(grad, compute)
             if want_weight:
-                part = product(grad.t(), h)
+                part = weight_gradient(grad, h)
                 if grad_weight is None:  # the first chunk's, widened: no zeros to add it to
                     grad_weight = part.to(torch.promote_types(part.dtype, torch.float32))
                 else:

@@ -28,7 +28,7 @@ WIDE_VECTORS = ("-mprefer-vector-width=512",) if platform.machine() in ("x86_64"
 FLAGS = ("-fno-trapping-math", "-fno-math-errno", *WIDE_VECTORS)
 TRAINING = native_kernels.Library(
     "llmcli_training_kernels", "training",
-    tuple(native_kernels.KERNELS / name for name in ("training_ops.cpp", "optimizer_step.cpp", "row_split_matmul.cpp")),
+    tuple(native_kernels.KERNELS / name for name in ("training_ops.cpp", "optimizer_step.cpp", "row_split_matmul.cpp", "transpose.cpp")),
     (native_kernels.KERNELS / "training.h",), flags=FLAGS)
 
 _loaded: bool | None = None
