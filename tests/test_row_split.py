@@ -50,6 +50,13 @@ def test_transposed_mm_is_the_product_of_the_transpose(two_threads, rows, cols):
 
 
 @needs_kernels
+def test_transposed_mm_of_no_rows_or_columns():
+    empty_sum = training_kernels.ops().transposed_mm(torch.zeros(0, 5).bfloat16(), torch.zeros(0, 3).bfloat16())
+    assert empty_sum.shape == (5, 3) and not empty_sum.any()
+    assert training_kernels.ops().transposed_mm(torch.zeros(4, 0).bfloat16(), torch.ones(4, 3).bfloat16()).shape == (0, 3)
+
+
+@needs_kernels
 def test_transposed_mm_takes_a_view_of_wider_rows(two_threads):
     """The loss's chunks and strided slices: rows further apart than their width."""
     torch.manual_seed(0)

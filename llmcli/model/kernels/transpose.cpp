@@ -22,9 +22,9 @@ typedef uint16_t Words __attribute__((vector_size(32)));
 typedef uint32_t Pairs __attribute__((vector_size(32)));
 typedef uint64_t Quads __attribute__((vector_size(32)));
 
-// The columns of a 16 x 16 tile of bf16 at `in` (rows `in_stride` apart). Interleaving rows two by two, then their pairs, quads and 128-bit
-// halves, as AVX2's unpack and lane permutes do (one instruction each): 64 of them for the
-// tile, where the generic perfect shuffle of 16-bit elements took three times as long.
+// The columns of a 16 x 16 tile of bf16 at `in` (rows `in_stride` apart): rows interleaved
+// two by two, then their pairs, quads and 128-bit halves, in the patterns of AVX2's unpacks
+// and lane permutes, one instruction each (64 for the tile).
 inline void tile_columns(const bf16* in, int64_t in_stride, Quads (&columns)[TILE]) {
   Words rows[TILE];
   for (int64_t i = 0; i < TILE; ++i) std::memcpy(&rows[i], in + i * in_stride, sizeof(Words));
@@ -93,6 +93,7 @@ at::Tensor transposed_mm(const at::Tensor& a, const at::Tensor& b) {
   TORCH_CHECK(a.stride(1) == 1, "transposed_mm: a's rows contiguous");
   const int64_t m = a.size(0), n = a.size(1);
   at::Tensor out = at::empty({n, b.size(1)}, a.options());
+  if (n == 0 || m == 0) return out.zero_();
   // blocks of at most 2 MB, as many as make a multiple of the threads, each a multiple of
   // 32 columns wide
   const int64_t threads = at::get_num_threads();
