@@ -9,6 +9,9 @@ faster as one product. Which way is faster depends on the shape, the operands' l
 the machine, so the first calls of each shape take the two ways in turn, timed, and the
 faster is kept for the rest of the process. Both give the same numbers: each row is
 computed as in the whole product.
+
+The weight gradients (grad.T @ x) go through weight_gradient: in bf16, kernels/transpose.cpp
+writes grad.T out block by block first, as oneDNN takes a transposed view at half speed.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def weight_gradient(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """grad.T @ x, a weight's gradient from the rows of its output's gradient and of its
     input. In bf16, through transposed_mm (kernels/transpose.cpp): oneDNN multiplies a
     transposed left operand at less than half its speed on a Xeon with AMX."""
-    if grad.dtype == torch.bfloat16 and grad.stride(1) == 1 and training_kernels.fits(grad, x):
+    if grad.dtype == x.dtype == torch.bfloat16 and grad.stride(1) == 1 and training_kernels.fits(grad, x):
         return training_kernels.ops().transposed_mm(grad, x)
     return product(grad.t(), x)
 
