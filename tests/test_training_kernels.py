@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from llmcli.model import native_kernels, training_kernels
 from llmcli.model.config import ModelConfig
 from llmcli.model.fused_training import CausalSoftmax, RotarySplit, SwiGLUFunction, grouped_causal_attention
-from llmcli.model.rms_norm import RMSNorm
+from llmcli.model.rms_norm import RMSNorm, residual_rms_norm
 from llmcli.model.rotary import rope_tables, rotate, signed
 from llmcli.model.transformer import Transformer
 from llmcli.training.devices import autocast
@@ -65,6 +65,53 @@ def test_rms_norm_forward_and_backward_are_torchs(dtype, within):
     training_kernels._loaded = True
     for ours, theirs in zip(results[True], results[False]):
         assert ours.dtype == theirs.dtype and close(ours, theirs, within)
+
+
+@needs_kernels
+@pytest.mark.parametrize("h_dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("sum_used", [True, False])
+def test_the_residual_add_and_norm_are_the_two_operations(h_dtype, sum_used):
+    """x + h and its norm, fused, give what the add and RMSNorm's kernel give, to the bit: the sum
+    (float32), the bf16 norm, and the gradients of x, of h (in h's dtype) and of the weight,
+    whether or not the sum goes on to the stream (it does not after the last block)."""
+    torch.manual_seed(2)
+    norm = RMSNorm(40, 1e-5)
+    norm.weight.data = torch.rand(40) + 0.5
+    x, h = torch.randn(3, 6, 40) * 2, torch.randn(3, 6, 40).to(h_dtype)
+    grad_y = torch.randn(3, 6, 40).to(torch.bfloat16)
+    grad_sum = torch.randn(3, 6, 40) if sum_used else None
+    results = {}
+    for fused in (True, False):
+        norm.weight.grad = None
+        leaves = [x.clone().requires_grad_(), h.clone().requires_grad_()]
+        with autocast(torch.device("cpu"), "bf16"):
+            total, y = residual_rms_norm(norm, *leaves) if fused else (leaves[0] + leaves[1], None)
+            y = norm(total) if y is None else y
+        torch.autograd.backward((total, y) if sum_used else (y,), (grad_sum, grad_y) if sum_used else (grad_y,))
+        results[fused] = total, y, leaves[0].grad, leaves[1].grad, norm.weight.grad.clone()
+    for ours, theirs in zip(results[True], results[False]):
+        assert ours.dtype == theirs.dtype and torch.equal(ours, theirs)
+    assert results[True][1].dtype == torch.bfloat16 and results[True][3].dtype == h_dtype
+
+
+@needs_kernels
+def test_chaining_the_norms_through_the_blocks_changes_no_gradient(monkeypatch):
+    """Training with kernels, Transformer.hidden_states hands each block its input already
+    normalized (Block.forward_normed); the loss and every gradient equal the blocks' own
+    forward's, activation checkpointing included."""
+    model = tiny_llama()
+    x, y = torch.randint(0, 97, (2, 24)), torch.randint(0, 97, (2, 24))
+    assert model._chains_norms(torch.zeros(1), None)
+    results = []
+    for chained, recompute in ((True, False), (False, False), (True, True)):
+        monkeypatch.setattr(Transformer, "_chains_norms", (lambda self, h, cache: chained))
+        model.checkpoint_activations = recompute
+        torch.manual_seed(6)
+        results.append(loss_and_grads(model, x, y, None, "fp32"))
+    for loss, grads in results[1:]:
+        assert torch.allclose(loss, results[0][0], rtol=1e-6)
+        for name, grad in grads.items():
+            assert torch.allclose(results[0][1][name], grad, rtol=1e-5, atol=1e-7), name
 
 
 @needs_kernels

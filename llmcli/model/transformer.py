@@ -23,7 +23,7 @@ from llmcli.model import native_kernels, row_split, tied_lookup, training_kernel
 from llmcli.model.config import ModelConfig
 from llmcli.model.fused_loss import linear_cross_entropy
 from llmcli.model.fused_training import RotarySplit, SwiGLUFunction, grouped_causal_attention
-from llmcli.model.rms_norm import RMSNorm
+from llmcli.model.rms_norm import RMSNorm, residual_rms_norm
 from llmcli.model.rotary import rope_tables, rotate, signed
 from llmcli.model.tied_lookup import lookup as tied_lookup_of
 
@@ -232,11 +232,23 @@ class Block(nn.Module):
         # none without dropout: at one token a step, even an idle module call costs
         self.dropout = nn.Dropout(config.dropout) if config.dropout else None
 
-    def forward(self, x, cos, sin, cache=None, layer=0, padding=None):
+    def forward(self, x, cos, sin, cache=None, layer=0, padding=None, normed=None, next_norm=None):
+        """x out; with next_norm (Transformer.hidden_states, training), the pair (x out,
+        next_norm(x out)) from x and normed = attn_norm(x), as forward_normed computes it."""
+        if next_norm is not None:
+            return self.forward_normed(x, normed, cos, sin, next_norm, padding)
         h = self.attn(self.attn_norm(x), cos, sin, cache, layer, padding)
         x = x + (h if self.dropout is None else self.dropout(h))
         h = self.mlp(self.mlp_norm(x))
         return x + (h if self.dropout is None else self.dropout(h))
+
+    def forward_normed(self, x, normed, cos, sin, next_norm: nn.Module, padding=None):
+        """The block from x and attn_norm(x), to (x out, next_norm(x out)): each residual add
+        and the norm after it in one operation (rms_norm.residual_rms_norm). For training
+        without dropout, where Transformer.hidden_states chains the blocks so (through
+        forward, so that the module's hooks run)."""
+        x, normed = residual_rms_norm(self.mlp_norm, x, self.attn(normed, cos, sin, padding=padding))
+        return residual_rms_norm(next_norm, x, self.mlp(normed))
 
 
 class Transformer(nn.Module):
@@ -301,6 +313,8 @@ class Transformer(nn.Module):
         if cache is not None:
             cache.make_room(start + T)
         recompute = self.checkpoint_activations and self.training and torch.is_grad_enabled()
+        if self._chains_norms(x, cache):
+            return self._blocks_with_residual_norms(x, cos, sin, padding, recompute)
         for i, block in enumerate(self.blocks):
             if recompute:
                 x = torch.utils.checkpoint.checkpoint(block, x, cos, sin, None, 0, padding, use_reentrant=False)
@@ -309,6 +323,25 @@ class Transformer(nn.Module):
         if cache is not None:
             cache.length += T
         return self.norm(x)
+
+    def _chains_norms(self, x, cache) -> bool:
+        """Whether each residual add can go with the norm after it (Block.forward_normed):
+        training on a CPU with llmcli's kernels, RMSNorm, no dropout, no cache."""
+        return (cache is None and torch.is_grad_enabled() and self.config.norm == "rms" and not self.config.dropout
+                and len(self.blocks) > 0 and training_kernels.fits(x))
+
+    def _blocks_with_residual_norms(self, x, cos, sin, padding, recompute):
+        """The blocks, each handing the next its output and that output normalized by the
+        next norm (the next block's attn_norm, or the final norm); the final normed states."""
+        normed = self.blocks[0].attn_norm(x)
+        for i, block in enumerate(self.blocks):
+            after = self.blocks[i + 1].attn_norm if i + 1 < len(self.blocks) else self.norm
+            if recompute:
+                x, normed = torch.utils.checkpoint.checkpoint(block, x, cos, sin, None, 0, padding, normed, after,
+                                                              use_reentrant=False)
+            else:
+                x, normed = block(x, cos, sin, None, 0, padding, normed, after)
+        return normed
 
     def logits(self, hidden):
         if self.quantized_output is not None:

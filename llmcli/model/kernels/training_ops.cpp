@@ -119,53 +119,132 @@ at::Tensor swiglu_backward(const at::Tensor& grad_in, const at::Tensor& gate_up_
   return out;
 }
 
-// ---- RMSNorm: x / rms(x) * weight ---------------------------------------------------------
+// ---- RMSNorm: x / rms(x) * weight, and with the residual add before it -----------------
 
-// (normalized x in out_dtype, 1 / rms per row in float32); weight float32.
-std::tuple<at::Tensor, at::Tensor> rms_norm(const at::Tensor& x_in, const at::Tensor& weight_in, double eps,
-                                            at::ScalarType out_dtype) {
+// Writes row / rms(row) * w in Out; returns 1 / rms(row).
+template <typename In, typename Out>
+float normalize_row(const In* __restrict row, const float* __restrict w, Out* __restrict y, int64_t width, float eps) {
+  float squares = 0.f;
+#pragma omp simd reduction(+ : squares)
+  for (int64_t j = 0; j < width; ++j) squares += widen(row[j]) * widen(row[j]);
+  const float scale = 1.f / std::sqrt(squares / float(width) + eps);
+#pragma omp simd
+  for (int64_t j = 0; j < width; ++j) y[j] = narrow<Out>(widen(row[j]) * scale * w[j]);
+  return scale;
+}
+
+// sum = x + h, rounded to X as the residual stream holds it (the norm then reads the rounded sum)
+template <typename X, typename H>
+void add_row(const X* __restrict x, const H* __restrict h, X* __restrict sum, int64_t width) {
+#pragma omp simd
+  for (int64_t j = 0; j < width; ++j) sum[j] = narrow<X>(widen(x[j]) + widen(h[j]));
+}
+
+// (normalized rows in out_dtype, 1 / rms per row in float32); weight float32. With `h`
+// defined, the rows normalized are x + h, written out too (in x's dtype) as the first result.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> normalize(const at::Tensor& x_in, const at::Tensor* h_in,
+                                                         const at::Tensor& weight_in, double eps, at::ScalarType out_dtype) {
   const at::Tensor x = x_in.contiguous();
+  const at::Tensor h = h_in != nullptr ? h_in->contiguous() : at::Tensor();
   const at::Tensor weight = weight_in.to(at::kFloat).contiguous();
   const int64_t width = x.size(-1), rows = x.numel() / std::max<int64_t>(1, width);
+  TORCH_CHECK(h_in == nullptr || h.sizes() == x.sizes(), "residual_rms_norm: x and h differ in shape");
+  const at::Tensor sum = h_in != nullptr ? at::empty_like(x) : x;
   at::Tensor out = at::empty(x.sizes(), x.options().dtype(out_dtype));
   at::Tensor rstd = at::empty({rows}, x.options().dtype(at::kFloat));
   const float* w = weight.data_ptr<float>();
   float* inverse = rstd.data_ptr<float>();
   by_dtype(x, [&](auto in_tag) {
     by_dtype(out, [&](auto out_tag) {
-      using In = decltype(in_tag);
-      using Out = decltype(out_tag);
-      const In* src = data<In>(x);
-      Out* dst = data<Out>(out);
-      const int64_t ahead = rows_ahead(width * sizeof(In));
-      at::parallel_for(0, rows, grain(width), [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-          prefetch_row(src, r, ahead, end, width);
-          const In* row = src + r * width;
-          float squares = 0.f;
-#pragma omp simd reduction(+ : squares)
-          for (int64_t j = 0; j < width; ++j) squares += widen(row[j]) * widen(row[j]);
-          const float scale = 1.f / std::sqrt(squares / float(width) + float(eps));
-          inverse[r] = scale;
-          Out* y = dst + r * width;
-#pragma omp simd
-          for (int64_t j = 0; j < width; ++j) y[j] = narrow<Out>(widen(row[j]) * scale * w[j]);
-        }
+      by_dtype(h_in != nullptr ? h : x, [&](auto h_tag) {
+        using In = decltype(in_tag);
+        using Out = decltype(out_tag);
+        using H = decltype(h_tag);
+        const In* src = data<In>(x);
+        const H* branch = h_in != nullptr ? data<H>(h) : nullptr;
+        In* added = data<In>(sum);
+        Out* dst = data<Out>(out);
+        const int64_t ahead = rows_ahead(width * sizeof(In));
+        at::parallel_for(0, rows, grain(width), [&](int64_t begin, int64_t end) {
+          for (int64_t r = begin; r < end; ++r) {
+            prefetch_row(src, r, ahead, end, width);
+            if (branch != nullptr) {
+              prefetch_row(branch, r, ahead, end, width);
+              add_row(src + r * width, branch + r * width, added + r * width, width);
+            }
+            inverse[r] = normalize_row(added + r * width, w, dst + r * width, width, float(eps));
+          }
+        });
       });
     });
   });
+  return {sum, out, rstd};
+}
+
+std::tuple<at::Tensor, at::Tensor> rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps,
+                                            at::ScalarType out_dtype) {
+  auto [sum, out, rstd] = normalize(x, nullptr, weight, eps, out_dtype);
   return {out, rstd};
 }
 
-// (dx in x's dtype, d weight in float32: the sum over rows, or an empty tensor if not wanted)
-std::tuple<at::Tensor, at::Tensor> rms_norm_backward(const at::Tensor& grad_in, const at::Tensor& x_in,
-                                                     const at::Tensor& weight_in, const at::Tensor& rstd,
-                                                     bool want_weight) {
+// (x + h, its normalized rows in out_dtype, 1 / rms per row): the residual add and the next
+// norm in one pass, for a block's residual stream
+std::tuple<at::Tensor, at::Tensor, at::Tensor> residual_rms_norm(const at::Tensor& x, const at::Tensor& h,
+                                                                 const at::Tensor& weight, double eps,
+                                                                 at::ScalarType out_dtype) {
+  return normalize(x, &h, weight, eps, out_dtype);
+}
+
+// The gradient of a row through the norm, in float32 at d: rstd * (g * w - normed * mean(g * w * normed)).
+template <typename X, typename G>
+void norm_backward_row(const X* __restrict row, const G* __restrict g, const float* __restrict w, float scale,
+                       float* __restrict d, float* __restrict dw, int64_t width) {
+  float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+  for (int64_t j = 0; j < width; ++j) dot += widen(g[j]) * w[j] * widen(row[j]) * scale;
+  dot /= float(width);
+#pragma omp simd
+  for (int64_t j = 0; j < width; ++j) d[j] = scale * (widen(g[j]) * w[j] - widen(row[j]) * scale * dot);
+  if (dw != nullptr) {
+#pragma omp simd
+    for (int64_t j = 0; j < width; ++j) dw[j] += widen(g[j]) * widen(row[j]) * scale;
+  }
+}
+
+// d plus the residual stream's own gradient `carry`, written in two dtypes: the stream's
+// (X) and the branch's (H), so that the branch's gradient needs no cast of its own
+template <typename X, typename H>
+void add_carry_row(const float* __restrict d, const X* __restrict carry, X* __restrict out, H* __restrict out_h,
+                   int64_t width) {
+#pragma omp simd
+  for (int64_t j = 0; j < width; ++j) {
+    const float v = d[j] + (carry != nullptr ? widen(carry[j]) : 0.f);
+    out[j] = narrow<X>(v);
+    out_h[j] = narrow<H>(v);
+  }
+}
+
+template <typename X>
+void narrow_row(const float* __restrict d, X* __restrict out, int64_t width) {
+#pragma omp simd
+  for (int64_t j = 0; j < width; ++j) out[j] = narrow<X>(d[j]);
+}
+
+// (dx in x's dtype, d weight in float32: the sum over rows, or an empty tensor if not
+// wanted, and, for the residual form, dx again in h_dtype). With `carry` (the gradient of
+// x itself, or undefined for none) or a residual form asked for by `residual`, dx is the
+// norm's gradient plus carry.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> normalize_backward(const at::Tensor& grad_in, const at::Tensor& x_in,
+                                                                  const at::Tensor& weight_in, const at::Tensor& rstd,
+                                                                  bool want_weight, const at::Tensor& carry_in,
+                                                                  bool residual, at::ScalarType h_dtype) {
   const at::Tensor x = x_in.contiguous();
   const at::Tensor grad = grad_in.contiguous();
   const at::Tensor weight = weight_in.to(at::kFloat).contiguous();
+  const at::Tensor carry = carry_in.defined() ? carry_in.to(x.scalar_type()).contiguous() : at::Tensor();
   const int64_t width = x.size(-1), rows = x.numel() / std::max<int64_t>(1, width);
   at::Tensor dx = at::empty_like(x);
+  at::Tensor dh = residual ? at::empty(x.sizes(), x.options().dtype(h_dtype)) : at::Tensor();
   // each part of the rows sums its own weight gradient; the parts are added at the end
   const int64_t parts = want_weight ? std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), rows)) : 1;
   at::Tensor partial = at::zeros({parts, want_weight ? width : 0}, x.options().dtype(at::kFloat));
@@ -174,42 +253,55 @@ std::tuple<at::Tensor, at::Tensor> rms_norm_backward(const at::Tensor& grad_in, 
   float* sums = partial.data_ptr<float>();
   by_dtype(x, [&](auto x_tag) {
     by_dtype(grad, [&](auto g_tag) {
-      using X = decltype(x_tag);
-      using G = decltype(g_tag);
-      const X* src = data<X>(x);
-      const G* dy = data<G>(grad);
-      X* out = data<X>(dx);
-      const int64_t ahead = rows_ahead(width * sizeof(X));
-      auto run = [&](int64_t begin, int64_t end, float* dw) {
-        for (int64_t r = begin; r < end; ++r) {
-          prefetch_row(src, r, ahead, end, width);
-          prefetch_row(dy, r, ahead, end, width);
-          const X* row = src + r * width;
-          const G* g = dy + r * width;
-          const float scale = inverse[r];
-          float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-          for (int64_t j = 0; j < width; ++j) dot += widen(g[j]) * w[j] * widen(row[j]) * scale;
-          dot /= float(width);
-          X* d = out + r * width;
-#pragma omp simd
-          for (int64_t j = 0; j < width; ++j) {
-            const float normed = widen(row[j]) * scale;
-            d[j] = narrow<X>(scale * (widen(g[j]) * w[j] - normed * dot));
+      by_dtype(residual ? dh : x, [&](auto h_tag) {
+        using X = decltype(x_tag);
+        using G = decltype(g_tag);
+        using H = decltype(h_tag);
+        const X* src = data<X>(x);
+        const G* dy = data<G>(grad);
+        const X* carried = carry.defined() ? data<X>(carry) : nullptr;
+        X* out = data<X>(dx);
+        H* out_h = residual ? data<H>(dh) : nullptr;
+        const int64_t ahead = rows_ahead(width * sizeof(X));
+        auto run = [&](int64_t begin, int64_t end, float* dw) {
+          std::vector<float> d(width);
+          for (int64_t r = begin; r < end; ++r) {
+            prefetch_row(src, r, ahead, end, width);
+            prefetch_row(dy, r, ahead, end, width);
+            if (carried != nullptr) prefetch_row(carried, r, ahead, end, width);
+            norm_backward_row(src + r * width, dy + r * width, w, inverse[r], d.data(), dw, width);
+            if (residual)
+              add_carry_row(d.data(), carried != nullptr ? carried + r * width : nullptr, out + r * width,
+                            out_h + r * width, width);
+            else
+              narrow_row(d.data(), out + r * width, width);
           }
-          if (dw != nullptr) {
-#pragma omp simd
-            for (int64_t j = 0; j < width; ++j) dw[j] += widen(g[j]) * widen(row[j]) * scale;
-          }
-        }
-      };
-      at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t p = begin; p < end; ++p)
-          run(rows * p / parts, rows * (p + 1) / parts, want_weight ? sums + p * width : nullptr);
+        };
+        at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
+          for (int64_t p = begin; p < end; ++p)
+            run(rows * p / parts, rows * (p + 1) / parts, want_weight ? sums + p * width : nullptr);
+        });
       });
     });
   });
-  return {dx, want_weight ? partial.sum(0) : at::Tensor()};
+  return {dx, want_weight ? partial.sum(0) : at::Tensor(), dh};
+}
+
+std::tuple<at::Tensor, at::Tensor> rms_norm_backward(const at::Tensor& grad, const at::Tensor& x,
+                                                     const at::Tensor& weight, const at::Tensor& rstd,
+                                                     bool want_weight) {
+  auto [dx, dw, unused] = normalize_backward(grad, x, weight, rstd, want_weight, at::Tensor(), false, x.scalar_type());
+  return {dx, dw};
+}
+
+// (the gradient of x: carry plus the norm's, the same in h_dtype for h, d weight) for
+// residual_rms_norm's sum = x + h; carry, the gradient of the sum as a stream, may be None
+std::tuple<at::Tensor, at::Tensor, at::Tensor> residual_rms_norm_backward(
+    const at::Tensor& grad, const std::optional<at::Tensor>& carry, const at::Tensor& sum, const at::Tensor& weight,
+    const at::Tensor& rstd, bool want_weight, at::ScalarType h_dtype) {
+  auto [dx, dw, dh] = normalize_backward(grad, sum, weight, rstd, want_weight, carry.value_or(at::Tensor()), true,
+                                         h_dtype);
+  return {dx, dh, dw};
 }
 
 // ---- rotary positions, with the split of a qkv product into attention's layout ----------
@@ -439,6 +531,9 @@ TORCH_LIBRARY(llmcli_training, m) {
   m.def("swiglu_backward(Tensor grad, Tensor gate_up) -> Tensor");
   m.def("rms_norm(Tensor x, Tensor weight, float eps, ScalarType out_dtype) -> (Tensor, Tensor)");
   m.def("rms_norm_backward(Tensor grad, Tensor x, Tensor weight, Tensor rstd, bool want_weight) -> (Tensor, Tensor)");
+  m.def("residual_rms_norm(Tensor x, Tensor h, Tensor weight, float eps, ScalarType out_dtype) -> (Tensor, Tensor, Tensor)");
+  m.def("residual_rms_norm_backward(Tensor grad, Tensor? carry, Tensor sum, Tensor weight, Tensor rstd, bool want_weight, "
+        "ScalarType h_dtype) -> (Tensor, Tensor, Tensor)");
   m.def("rotary_split(Tensor heads, Tensor cos, Tensor sin, int q_heads, int kv_heads) -> (Tensor, Tensor, Tensor)");
   m.def("rotary_split_backward(Tensor dq, Tensor dk, Tensor dv, Tensor cos, Tensor sin) -> Tensor");
   m.def("causal_softmax_(Tensor(a!) scores, float scale, int period) -> ()");
@@ -451,6 +546,8 @@ TORCH_LIBRARY_IMPL(llmcli_training, CPU, m) {
   m.impl("swiglu_backward", &swiglu_backward);
   m.impl("rms_norm", &rms_norm);
   m.impl("rms_norm_backward", &rms_norm_backward);
+  m.impl("residual_rms_norm", &residual_rms_norm);
+  m.impl("residual_rms_norm_backward", &residual_rms_norm_backward);
   m.impl("rotary_split", &rotary_split);
   m.impl("rotary_split_backward", &rotary_split_backward);
   m.impl("causal_softmax_", &causal_softmax_);
