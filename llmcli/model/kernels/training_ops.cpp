@@ -231,9 +231,9 @@ void narrow_row(const float* __restrict d, X* __restrict out, int64_t width) {
 }
 
 // (dx in x's dtype, d weight in float32: the sum over rows, or an empty tensor if not
-// wanted, and, for the residual form, dx again in h_dtype). With `carry` (the gradient of
-// x itself, or undefined for none) or a residual form asked for by `residual`, dx is the
-// norm's gradient plus carry.
+// wanted, and dx again in h_dtype where `residual`). residual: x is a residual stream's
+// x + h, and dx is the norm's gradient plus `carry`, the stream's own (undefined for none);
+// otherwise carry is not read.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> normalize_backward(const at::Tensor& grad_in, const at::Tensor& x_in,
                                                                   const at::Tensor& weight_in, const at::Tensor& rstd,
                                                                   bool want_weight, const at::Tensor& carry_in,
